@@ -1,0 +1,156 @@
+//! The command line: clap derive types only. What each command does lives in
+//! `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::{FailOn, Severity};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "oidc-doctor",
+    version,
+    about = "Explains why AWS refuses an OIDC web-identity login, and lints trust policies before they merge",
+    after_help = "Rule documentation: `oidc-doctor explain --all`, then `oidc-doctor explain CODE`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode a web identity token and judge it the way STS will (offline)
+    Decode(DecodeArgs),
+    /// Print a rule's documentation, or list every rule
+    Explain(ExplainArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Critical => FailOn::AtOrAbove(Severity::Critical),
+            FailOnArg::High => FailOn::AtOrAbove(Severity::High),
+            FailOnArg::Medium => FailOn::AtOrAbove(Severity::Medium),
+            FailOnArg::Low => FailOn::AtOrAbove(Severity::Low),
+            FailOnArg::Info => FailOn::AtOrAbove(Severity::Info),
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+/// Options every command shares.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = Format::Human,
+        env = "OIDC_DOCTOR_FORMAT"
+    )]
+    pub format: Format,
+
+    /// When to use colour (also honours NO_COLOR and CLICOLOR_FORCE)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Exit with status 1 when a finding is at or above this severity
+    #[arg(long, global = true, value_enum, default_value_t = FailOnArg::Low)]
+    pub fail_on: FailOnArg,
+}
+
+/// Where the token comes from. With none given, `AWS_WEB_IDENTITY_TOKEN_FILE`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The token itself, or `-` to read it from standard input
+    #[arg(value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env"])]
+    pub token: Option<String>,
+
+    /// Read the token from this file
+    #[arg(long, value_name = "PATH", conflicts_with = "token_env")]
+    pub token_file: Option<PathBuf>,
+
+    /// Read the token from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    /// Judge time claims at this instant instead of now (RFC 3339, e.g. 2026-06-01T12:00:00Z)
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub at: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule code, e.g. TK005
+    #[arg(value_name = "CODE", required_unless_present = "all", conflicts_with = "all")]
+    pub code: Option<String>,
+
+    /// List every rule: code, slug, severity, summary
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_instant(value: &str) -> Result<jiff::Timestamp, String> {
+    value.parse::<jiff::Timestamp>().map_err(|error| {
+        format!("{error}; expected RFC 3339 with an offset, e.g. 2026-06-01T12:00:00Z")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,28 @@
+//! One module per subcommand: gather inputs, run the rules, hand a report to
+//! the output layer. No printing here.
+
+pub mod decode;
+pub mod explain;
+pub mod token_input;
+
+use crate::cli::Command;
+use crate::error::Error;
+use crate::report::Report;
+
+/// What a command produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Findings and data, rendered in the chosen format.
+    Report(Report),
+    /// Completions: a shell script that is printed as it is.
+    Completions(clap_complete::Shell),
+}
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> Result<Outcome, Error> {
+    match command {
+        Command::Decode(args) => decode::run(&args).map(Outcome::Report),
+        Command::Explain(args) => explain::run(&args).map(Outcome::Report),
+        Command::Completions(args) => Ok(Outcome::Completions(args.shell)),
+    }
+}

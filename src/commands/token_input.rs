@@ -1,0 +1,139 @@
+//! Reading the token from wherever the user points: an argument, standard
+//! input, a file, an environment variable, or AWS_WEB_IDENTITY_TOKEN_FILE.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::cli::TokenArgs;
+use crate::error::Error;
+
+/// Far above STS's 20,000-character limit, far below what could hurt.
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+
+/// The raw token input and where it came from.
+#[derive(Debug)]
+pub struct TokenInput {
+    /// Where the token came from, as shown to the user.
+    pub source: String,
+    /// The file it was read from, when it was.
+    pub path: Option<PathBuf>,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads the token the arguments name.
+pub fn read(args: &TokenArgs) -> Result<TokenInput, Error> {
+    if let Some(path) = &args.token_file {
+        return read_file(path, "--token-file");
+    }
+    if let Some(var) = &args.token_env {
+        return read_env(var);
+    }
+    match args.token.as_deref() {
+        Some("-") => read_stdin(),
+        Some(value) => {
+            let path = Path::new(value);
+            if path.is_file() {
+                read_file(path, "the argument")
+            } else if looks_like_path(value) {
+                Err(Error::Unreadable {
+                    what: "token file",
+                    path: path.to_owned(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    help: "the argument looks like a path but no such file exists; pass an \
+                           existing file or the token text itself"
+                        .to_owned(),
+                })
+            } else {
+                Ok(TokenInput {
+                    source: "the command-line argument".to_owned(),
+                    path: None,
+                    bytes: value.as_bytes().to_vec(),
+                })
+            }
+        }
+        None => match std::env::var_os("AWS_WEB_IDENTITY_TOKEN_FILE") {
+            Some(path) if !path.is_empty() => {
+                read_file(Path::new(&path), "AWS_WEB_IDENTITY_TOKEN_FILE")
+            }
+            _ => Err(Error::NoToken),
+        },
+    }
+}
+
+fn looks_like_path(value: &str) -> bool {
+    !value.contains('.') && value.contains('/')
+        || value.starts_with("./")
+        || value.starts_with("../")
+        || value.starts_with('~')
+        || [".jwt", ".token", ".txt", ".json"]
+            .iter()
+            .any(|ext| value.ends_with(ext))
+}
+
+fn read_file(path: &Path, given_by: &str) -> Result<TokenInput, Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Unreadable {
+        what: "token file",
+        path: path.to_owned(),
+        help: format!("check the path given by {given_by}"),
+        source,
+    })?;
+    let bytes = read_capped(file, &format!("token file `{}`", path.display()))?;
+    Ok(TokenInput {
+        source: format!("file {}", path.display()),
+        path: Some(path.to_owned()),
+        bytes,
+    })
+}
+
+fn read_stdin() -> Result<TokenInput, Error> {
+    let bytes = read_capped(std::io::stdin().lock(), "standard input")?;
+    Ok(TokenInput {
+        source: "standard input".to_owned(),
+        path: None,
+        bytes,
+    })
+}
+
+fn read_env(name: &str) -> Result<TokenInput, Error> {
+    match std::env::var_os(name) {
+        None => Err(Error::EnvVar {
+            name: name.to_owned(),
+            problem: "not set",
+            help: format!("export {name} with the token, or use another token input"),
+        }),
+        Some(value) => match value.into_string() {
+            Ok(text) => Ok(TokenInput {
+                source: format!("environment variable {name}"),
+                path: None,
+                bytes: text.into_bytes(),
+            }),
+            Err(_) => Err(Error::EnvVar {
+                name: name.to_owned(),
+                problem: "not valid UTF-8",
+                help: "a token is ASCII text; check what sets the variable".to_owned(),
+            }),
+        },
+    }
+}
+
+fn read_capped(reader: impl Read, what: &str) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_INPUT_BYTES + 1).unwrap_or(u64::MAX);
+    reader
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Unreadable {
+            what: "input",
+            path: PathBuf::from(what),
+            help: "check that the input can be read".to_owned(),
+            source,
+        })?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(Error::TooLarge {
+            what: what.to_owned(),
+            limit: MAX_INPUT_BYTES,
+            help: "a web identity token is at most 20,000 characters; this is not a token",
+        });
+    }
+    Ok(bytes)
+}

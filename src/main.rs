@@ -1,0 +1,51 @@
+//! The `oidc-doctor` binary: parse arguments, run, print, map to an exit code.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use oidc_doctor::cli::Cli;
+use oidc_doctor::commands::{self, Outcome};
+use oidc_doctor::output::{self, Options};
+use oidc_doctor::report::FailOn;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and --version are successes; usage errors exit 2.
+            let code = u8::from(error.use_stderr()) * 2;
+            return match error.print() {
+                Ok(()) => ExitCode::from(code),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(2),
+            };
+        }
+    };
+    let options = Options::from_env(cli.output.format, cli.output.color);
+    let fail_on = FailOn::from(cli.output.fail_on);
+    let mut stdout = io::stdout().lock();
+
+    let written = match commands::run(cli.command) {
+        Ok(Outcome::Report(report)) => output::write_report(&report, &options, &mut stdout)
+            .map(|()| u8::from(fail_on.is_failed_by(&report.findings))),
+        Ok(Outcome::Completions(shell)) => {
+            output::write_completions(shell, &mut Cli::command(), &mut stdout).map(|()| 0)
+        }
+        Err(error) => {
+            let color = options.color && io::IsTerminal::is_terminal(&io::stderr());
+            let _ = output::write_error(&error, color, &mut io::stderr());
+            Ok(error.exit_code())
+        }
+    };
+    match written {
+        Ok(code) => ExitCode::from(code),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "oidc-doctor: cannot write output: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Plain data types with no I/O: what the commands gather and the rules judge.
+
+pub mod issuers;
+pub mod subject;
+pub mod time;
+pub mod token;

@@ -1,0 +1,61 @@
+//! `--format github`: workflow commands that annotate a GitHub Actions run.
+
+use std::io::{self, Write};
+
+use crate::report::{Report, Severity};
+
+/// Escapes a workflow-command message (the part after `::`).
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value (`file=`, `title=`).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn command(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium | Severity::Low => "warning",
+        Severity::Info => "notice",
+    }
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for finding in &report.findings {
+        let mut properties = Vec::new();
+        match (&finding.location, &report.input) {
+            (Some(location), _) => {
+                properties.push(format!("file={}", escape_property(&location.path)));
+                properties.push(format!("line={}", location.line));
+                properties.push(format!("col={}", location.column));
+            }
+            (None, Some(input)) => properties.push(format!("file={}", escape_property(input))),
+            (None, None) => {}
+        }
+        let title = format!("{} {}", finding.rule.code, finding.rule.slug);
+        properties.push(format!("title={}", escape_property(&title)));
+        writeln!(
+            out,
+            "::{} {}::{}",
+            command(finding.severity),
+            properties.join(","),
+            escape_data(&format!("{} {}", finding.message, finding.help))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_would_break_a_workflow_command() {
+        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}

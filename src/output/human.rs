@@ -1,0 +1,243 @@
+//! `--format human`: miette diagnostics for findings, comfy-table for data,
+//! and the summary line last.
+
+use std::io::{self, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource,
+};
+
+use crate::commands::decode::DecodeData;
+use crate::commands::explain::ExplainData;
+use crate::model::issuers::provider_name;
+use crate::model::time::{human_duration, relative, utc};
+use crate::model::token::Jwt;
+use crate::report::{CommandData, Finding, Report, Severity};
+
+use super::{Options, summary_line};
+
+const MAX_SHOWN_VALUE: usize = 300;
+
+pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    match &report.data {
+        CommandData::Explain(explain) => return write_explain(explain, options, out),
+        CommandData::Decode(decode) => write_decode(decode, options, out)?,
+        CommandData::None => {}
+    }
+    for finding in &report.findings {
+        out.write_all(render_finding(report, finding, options).as_bytes())?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(out, "Each rule is documented: `oidc-doctor explain CODE`.")?;
+    }
+    writeln!(out, "{}", summary_line(&report.summary()))
+}
+
+fn handler(color: bool, width: usize) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+}
+
+/// Renders any diagnostic (used for errors that stop a command).
+pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String {
+    let mut text = String::new();
+    if handler(color, width)
+        .render_report(&mut text, diagnostic)
+        .is_err()
+    {
+        text = format!("Error: {diagnostic}\n");
+    }
+    text
+}
+
+fn render_finding(report: &Report, finding: &Finding, options: &Options) -> String {
+    let severity = match finding.severity {
+        Severity::Critical | Severity::High => miette::Severity::Error,
+        Severity::Medium | Severity::Low => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    };
+    let mut diagnostic = MietteDiagnostic::new(finding.message.clone())
+        .with_code(format!(
+            "{} {} ({})",
+            finding.rule.code, finding.rule.slug, finding.severity
+        ))
+        .with_severity(severity)
+        .with_help(finding.help.clone());
+    let source = finding.location.as_ref().and_then(|location| {
+        let (offset, len) = location.span?;
+        let file = report.source(&location.path)?;
+        Some((location, offset, len, file))
+    });
+    let rendered = match source {
+        Some((location, offset, len, file)) => {
+            diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
+            let with_source = miette::Report::new(diagnostic).with_source_code(
+                NamedSource::new(&location.path, file.text.clone()).with_language("json"),
+            );
+            render_diagnostic(with_source.as_ref(), options.color, options.width)
+        }
+        None => {
+            let mut text = render_diagnostic(&diagnostic, options.color, options.width);
+            if let Some(location) = &finding.location {
+                text.push_str(&format!(
+                    "  at {}:{}:{}\n",
+                    location.path, location.line, location.column
+                ));
+            }
+            text
+        }
+    };
+    format!("{rendered}\n")
+}
+
+fn new_table(options: &Options) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(options.width).unwrap_or(u16::MAX));
+    table
+}
+
+/// Shows a claim value: strings bare, everything else as compact JSON,
+/// very long values cut with a note of their length.
+pub fn show_value(value: &serde_json::Value) -> String {
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match text.char_indices().nth(MAX_SHOWN_VALUE) {
+        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
+        None => text,
+    }
+}
+
+pub fn header_rows(jwt: &Jwt) -> Vec<(String, String)> {
+    jwt.header
+        .iter()
+        .map(|(name, value)| (name.clone(), show_value(value)))
+        .collect()
+}
+
+/// One row of the claims table.
+#[derive(Debug)]
+pub struct ClaimRow {
+    pub name: String,
+    pub value: String,
+    pub note: String,
+}
+
+/// The claims with a note on how STS uses each one it uses. Condition keys
+/// are shown as `:claim`; the prefix (the provider name) is printed once.
+pub fn claim_rows(data: &DecodeData, jwt: &Jwt) -> Vec<ClaimRow> {
+    let now = data.now.as_second();
+    let extra_keys = data.family.map_or(&[][..], |f| f.extra_condition_keys);
+    let has_azp = jwt.claim("azp").is_some();
+    jwt.claims
+        .iter()
+        .map(|(name, value)| {
+            let note = match name.as_str() {
+                "iss" => "STS: finds the IAM OIDC provider by this exact URL".to_owned(),
+                "sub" => "STS: condition key :sub".to_owned(),
+                "aud" if has_azp => "STS: condition key :oaud (azp is matched instead)".to_owned(),
+                "aud" => "STS: must be a client ID of the provider; condition key :aud".to_owned(),
+                "azp" => "STS: must be a client ID of the provider; condition key :aud".to_owned(),
+                "amr" => "STS: condition key :amr (multi-valued: use ForAnyValue)".to_owned(),
+                "email" => "STS: condition key :email".to_owned(),
+                "https://aws.amazon.com/tags" => {
+                    "STS: session tags; the role must allow sts:TagSession".to_owned()
+                }
+                "https://aws.amazon.com/source_identity" => {
+                    "STS: source identity; the role must allow sts:SetSourceIdentity".to_owned()
+                }
+                "exp" | "iat" | "nbf" => time_note(jwt, name, now),
+                other if extra_keys.contains(&other) => format!("STS: condition key :{other}"),
+                _ => String::new(),
+            };
+            ClaimRow {
+                name: name.clone(),
+                value: show_value(value),
+                note,
+            }
+        })
+        .collect()
+}
+
+fn time_note(jwt: &Jwt, name: &str, now: i64) -> String {
+    let Some(at) = jwt.numeric_date(name) else {
+        return "not a number of seconds".to_owned();
+    };
+    let mut note = format!("{} ({})", utc(at), relative(at, now));
+    if name == "exp" {
+        if let Some(iat) = jwt.numeric_date("iat") {
+            let lifetime = at.saturating_sub(iat);
+            if lifetime >= 0 {
+                note.push_str(&format!("; lifetime {}", human_duration(lifetime.unsigned_abs())));
+            }
+        }
+    }
+    note
+}
+
+fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "Token from {} ({} characters)", data.source, data.token.length)?;
+    for n in &data.token.normalisations {
+        writeln!(out, "  note: {}", n.describe())?;
+    }
+    if data.at_given {
+        writeln!(out, "  times judged at {} (--at)", data.now)?;
+    }
+    let Some(jwt) = data.token.jwt() else {
+        writeln!(out)?;
+        return Ok(());
+    };
+    let mut header = new_table(options);
+    header.set_header(vec!["Header", "Value"]);
+    for (name, value) in header_rows(jwt) {
+        header.add_row(vec![name, value]);
+    }
+    writeln!(out, "{header}")?;
+    let mut claims = new_table(options);
+    claims.set_header(vec!["Claim", "Value", "Used by STS / time"]);
+    for row in claim_rows(data, jwt) {
+        claims.add_row(vec![row.name, row.value, row.note]);
+    }
+    writeln!(out, "{claims}")?;
+    if let Some(family) = data.family {
+        writeln!(out, "Issuer: {} ({})", family.name, family.tenancy.describe())?;
+    }
+    if let Some(iss) = jwt.claim_str("iss") {
+        writeln!(out, "Condition keys: `{}:<claim>`", provider_name(iss))?;
+    }
+    writeln!(
+        out,
+        "Signature: not checked. decode judges the token offline, as STS would before fetching keys.\n"
+    )
+}
+
+fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    match data {
+        ExplainData::One(rule) => out.write_all(rule.doc.as_bytes()),
+        ExplainData::All(rules) => {
+            let mut table = new_table(options);
+            table.set_header(vec!["Code", "Slug", "Severity", "Summary"]);
+            for rule in *rules {
+                table.add_row(vec![
+                    rule.code,
+                    rule.slug,
+                    rule.severity.as_str(),
+                    rule.summary(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            writeln!(out, "{} rules. `oidc-doctor explain CODE` prints a rule's page.", rules.len())
+        }
+    }
+}

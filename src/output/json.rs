@@ -1,0 +1,189 @@
+//! `--format json`: schema 1, documented in docs/json-schema.md. These wire
+//! types are converted from the internal ones, so internal refactors never
+//! change what scripts read.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::commands::decode::DecodeData;
+use crate::commands::explain::ExplainData;
+use crate::model::time::{relative, utc};
+use crate::model::token::Normalisation;
+use crate::report::{CommandData, Finding, Report, Stage, Summary};
+use crate::rules::Rule;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: u32,
+    tool: JsonTool,
+    command: &'a str,
+    findings: Vec<JsonFinding<'a>>,
+    summary: Summary,
+    stages: Vec<JsonStage<'a>>,
+    #[serde(flatten)]
+    data: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct JsonTool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    slug: &'a str,
+    severity: &'a str,
+    category: &'a str,
+    message: &'a str,
+    help: &'a str,
+    location: Option<JsonLocation<'a>>,
+    docs: String,
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    pointer: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonStage<'a> {
+    name: &'a str,
+    status: crate::report::StageStatus,
+    duration_ms: u64,
+    detail: &'a str,
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let wire = JsonReport {
+        schema: SCHEMA_VERSION,
+        tool: JsonTool {
+            name: "oidc-doctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        command: report.command,
+        findings: report.findings.iter().map(finding).collect(),
+        summary: report.summary(),
+        stages: report.stages.iter().map(stage).collect(),
+        data: command_data(&report.data),
+    };
+    serde_json::to_writer_pretty(&mut *out, &wire)?;
+    writeln!(out)
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        code: f.rule.code,
+        slug: f.rule.slug,
+        severity: f.severity.as_str(),
+        category: f.rule.category.as_str(),
+        message: &f.message,
+        help: &f.help,
+        location: f.location.as_ref().map(|l| JsonLocation {
+            path: &l.path,
+            line: l.line,
+            column: l.column,
+            pointer: &l.pointer,
+        }),
+        docs: f.rule.docs_path(),
+    }
+}
+
+fn stage(s: &Stage) -> JsonStage<'_> {
+    JsonStage {
+        name: s.name,
+        status: s.status,
+        duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
+        detail: &s.detail,
+    }
+}
+
+fn command_data(data: &CommandData) -> Map<String, Value> {
+    let mut map = Map::new();
+    match data {
+        CommandData::None => {}
+        CommandData::Decode(decode) => {
+            map.insert("token".to_owned(), token(decode));
+        }
+        CommandData::Explain(ExplainData::One(rule)) => {
+            map.insert("rules".to_owned(), json!([rule_entry(rule, true)]));
+        }
+        CommandData::Explain(ExplainData::All(rules)) => {
+            let entries: Vec<Value> = rules.iter().map(|r| rule_entry(r, false)).collect();
+            map.insert("rules".to_owned(), Value::Array(entries));
+        }
+    }
+    map
+}
+
+/// The catalogue entry of a rule; with the whole page when asked for one.
+pub fn rule_entry(rule: &Rule, with_doc: bool) -> Value {
+    let mut entry = json!({
+        "code": rule.code,
+        "slug": rule.slug,
+        "severity": rule.severity.as_str(),
+        "category": rule.category.as_str(),
+        "summary": rule.summary(),
+        "docs": rule.docs_path(),
+    });
+    if with_doc {
+        entry["doc"] = Value::String(rule.doc.to_owned());
+    }
+    entry
+}
+
+fn normalisation_id(n: Normalisation) -> &'static str {
+    match n {
+        Normalisation::SurroundingWhitespace => "surrounding_whitespace",
+        Normalisation::InnerWhitespace => "inner_whitespace",
+        Normalisation::BearerPrefix => "bearer_prefix",
+        Normalisation::ValueWrapper => "value_wrapper",
+    }
+}
+
+/// The `"token"` object: header and claims as decoded, never the signature.
+fn token(data: &DecodeData) -> Value {
+    let now = data.now.as_second();
+    let jwt = data.token.jwt();
+    let times: Map<String, Value> = ["exp", "iat", "nbf"]
+        .iter()
+        .filter_map(|&name| {
+            let at = jwt?.numeric_date(name)?;
+            Some((
+                name.to_owned(),
+                json!({"unix": at, "utc": utc(at), "relative": relative(at, now)}),
+            ))
+        })
+        .collect();
+    let lifetime = jwt.and_then(|j| Some(j.numeric_date("exp")? - j.numeric_date("iat")?));
+    json!({
+        "source": data.source,
+        "evaluated_at": data.now.to_string(),
+        "length": data.token.length,
+        "normalisations": data.token.normalisations.iter().map(|n| normalisation_id(*n)).collect::<Vec<_>>(),
+        "is_jwt": jwt.is_some(),
+        "header": jwt.map(|j| Value::Object(j.header.clone())),
+        "claims": jwt.map(|j| Value::Object(j.claims.clone())),
+        "times": times,
+        "lifetime_seconds": lifetime,
+        "issuer_family": data.family.map(|f| json!({
+            "id": f.id,
+            "name": f.name,
+            "shared": f.tenancy == crate::model::issuers::Tenancy::Shared,
+            "tenancy_claim": f.tenancy_claim,
+        })),
+        "subject": data.subject.as_ref().map(|s| json!({
+            "form": s.form,
+            "parts": s.parts.iter().map(|(label, value)| json!({"label": label, "value": value})).collect::<Vec<_>>(),
+        })),
+        "signature": {"checked": false, "present": jwt.is_some_and(|j| !j.signature.is_empty())},
+    })
+}

@@ -1,0 +1,102 @@
+//! `--format markdown`: a report to paste into a ticket or a runbook.
+
+use std::io::{self, Write};
+
+use crate::commands::decode::DecodeData;
+use crate::commands::explain::ExplainData;
+use crate::report::{CommandData, Report};
+
+use super::human::{claim_rows, header_rows};
+use super::summary_line;
+
+/// Escapes text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', "<br>")
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if let CommandData::Explain(explain) = &report.data {
+        return explain_markdown(explain, out);
+    }
+    writeln!(out, "# oidc-doctor {}", report.command)?;
+    writeln!(out)?;
+    writeln!(out, "**{}**", summary_line(&report.summary()))?;
+    if !report.stages.is_empty() {
+        writeln!(out, "\n| Stage | Status | Detail |\n|---|---|---|")?;
+        for stage in &report.stages {
+            writeln!(out, "| {} | {:?} | {} |", stage.name, stage.status, cell(&stage.detail))?;
+        }
+    }
+    if let CommandData::Decode(decode) = &report.data {
+        decode_markdown(decode, out)?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(out, "\n## Findings\n")?;
+        writeln!(out, "| Severity | Rule | Message | Location |\n|---|---|---|---|")?;
+        for f in &report.findings {
+            let location = f
+                .location
+                .as_ref()
+                .map_or_else(String::new, |l| format!("{}:{}:{}", l.path, l.line, l.column));
+            writeln!(
+                out,
+                "| {} | `{}` {} | {} | {} |",
+                f.severity,
+                f.rule.code,
+                f.rule.slug,
+                cell(&f.message),
+                cell(&location)
+            )?;
+        }
+        for f in &report.findings {
+            writeln!(out, "\n### {} {} ({})\n", f.rule.code, f.rule.slug, f.severity)?;
+            writeln!(out, "{}\n", f.message)?;
+            writeln!(out, "**Fix:** {}\n", f.help)?;
+            writeln!(out, "Documentation: `oidc-doctor explain {}`", f.rule.code)?;
+        }
+    }
+    Ok(())
+}
+
+fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\n## Token\n\nRead from {}; {} characters.", data.source, data.token.length)?;
+    for n in &data.token.normalisations {
+        writeln!(out, "- {}", n.describe())?;
+    }
+    writeln!(out, "\nThe signature was not checked.")?;
+    let Some(jwt) = data.token.jwt() else {
+        return Ok(());
+    };
+    writeln!(out, "\n### Header\n\n| Field | Value |\n|---|---|")?;
+    for (name, value) in header_rows(jwt) {
+        writeln!(out, "| `{}` | {} |", cell(&name), cell(&value))?;
+    }
+    writeln!(out, "\n### Claims\n\n| Claim | Value | Note |\n|---|---|---|")?;
+    for row in claim_rows(data, jwt) {
+        writeln!(out, "| `{}` | {} | {} |", cell(&row.name), cell(&row.value), cell(&row.note))?;
+    }
+    Ok(())
+}
+
+fn explain_markdown(data: &ExplainData, out: &mut dyn Write) -> io::Result<()> {
+    match data {
+        ExplainData::One(rule) => out.write_all(rule.doc.as_bytes()),
+        ExplainData::All(rules) => {
+            writeln!(out, "| Code | Slug | Severity | Category | Summary |\n|---|---|---|---|---|")?;
+            for rule in *rules {
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    rule.code,
+                    rule.slug,
+                    rule.severity,
+                    rule.category,
+                    cell(rule.summary())
+                )?;
+            }
+            Ok(())
+        }
+    }
+}

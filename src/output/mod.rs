@@ -1,0 +1,124 @@
+//! The only code that prints. Every format renders the same [`Report`].
+
+mod github;
+mod human;
+mod json;
+mod markdown;
+mod sarif;
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::cli::{ColorChoice, Format};
+use crate::error::Error;
+use crate::report::{Report, Severity, Summary};
+
+/// How to render.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub format: Format,
+    pub color: bool,
+    /// Columns available for tables and diagnostics.
+    pub width: usize,
+}
+
+impl Options {
+    /// Decides colour and width from the flags and the environment:
+    /// `--color always|never` wins; with `auto`, a non-empty `NO_COLOR` turns
+    /// colour off, `CLICOLOR_FORCE` (not `0`) turns it on, otherwise colour
+    /// follows whether standard output is a terminal.
+    pub fn from_env(format: Format, color: ColorChoice) -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                if var("NO_COLOR").is_some() {
+                    false
+                } else if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                    true
+                } else {
+                    io::stdout().is_terminal()
+                }
+            }
+        };
+        let width = var("COLUMNS")
+            .and_then(|v| v.to_str().and_then(|s| s.parse::<usize>().ok()))
+            .filter(|w| (40..=1000).contains(w))
+            .unwrap_or(100);
+        Options {
+            format,
+            color,
+            width,
+        }
+    }
+}
+
+/// Writes `report` to `out` in the chosen format.
+pub fn write_report(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    match options.format {
+        Format::Human => human::write(report, options, out),
+        Format::Json => json::write(report, out),
+        Format::Sarif => sarif::write(report, out),
+        Format::Github => github::write(report, out),
+        Format::Markdown => markdown::write(report, out),
+    }?;
+    out.flush()
+}
+
+/// Writes shell completions for the command line.
+pub fn write_completions(
+    shell: clap_complete::Shell,
+    command: &mut clap::Command,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut buffer = Vec::new();
+    clap_complete::generate(shell, command, "oidc-doctor", &mut buffer);
+    out.write_all(&buffer)?;
+    out.flush()
+}
+
+/// Writes an error that stopped a command, as a miette diagnostic.
+pub fn write_error(error: &Error, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let text = human::render_diagnostic(error, color, 100);
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// `3 findings: 1 critical, 0 high, 2 medium, 0 low, 0 info`.
+pub fn summary_line(summary: &Summary) -> String {
+    let total = summary.total();
+    let counts: Vec<String> = Severity::DESCENDING
+        .iter()
+        .map(|&s| format!("{} {s}", summary.count(s)))
+        .collect();
+    format!(
+        "{total} finding{}: {}",
+        if total == 1 { "" } else { "s" },
+        counts.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_counts_every_severity() {
+        let summary = Summary {
+            critical: 1,
+            high: 0,
+            medium: 2,
+            low: 0,
+            info: 0,
+        };
+        assert_eq!(
+            summary_line(&summary),
+            "3 findings: 1 critical, 0 high, 2 medium, 0 low, 0 info"
+        );
+        let one = Summary {
+            info: 1,
+            ..Summary::default()
+        };
+        assert_eq!(summary_line(&one), "1 finding: 0 critical, 0 high, 0 medium, 0 low, 1 info");
+    }
+}

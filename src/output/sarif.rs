@@ -1,0 +1,111 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning accepts it. Every
+//! result has a physical location: its own, or the report's input file.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::report::{Category, Finding, Report, Severity};
+use crate::rules::Rule;
+
+/// Where rule pages are published.
+pub fn help_uri(rule: &Rule) -> String {
+    format!(
+        "{}/blob/main/docs/rules/{}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        rule.code
+    )
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` score, shown as critical/high/medium/low.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+fn rule_descriptor(rule: &Rule) -> Value {
+    let mut properties = json!({"tags": [rule.category.as_str()]});
+    if rule.category == Category::Security {
+        properties["security-severity"] = json!(security_severity(rule.severity));
+    }
+    json!({
+        "id": rule.code,
+        "name": rule.slug,
+        "shortDescription": {"text": rule.summary()},
+        "fullDescription": {"text": rule.summary()},
+        "helpUri": help_uri(rule),
+        "help": {"text": rule.doc, "markdown": rule.doc},
+        "defaultConfiguration": {"level": level(rule.severity)},
+        "properties": properties,
+    })
+}
+
+fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &str) -> Value {
+    let (uri, line, column) = match (&finding.location, input) {
+        (Some(l), _) => (l.path.as_str(), l.line, l.column),
+        (None, Some(path)) => (path, 1, 1),
+        (None, None) => (command, 1, 1),
+    };
+    let mut physical = json!({
+        "artifactLocation": {"uri": uri},
+        "region": {"startLine": line.max(1), "startColumn": column.max(1)},
+    });
+    let mut location = json!({"physicalLocation": physical.take()});
+    if let Some(pointer) = finding.location.as_ref().map(|l| &l.pointer).filter(|p| !p.is_empty()) {
+        location["logicalLocations"] = json!([{"fullyQualifiedName": pointer, "kind": "member"}]);
+    }
+    json!({
+        "ruleId": finding.rule.code,
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": {"text": format!("{} {}", finding.message, finding.help)},
+        "locations": [location],
+        "properties": {"severity": finding.severity.as_str()},
+    })
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    // One descriptor per code that appears, in code order.
+    let used: BTreeMap<&str, &Rule> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.code, f.rule))
+        .collect();
+    let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, c)| (*c, i)).collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| result(f, index[f.rule.code], report.input.as_deref(), report.command))
+        .collect();
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "oidc-doctor",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": used.values().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+            }},
+            "automationDetails": {"id": format!("oidc-doctor/{}/", report.command)},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    writeln!(out)
+}

@@ -1,0 +1,82 @@
+//! TK005 token-expired, TK006 token-not-yet-valid and TK012 token-short-lifetime.
+
+use crate::model::time::{human_duration, relative, utc};
+use crate::model::token::Jwt;
+use crate::report::{Finding, Severity};
+use crate::rules::{TK005, TK006, TK012};
+
+use super::CLOCK_SKEW_SECONDS;
+
+const SHORT_LIFETIME_SECONDS: i64 = 60;
+
+pub(super) fn check(jwt: &Jwt, now: i64) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(exp) = jwt.numeric_date("exp") {
+        findings.extend(expiry(exp, now));
+    }
+    for name in ["nbf", "iat"] {
+        let Some(at) = jwt.numeric_date(name) else {
+            continue;
+        };
+        let ahead = at.saturating_sub(now);
+        if ahead > CLOCK_SKEW_SECONDS {
+            findings.push(Finding::new(
+                &TK006,
+                format!(
+                    "Claim `{name}` is {} in the future ({}); STS allows about 5 minutes of clock skew.",
+                    human_duration(ahead.unsigned_abs()),
+                    utc(at)
+                ),
+                "Check the clocks of the issuer and of the machine that judges the token. \
+                 Use --at to evaluate the token at another instant.",
+            ));
+        }
+    }
+    findings
+}
+
+fn expiry(exp: i64, now: i64) -> Option<Finding> {
+    let left = exp.saturating_sub(now);
+    let refresh = "Get a fresh token and re-read it before every attempt: a cached token, a \
+                   stale token file, or retries that outlast the token all end here.";
+    if left < -CLOCK_SKEW_SECONDS {
+        Some(Finding::new(
+            &TK005,
+            format!(
+                "The token expired {} ({}), beyond STS's 5-minute clock-skew allowance.",
+                relative(exp, now),
+                utc(exp)
+            ),
+            format!("STS answers `ExpiredTokenException: Token expired`. {refresh}"),
+        ))
+    } else if left < 0 {
+        let grace = CLOCK_SKEW_SECONDS + left;
+        Some(
+            Finding::new(
+                &TK005,
+                format!(
+                    "The token expired {} ({}); STS still accepts it for {} more, inside its \
+                     5-minute clock-skew allowance.",
+                    relative(exp, now),
+                    utc(exp),
+                    human_duration(grace.unsigned_abs())
+                ),
+                refresh,
+            )
+            .with_severity(Severity::Medium),
+        )
+    } else if left < SHORT_LIFETIME_SECONDS {
+        Some(Finding::new(
+            &TK012,
+            format!(
+                "The token expires {} ({}): a slow or retried assume will outlive it.",
+                relative(exp, now),
+                utc(exp)
+            ),
+            "Fetch the token right before the call and re-read it before every retry \
+             (`oidc-doctor assume` does), or have the issuer mint longer-lived tokens.",
+        ))
+    } else {
+        None
+    }
+}
