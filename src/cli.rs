@@ -84,7 +84,7 @@ pub struct OutputArgs {
     )]
     pub format: Format,
 
-    /// When to use colour (also honours NO_COLOR and CLICOLOR_FORCE)
+    /// When to use colour (also honours `NO_COLOR` and `CLICOLOR_FORCE`)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -122,7 +122,11 @@ pub struct DecodeArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The rule code, e.g. TK005
-    #[arg(value_name = "CODE", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        value_name = "CODE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub code: Option<String>,
 
     /// List every rule: code, slug, severity, summary

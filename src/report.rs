@@ -264,10 +264,10 @@ impl Report {
 }
 
 fn location_key(finding: &Finding) -> (String, usize, usize) {
-    finding
-        .location
-        .as_ref()
-        .map_or_else(|| (String::new(), 0, 0), |l| (l.path.clone(), l.line, l.column))
+    finding.location.as_ref().map_or_else(
+        || (String::new(), 0, 0),
+        |l| (l.path.clone(), l.line, l.column),
+    )
 }
 
 /// The `--fail-on` threshold.

@@ -26,7 +26,11 @@ fn lookup(code: &str) -> Result<&'static Rule, Error> {
         return Ok(rule);
     }
     // Accept a slug too: `explain token-expired`.
-    if let Some(rule) = rules::CATALOGUE.iter().copied().find(|r| r.slug == code.trim()) {
+    if let Some(rule) = rules::CATALOGUE
+        .iter()
+        .copied()
+        .find(|r| r.slug == code.trim())
+    {
         return Ok(rule);
     }
     let nearest = rules::nearest(code, 3);

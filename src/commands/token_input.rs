@@ -1,5 +1,5 @@
 //! Reading the token from wherever the user points: an argument, standard
-//! input, a file, an environment variable, or AWS_WEB_IDENTITY_TOKEN_FILE.
+//! input, a file, an environment variable, or `AWS_WEB_IDENTITY_TOKEN_FILE`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

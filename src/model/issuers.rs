@@ -134,7 +134,9 @@ pub static FAMILIES: &[IssuerFamily] = &[
     IssuerFamily {
         id: "github-legacy",
         name: "GitHub Actions (legacy vstoken issuer)",
-        patterns: &[IssuerPattern::Exact("vstoken.actions.githubusercontent.com")],
+        patterns: &[IssuerPattern::Exact(
+            "vstoken.actions.githubusercontent.com",
+        )],
         tenancy: Tenancy::Shared,
         tenancy_claim: "sub",
         sub_grammar: SubGrammar::GitHub,
@@ -265,7 +267,10 @@ pub static FAMILIES: &[IssuerFamily] = &[
     IssuerFamily {
         id: "auth0",
         name: "Auth0",
-        patterns: &[IssuerPattern::Suffix(".auth0.com/"), IssuerPattern::Suffix(".auth0.com")],
+        patterns: &[
+            IssuerPattern::Suffix(".auth0.com/"),
+            IssuerPattern::Suffix(".auth0.com"),
+        ],
         tenancy: Tenancy::SingleTenant,
         tenancy_claim: "sub",
         sub_grammar: SubGrammar::UserId,
@@ -287,7 +292,10 @@ pub static FAMILIES: &[IssuerFamily] = &[
     IssuerFamily {
         id: "vercel",
         name: "Vercel",
-        patterns: &[IssuerPattern::Exact("oidc.vercel.com"), IssuerPattern::Prefix("oidc.vercel.com/")],
+        patterns: &[
+            IssuerPattern::Exact("oidc.vercel.com"),
+            IssuerPattern::Prefix("oidc.vercel.com/"),
+        ],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
         sub_grammar: SubGrammar::UserId,
@@ -435,9 +443,15 @@ mod tests {
     fn recognises_each_family_from_its_issuer() {
         let cases = [
             ("https://token.actions.githubusercontent.com", "github"),
-            ("https://token.actions.githubusercontent.com/acme", "github-enterprise"),
+            (
+                "https://token.actions.githubusercontent.com/acme",
+                "github-enterprise",
+            ),
             ("https://token.actions.octo.ghe.com", "github-enterprise"),
-            ("https://vstoken.actions.githubusercontent.com", "github-legacy"),
+            (
+                "https://vstoken.actions.githubusercontent.com",
+                "github-legacy",
+            ),
             ("https://github.example.com/_services/token", "ghes"),
             ("https://gitlab.com", "gitlab"),
             ("https://app.terraform.io", "terraform-cloud"),
@@ -460,12 +474,21 @@ mod tests {
 
     #[test]
     fn falls_back_to_the_subject_form_for_private_hosts() {
-        let gitlab = detect("https://git.acme.internal", Some("project_path:a/b:ref_type:branch:ref:main"));
+        let gitlab = detect(
+            "https://git.acme.internal",
+            Some("project_path:a/b:ref_type:branch:ref:main"),
+        );
         assert_eq!(gitlab.id, "gitlab-self-managed");
-        let k8s = detect("https://s3.amazonaws.com/bucket", Some("system:serviceaccount:ns:sa"));
+        let k8s = detect(
+            "https://s3.amazonaws.com/bucket",
+            Some("system:serviceaccount:ns:sa"),
+        );
         assert_eq!(k8s.id, "kubernetes");
         // The issuer wins over the subject.
-        assert_eq!(detect("https://gitlab.com", Some("system:serviceaccount:a:b")).id, "gitlab");
+        assert_eq!(
+            detect("https://gitlab.com", Some("system:serviceaccount:a:b")).id,
+            "gitlab"
+        );
     }
 
     #[test]

@@ -89,8 +89,8 @@ const CIRCLECI_KEYS: &[&str] = &["org", "project", "user", "vcs-origin", "vcs-re
 pub fn segments(value: &str, separator: char, keys: &[&str]) -> Option<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for piece in value.split(separator) {
-        let starts_segment = keys.contains(&piece)
-            && out.last().is_none_or(|(_, current)| !current.is_empty());
+        let starts_segment =
+            keys.contains(&piece) && out.last().is_none_or(|(_, current)| !current.is_empty());
         if starts_segment {
             out.push((piece.to_owned(), String::new()));
         } else {
@@ -169,7 +169,9 @@ fn github(sub: &str) -> SubjectForm {
                 let (owner, repo) = value.split_once('/').unwrap_or((value.as_str(), ""));
                 for (label, name) in [("owner", owner), ("repository", repo)] {
                     match name.rsplit_once('@') {
-                        Some((name, id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                        Some((name, id))
+                            if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) =>
+                        {
                             immutable = true;
                             parts.push((label.to_owned(), format!("{name} (id {id})")));
                         }
@@ -183,8 +185,12 @@ fn github(sub: &str) -> SubjectForm {
         }
     }
     let standard_context = matches!(
-        names.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-        ["repo", "ref" | "environment"] | ["repo", "pull_request"]
+        names
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["repo", "ref" | "environment" | "pull_request"]
     );
     let form = match (standard_context, immutable) {
         (true, true) => "immutable",
@@ -219,12 +225,19 @@ fn bitbucket(sub: &str) -> SubjectForm {
         .zip(&pieces)
         .map(|(label, value)| ((*label).to_owned(), (*value).to_owned()))
         .collect();
-    let form = if pieces.len() == 3 { "deployment" } else { "default" };
+    let form = if pieces.len() == 3 {
+        "deployment"
+    } else {
+        "default"
+    };
     SubjectForm::new(form, Vec::new(), parts)
 }
 
 fn kubernetes(sub: &str) -> SubjectForm {
-    match sub.strip_prefix("system:serviceaccount:").map(|rest| rest.split_once(':')) {
+    match sub
+        .strip_prefix("system:serviceaccount:")
+        .map(|rest| rest.split_once(':'))
+    {
         Some(Some((namespace, account))) if !namespace.is_empty() && !account.is_empty() => {
             SubjectForm::new(
                 "service account",
@@ -247,7 +260,10 @@ mod tests {
     fn github_forms() {
         let classic = describe(SubGrammar::GitHub, "repo:acme/app:ref:refs/heads/main");
         assert_eq!(classic.form, "classic");
-        assert_eq!(classic.parts_text(), "owner acme, repository app, branch main");
+        assert_eq!(
+            classic.parts_text(),
+            "owner acme, repository app, branch main"
+        );
 
         let immutable = describe(SubGrammar::GitHub, "repo:acme@12/app@34:environment:prod");
         assert_eq!(immutable.form, "immutable");
@@ -257,7 +273,10 @@ mod tests {
         );
 
         let pr = describe(SubGrammar::GitHub, "repo:acme/app:pull_request");
-        assert_eq!((pr.form, pr.parts_text().as_str()), ("classic", "owner acme, repository app, event pull_request"));
+        assert_eq!(
+            (pr.form, pr.parts_text().as_str()),
+            ("classic", "owner acme, repository app, event pull_request")
+        );
 
         let custom = describe(
             SubGrammar::GitHub,
@@ -270,21 +289,33 @@ mod tests {
         assert_eq!(owner_only.form, "custom template");
         assert_eq!(owner_only.parts_text(), "repository owner acme");
 
-        assert_eq!(describe(SubGrammar::GitHub, "user-42").form, "not recognised");
+        assert_eq!(
+            describe(SubGrammar::GitHub, "user-42").form,
+            "not recognised"
+        );
     }
 
     #[test]
     fn other_grammars() {
-        let gitlab = describe(SubGrammar::GitLab, "project_path:acme/sub/app:ref_type:branch:ref:main");
+        let gitlab = describe(
+            SubGrammar::GitLab,
+            "project_path:acme/sub/app:ref_type:branch:ref:main",
+        );
         assert_eq!(gitlab.form, "default");
-        assert_eq!(gitlab.parts_text(), "project path acme/sub/app, ref type branch, ref main");
+        assert_eq!(
+            gitlab.parts_text(),
+            "project path acme/sub/app, ref type branch, ref main"
+        );
 
         let tfc = describe(
             SubGrammar::Terraform,
             "organization:acme:project:Default Project:workspace:prod:run_phase:apply",
         );
         assert_eq!(tfc.form, "default");
-        let old = describe(SubGrammar::Terraform, "organization:acme:workspace:prod:run_phase:plan");
+        let old = describe(
+            SubGrammar::Terraform,
+            "organization:acme:workspace:prod:run_phase:plan",
+        );
         assert_eq!(old.form, "older form without project");
 
         let circle = describe(
@@ -292,21 +323,34 @@ mod tests {
             "org/o1/project/p1/user/u1/vcs-origin/github.com/acme/app/vcs-ref/refs/heads/main",
         );
         assert_eq!(circle.form, "v2 (with VCS origin and ref)");
-        assert!(circle.parts_text().contains("vcs origin github.com/acme/app"));
+        assert!(
+            circle
+                .parts_text()
+                .contains("vcs origin github.com/acme/app")
+        );
 
         let bb = describe(SubGrammar::Bitbucket, "{a-b}:{c-d}");
         assert_eq!(bb.parts_text(), "repository {a-b}, step {c-d}");
-        assert_eq!(describe(SubGrammar::Bitbucket, "a:b").form, "not recognised");
+        assert_eq!(
+            describe(SubGrammar::Bitbucket, "a:b").form,
+            "not recognised"
+        );
 
         let k8s = describe(SubGrammar::Kubernetes, "system:serviceaccount:payments:api");
         assert_eq!(k8s.parts_text(), "namespace payments, service account api");
-        assert_eq!(describe(SubGrammar::Kubernetes, "system:serviceaccounts:x").form, "not recognised");
+        assert_eq!(
+            describe(SubGrammar::Kubernetes, "system:serviceaccounts:x").form,
+            "not recognised"
+        );
     }
 
     #[test]
     fn segments_keep_colons_inside_values() {
         let s = segments("a:x:y:b:z", ':', &["a", "b"]).expect("segments");
-        assert_eq!(s, vec![("a".into(), "x:y".into()), ("b".into(), "z".into())]);
+        assert_eq!(
+            s,
+            vec![("a".into(), "x:y".into()), ("b".into(), "z".into())]
+        );
         assert!(segments("x:a:1", ':', &["a"]).is_none());
         // A key directly after a key with no value is taken as that value.
         let s = segments("ref:ref:main", ':', &["ref"]).expect("segments");

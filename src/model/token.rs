@@ -59,13 +59,20 @@ pub enum NotJwt {
     FilePath,
     HttpHeader,
     Jwe,
-    Opaque { prefix: Option<&'static str> },
+    Opaque {
+        prefix: Option<&'static str>,
+    },
     /// A JSON document; `jwt_field` names a field that holds a JWT, if any.
-    JsonDocument { jwt_field: Option<String> },
+    JsonDocument {
+        jwt_field: Option<String>,
+    },
     StandardBase64,
     PartCount(usize),
     NotBase64Url(Part),
-    NotJson { part: Part, error: String },
+    NotJson {
+        part: Part,
+        error: String,
+    },
     NotObject(Part),
 }
 
@@ -122,10 +129,11 @@ impl Jwt {
     /// The audience STS matches against the provider's client ID list:
     /// `azp` when present, else the single `aud`.
     pub fn effective_audience(&self) -> Option<&str> {
-        self.claim_str("azp").or_else(|| match self.audiences().as_slice() {
-            [single] => Some(*single),
-            _ => None,
-        })
+        self.claim_str("azp")
+            .or_else(|| match self.audiences().as_slice() {
+                [single] => Some(*single),
+                _ => None,
+            })
     }
 
     /// A numeric date claim as whole seconds, reading what STS might still
@@ -220,7 +228,8 @@ fn value_wrapper(text: &str) -> Option<String> {
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 /// Whitespace inside the input is removed only when every piece between it
@@ -276,9 +285,10 @@ fn split(token: &str) -> Result<Jwt, NotJwt> {
     if token.contains(['+', '/', '=']) {
         // Base64url never holds these. A JSON header always encodes to "ey…",
         // which tells a standard-base64 token from a path with dots in it.
-        let base64_parts = parts
-            .iter()
-            .all(|p| p.bytes().all(|b| is_base64url(b) || matches!(b, b'+' | b'/' | b'=')));
+        let base64_parts = parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| is_base64url(b) || matches!(b, b'+' | b'/' | b'='))
+        });
         if matches!(parts.len(), 3 | 5) && base64_parts && parts[0].starts_with("ey") {
             return Err(NotJwt::StandardBase64);
         }
@@ -400,15 +410,25 @@ mod tests {
             ("Authorization: Bearer x.y.z", NotJwt::HttpHeader),
             ("eyJhbGciOiJSUzI1NiJ9.e+/=.c", NotJwt::StandardBase64),
             ("./token.jwt", NotJwt::FilePath),
-            ("/var/run/secrets/eks.amazonaws.com/serviceaccount/token", NotJwt::FilePath),
+            (
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+                NotJwt::FilePath,
+            ),
             ("eyJhbGciOiJSUzI1NiJ9.e+=.c", NotJwt::StandardBase64),
             ("!!!.e30.c", NotJwt::NotBase64Url(Part::Header)),
             ("WzFd.e30.c", NotJwt::NotObject(Part::Header)),
         ];
         for (input, expected) in cases {
-            assert_eq!(&parse(input.as_bytes()).shape.unwrap_err(), expected, "{input:?}");
+            assert_eq!(
+                &parse(input.as_bytes()).shape.unwrap_err(),
+                expected,
+                "{input:?}"
+            );
         }
-        assert_eq!(parse(&[0xff, 0xfe, 0x00]).shape.unwrap_err(), NotJwt::Binary);
+        assert_eq!(
+            parse(&[0xff, 0xfe, 0x00]).shape.unwrap_err(),
+            NotJwt::Binary
+        );
         let json = format!(r#"{{"token": "{}"}}"#, sample());
         assert_eq!(
             parse(json.as_bytes()).shape.unwrap_err(),

@@ -1,6 +1,7 @@
 //! `--format human`: miette diagnostics for findings, comfy-table for data,
 //! and the summary line last.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
@@ -75,24 +76,22 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         let file = report.source(&location.path)?;
         Some((location, offset, len, file))
     });
-    let rendered = match source {
-        Some((location, offset, len, file)) => {
-            diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
-            let with_source = miette::Report::new(diagnostic).with_source_code(
-                NamedSource::new(&location.path, file.text.clone()).with_language("json"),
+    let rendered = if let Some((location, offset, len, file)) = source {
+        diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
+        let with_source = miette::Report::new(diagnostic).with_source_code(
+            NamedSource::new(&location.path, file.text.clone()).with_language("json"),
+        );
+        render_diagnostic(with_source.as_ref(), options.color, options.width)
+    } else {
+        let mut text = render_diagnostic(&diagnostic, options.color, options.width);
+        if let Some(location) = &finding.location {
+            let _ = writeln!(
+                text,
+                "  at {}:{}:{}",
+                location.path, location.line, location.column
             );
-            render_diagnostic(with_source.as_ref(), options.color, options.width)
         }
-        None => {
-            let mut text = render_diagnostic(&diagnostic, options.color, options.width);
-            if let Some(location) = &finding.location {
-                text.push_str(&format!(
-                    "  at {}:{}:{}\n",
-                    location.path, location.line, location.column
-                ));
-            }
-            text
-        }
+        text
     };
     format!("{rendered}\n")
 }
@@ -140,15 +139,17 @@ pub fn claim_rows(data: &DecodeData, jwt: &Jwt) -> Vec<ClaimRow> {
     let now = data.now.as_second();
     let extra_keys = data.family.map_or(&[][..], |f| f.extra_condition_keys);
     let has_azp = jwt.claim("azp").is_some();
-    jwt.claims
+    let mut rows: Vec<(u8, ClaimRow)> = jwt
+        .claims
         .iter()
         .map(|(name, value)| {
             let note = match name.as_str() {
                 "iss" => "STS: finds the IAM OIDC provider by this exact URL".to_owned(),
                 "sub" => "STS: condition key :sub".to_owned(),
                 "aud" if has_azp => "STS: condition key :oaud (azp is matched instead)".to_owned(),
-                "aud" => "STS: must be a client ID of the provider; condition key :aud".to_owned(),
-                "azp" => "STS: must be a client ID of the provider; condition key :aud".to_owned(),
+                "aud" | "azp" => {
+                    "STS: must be a client ID of the provider; condition key :aud".to_owned()
+                }
                 "amr" => "STS: condition key :amr (multi-valued: use ForAnyValue)".to_owned(),
                 "email" => "STS: condition key :email".to_owned(),
                 "https://aws.amazon.com/tags" => {
@@ -161,13 +162,24 @@ pub fn claim_rows(data: &DecodeData, jwt: &Jwt) -> Vec<ClaimRow> {
                 other if extra_keys.contains(&other) => format!("STS: condition key :{other}"),
                 _ => String::new(),
             };
-            ClaimRow {
+            // What STS judges first, then the times, then other condition
+            // keys, then everything else; each group in token order.
+            let rank = match name.as_str() {
+                "exp" | "iat" | "nbf" => 1,
+                _ if note.is_empty() => 3,
+                _ if note.starts_with("STS: condition key :") && name != "sub" => 2,
+                _ => 0,
+            };
+            let row = ClaimRow {
                 name: name.clone(),
                 value: show_value(value),
                 note,
-            }
+            };
+            (rank, row)
         })
-        .collect()
+        .collect();
+    rows.sort_by_key(|(rank, _)| *rank);
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 fn time_note(jwt: &Jwt, name: &str, now: i64) -> String {
@@ -179,7 +191,11 @@ fn time_note(jwt: &Jwt, name: &str, now: i64) -> String {
         if let Some(iat) = jwt.numeric_date("iat") {
             let lifetime = at.saturating_sub(iat);
             if lifetime >= 0 {
-                note.push_str(&format!("; lifetime {}", human_duration(lifetime.unsigned_abs())));
+                let _ = write!(
+                    note,
+                    "; lifetime {}",
+                    human_duration(lifetime.unsigned_abs())
+                );
             }
         }
     }
@@ -187,7 +203,11 @@ fn time_note(jwt: &Jwt, name: &str, now: i64) -> String {
 }
 
 fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "Token from {} ({} characters)", data.source, data.token.length)?;
+    writeln!(
+        out,
+        "Token from {} ({} characters)",
+        data.source, data.token.length
+    )?;
     for n in &data.token.normalisations {
         writeln!(out, "  note: {}", n.describe())?;
     }
@@ -211,7 +231,12 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
     }
     writeln!(out, "{claims}")?;
     if let Some(family) = data.family {
-        writeln!(out, "Issuer: {} ({})", family.name, family.tenancy.describe())?;
+        writeln!(
+            out,
+            "Issuer: {} ({})",
+            family.name,
+            family.tenancy.describe()
+        )?;
     }
     if let Some(iss) = jwt.claim_str("iss") {
         writeln!(out, "Condition keys: `{}:<claim>`", provider_name(iss))?;
@@ -237,7 +262,11 @@ fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> 
                 ]);
             }
             writeln!(out, "{table}")?;
-            writeln!(out, "{} rules. `oidc-doctor explain CODE` prints a rule's page.", rules.len())
+            writeln!(
+                out,
+                "{} rules. `oidc-doctor explain CODE` prints a rule's page.",
+                rules.len()
+            )
         }
     }
 }

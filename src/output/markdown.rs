@@ -26,7 +26,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.stages.is_empty() {
         writeln!(out, "\n| Stage | Status | Detail |\n|---|---|---|")?;
         for stage in &report.stages {
-            writeln!(out, "| {} | {:?} | {} |", stage.name, stage.status, cell(&stage.detail))?;
+            writeln!(
+                out,
+                "| {} | {:?} | {} |",
+                stage.name,
+                stage.status,
+                cell(&stage.detail)
+            )?;
         }
     }
     if let CommandData::Decode(decode) = &report.data {
@@ -34,12 +40,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     if !report.findings.is_empty() {
         writeln!(out, "\n## Findings\n")?;
-        writeln!(out, "| Severity | Rule | Message | Location |\n|---|---|---|---|")?;
+        writeln!(
+            out,
+            "| Severity | Rule | Message | Location |\n|---|---|---|---|"
+        )?;
         for f in &report.findings {
-            let location = f
-                .location
-                .as_ref()
-                .map_or_else(String::new, |l| format!("{}:{}:{}", l.path, l.line, l.column));
+            let location = f.location.as_ref().map_or_else(String::new, |l| {
+                format!("{}:{}:{}", l.path, l.line, l.column)
+            });
             writeln!(
                 out,
                 "| {} | `{}` {} | {} | {} |",
@@ -51,7 +59,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
         for f in &report.findings {
-            writeln!(out, "\n### {} {} ({})\n", f.rule.code, f.rule.slug, f.severity)?;
+            writeln!(
+                out,
+                "\n### {} {} ({})\n",
+                f.rule.code, f.rule.slug, f.severity
+            )?;
             writeln!(out, "{}\n", f.message)?;
             writeln!(out, "**Fix:** {}\n", f.help)?;
             writeln!(out, "Documentation: `oidc-doctor explain {}`", f.rule.code)?;
@@ -61,7 +73,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "\n## Token\n\nRead from {}; {} characters.", data.source, data.token.length)?;
+    writeln!(
+        out,
+        "\n## Token\n\nRead from {}; {} characters.",
+        data.source, data.token.length
+    )?;
     for n in &data.token.normalisations {
         writeln!(out, "- {}", n.describe())?;
     }
@@ -73,9 +89,18 @@ fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
     for (name, value) in header_rows(jwt) {
         writeln!(out, "| `{}` | {} |", cell(&name), cell(&value))?;
     }
-    writeln!(out, "\n### Claims\n\n| Claim | Value | Note |\n|---|---|---|")?;
+    writeln!(
+        out,
+        "\n### Claims\n\n| Claim | Value | Note |\n|---|---|---|"
+    )?;
     for row in claim_rows(data, jwt) {
-        writeln!(out, "| `{}` | {} | {} |", cell(&row.name), cell(&row.value), cell(&row.note))?;
+        writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            cell(&row.name),
+            cell(&row.value),
+            cell(&row.note)
+        )?;
     }
     Ok(())
 }
@@ -84,7 +109,10 @@ fn explain_markdown(data: &ExplainData, out: &mut dyn Write) -> io::Result<()> {
     match data {
         ExplainData::One(rule) => out.write_all(rule.doc.as_bytes()),
         ExplainData::All(rules) => {
-            writeln!(out, "| Code | Slug | Severity | Category | Summary |\n|---|---|---|---|---|")?;
+            writeln!(
+                out,
+                "| Code | Slug | Severity | Category | Summary |\n|---|---|---|---|---|"
+            )?;
             for rule in *rules {
                 writeln!(
                     out,

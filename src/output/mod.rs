@@ -119,6 +119,9 @@ mod tests {
             info: 1,
             ..Summary::default()
         };
-        assert_eq!(summary_line(&one), "1 finding: 0 critical, 0 high, 0 medium, 0 low, 1 info");
+        assert_eq!(
+            summary_line(&one),
+            "1 finding: 0 critical, 0 high, 0 medium, 0 low, 1 info"
+        );
     }
 }

@@ -65,7 +65,12 @@ fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &s
         "region": {"startLine": line.max(1), "startColumn": column.max(1)},
     });
     let mut location = json!({"physicalLocation": physical.take()});
-    if let Some(pointer) = finding.location.as_ref().map(|l| &l.pointer).filter(|p| !p.is_empty()) {
+    if let Some(pointer) = finding
+        .location
+        .as_ref()
+        .map(|l| &l.pointer)
+        .filter(|p| !p.is_empty())
+    {
         location["logicalLocations"] = json!([{"fullyQualifiedName": pointer, "kind": "member"}]);
     }
     json!({
@@ -89,7 +94,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, index[f.rule.code], report.input.as_deref(), report.command))
+        .map(|f| {
+            result(
+                f,
+                index[f.rule.code],
+                report.input.as_deref(),
+                report.command,
+            )
+        })
         .collect();
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

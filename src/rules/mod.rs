@@ -86,5 +86,9 @@ pub fn nearest(code: &str, limit: usize) -> Vec<&'static str> {
         .filter(|(distance, _)| *distance <= 2)
         .collect();
     scored.sort_unstable();
-    scored.into_iter().take(limit).map(|(_, code)| code).collect()
+    scored
+        .into_iter()
+        .take(limit)
+        .map(|(_, code)| code)
+        .collect()
 }

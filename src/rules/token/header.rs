@@ -22,7 +22,11 @@ pub(super) fn check(jwt: &Jwt) -> Vec<Finding> {
                     format!(
                         "The token is signed with `{}`; STS accepts only RS256, RS384, RS512, \
                          ES256, ES384 and ES512.",
-                        if alg.is_empty() { value.to_string() } else { alg.to_owned() }
+                        if alg.is_empty() {
+                            value.to_string()
+                        } else {
+                            alg.to_owned()
+                        }
                     ),
                     alg_help(alg),
                 ));

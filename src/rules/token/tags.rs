@@ -39,12 +39,19 @@ pub(super) fn check(jwt: &Jwt) -> Option<Finding> {
             single => vec![single],
         };
         if values.len() != 1 {
-            problems.push(format!("tag `{}` with {} values (exactly one)", shorten(key), values.len()));
+            problems.push(format!(
+                "tag `{}` with {} values (exactly one)",
+                shorten(key),
+                values.len()
+            ));
         }
         for v in values {
             let len = v.as_str().map_or(0, |s| s.chars().count());
             if len > MAX_VALUE {
-                problems.push(format!("tag `{}` with a {len}-character value (at most {MAX_VALUE})", shorten(key)));
+                problems.push(format!(
+                    "tag `{}` with a {len}-character value (at most {MAX_VALUE})",
+                    shorten(key)
+                ));
             }
         }
     }
@@ -63,7 +70,10 @@ pub(super) fn check(jwt: &Jwt) -> Option<Finding> {
     Some(
         Finding::new(
             &TK011,
-            format!("The token's session tags break STS limits: {}.", problems.join("; ")),
+            format!(
+                "The token's session tags break STS limits: {}.",
+                problems.join("; ")
+            ),
             format!(
                 "STS refuses such tokens. Keep to 50 single-valued tags, keys up to 128 and \
                  values up to 256 characters. {needs_tag_session}"

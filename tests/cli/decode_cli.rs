@@ -1,0 +1,280 @@
+//! `decode` through the real binary: token sources, what was stripped,
+//! exit codes, `--fail-on`, `--at`, colour.
+
+use predicates::prelude::*;
+
+use crate::support::{FIXTURE_NOW, codes, decode_json, fixture, oidc_doctor};
+
+fn example() -> std::path::PathBuf {
+    fixture("examples/github-actions.jwt")
+}
+
+fn token_text() -> String {
+    std::fs::read_to_string(example())
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_readme_example_decodes_and_exits_0() {
+    let assert = oidc_doctor()
+        .args(["decode", "fixtures/examples/github-actions.jwt"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("repo:acme/app:ref:refs/heads/main"));
+    assert!(
+        stdout.contains("2100-01-01T00:00:00Z (in "),
+        "exp shown as UTC and relative"
+    );
+    assert!(stdout.contains("Signature: not checked"));
+    assert!(
+        stdout.ends_with("1 finding: 0 critical, 0 high, 0 medium, 0 low, 1 info\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn human_output_of_the_example() {
+    let assert = oidc_doctor()
+        .args([
+            "decode",
+            "--at",
+            FIXTURE_NOW,
+            "fixtures/examples/github-actions.jwt",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(String::from_utf8(assert.get_output().stdout.clone()).unwrap());
+}
+
+#[test]
+fn human_output_of_an_expired_token() {
+    let assert = oidc_doctor()
+        .args([
+            "decode",
+            "--at",
+            FIXTURE_NOW,
+            "fixtures/examples/expired-gitlab.jwt",
+        ])
+        .assert()
+        .code(1);
+    insta::assert_snapshot!(String::from_utf8(assert.get_output().stdout.clone()).unwrap());
+}
+
+#[test]
+fn every_token_source_reads_the_same_token() {
+    let token = token_text();
+    let from_file = decode_json(&example());
+    let claims = &from_file["token"]["claims"];
+    assert_eq!(claims["sub"], "repo:acme/app:ref:refs/heads/main");
+
+    let runs: Vec<(&str, assert_cmd::Command)> = vec![
+        ("argument", {
+            let mut c = oidc_doctor();
+            c.args(["decode", "--format", "json", token.as_str()]);
+            c
+        }),
+        ("stdin", {
+            let mut c = oidc_doctor();
+            c.args(["decode", "--format", "json", "-"])
+                .write_stdin(token.clone());
+            c
+        }),
+        ("--token-file", {
+            let mut c = oidc_doctor();
+            c.args(["decode", "--format", "json", "--token-file"])
+                .arg(example());
+            c
+        }),
+        ("--token-env", {
+            let mut c = oidc_doctor();
+            c.args(["decode", "--format", "json", "--token-env", "MY_TOKEN"])
+                .env("MY_TOKEN", &token);
+            c
+        }),
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", {
+            let mut c = oidc_doctor();
+            c.args(["decode", "--format", "json"])
+                .env("AWS_WEB_IDENTITY_TOKEN_FILE", example());
+            c
+        }),
+    ];
+    for (name, mut cmd) in runs {
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(&report["token"]["claims"], claims, "{name}");
+    }
+}
+
+#[test]
+fn says_what_it_stripped() {
+    let token = token_text();
+    let wrapped = format!("{{\"count\": 1, \"value\": \"{token}\"}}");
+    oidc_doctor()
+        .args(["decode", "-"])
+        .write_stdin(wrapped)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "unwrapped the token from a {\"value\": \"...\"} JSON object",
+        ));
+    oidc_doctor()
+        .args(["decode", "-"])
+        .write_stdin(format!("Bearer {token}\n"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed a `Bearer ` prefix"))
+        .stdout(predicate::str::contains("removed surrounding whitespace"));
+    let report = decode_json(&fixture("token/TK001-token-not-jwt/ok-wrapped-lines.jwt"));
+    assert_eq!(
+        report["token"]["normalisations"],
+        serde_json::json!(["surrounding_whitespace", "inner_whitespace"])
+    );
+}
+
+#[test]
+fn with_no_token_it_explains_every_way_to_give_one() {
+    oidc_doctor()
+        .arg("decode")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no token given"))
+        .stderr(predicate::str::contains("AWS_WEB_IDENTITY_TOKEN_FILE"));
+}
+
+#[test]
+fn unreadable_inputs_exit_2_with_the_path() {
+    oidc_doctor()
+        .args(["decode", "--token-file", "does/not/exist.jwt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does/not/exist.jwt"));
+    oidc_doctor()
+        .args(["decode", "no-such-dir/token.jwt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-dir/token.jwt"));
+    oidc_doctor()
+        .args(["decode", "--token-env", "OIDC_DOCTOR_TEST_UNSET_VARIABLE"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "OIDC_DOCTOR_TEST_UNSET_VARIABLE is not set",
+        ));
+    oidc_doctor()
+        .args([
+            "decode",
+            "--at",
+            "yesterday",
+            "fixtures/examples/github-actions.jwt",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RFC 3339"));
+    oidc_doctor()
+        .args(["decode", "--format", "xml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let expired = "fixtures/examples/expired-gitlab.jwt";
+    let run = |fail_on: &str| {
+        oidc_doctor()
+            .args(["decode", "--at", FIXTURE_NOW, "--fail-on", fail_on, expired])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // The expired token's worst finding is high.
+    assert_eq!(run("low"), Some(1));
+    assert_eq!(run("high"), Some(1));
+    assert_eq!(run("critical"), Some(0));
+    assert_eq!(run("never"), Some(0));
+    // The clean example has an info finding only.
+    let example = |fail_on: &str| {
+        oidc_doctor()
+            .args([
+                "decode",
+                "--fail-on",
+                fail_on,
+                "fixtures/examples/github-actions.jwt",
+            ])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(example("low"), Some(0));
+    assert_eq!(example("info"), Some(1));
+}
+
+#[test]
+fn at_moves_the_clock() {
+    let expired = fixture("examples/expired-gitlab.jwt");
+    let before = oidc_doctor()
+        .args(["decode", "--format", "json", "--at", "2026-01-01T00:01:00Z"])
+        .arg(&expired)
+        .output()
+        .unwrap();
+    assert_eq!(before.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+    assert_eq!(report["token"]["evaluated_at"], "2026-01-01T00:01:00Z");
+    assert_eq!(report["token"]["times"]["exp"]["relative"], "in 4m");
+    assert_eq!(report["token"]["lifetime_seconds"], 300);
+    assert!(!codes(&decode_json(&expired)).is_empty());
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let has_escape = |cmd: &mut assert_cmd::Command| {
+        let out = cmd.output().unwrap();
+        String::from_utf8(out.stdout).unwrap().contains('\u{1b}')
+    };
+    let args = [
+        "decode",
+        "--at",
+        FIXTURE_NOW,
+        "fixtures/examples/expired-gitlab.jwt",
+    ];
+    assert!(
+        !has_escape(oidc_doctor().args(args)),
+        "not a terminal: no colour"
+    );
+    assert!(has_escape(oidc_doctor().args(args).arg("--color=always")));
+    assert!(!has_escape(
+        oidc_doctor()
+            .args(args)
+            .arg("--color=never")
+            .env("CLICOLOR_FORCE", "1")
+    ));
+    assert!(has_escape(
+        oidc_doctor().args(args).env("CLICOLOR_FORCE", "1")
+    ));
+    assert!(!has_escape(
+        oidc_doctor()
+            .args(args)
+            .env("CLICOLOR_FORCE", "1")
+            .env("NO_COLOR", "1")
+    ));
+}
+
+#[test]
+fn the_format_can_come_from_the_environment() {
+    let out = oidc_doctor()
+        .args(["decode", "fixtures/examples/github-actions.jwt"])
+        .env("OIDC_DOCTOR_FORMAT", "json")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["command"], "decode");
+}

@@ -1,0 +1,115 @@
+//! docs/json-schema.md must describe the real output: every documented
+//! example has exactly the fields and types the tool prints.
+
+use serde_json::Value;
+
+use crate::support::{FIXTURE_NOW, oidc_doctor, root};
+
+/// Objects whose keys come from the input (token header and claims, the
+/// time entries present): the documented keys must be a subset.
+const FREE_FORM: [&str; 3] = ["/token/header", "/token/claims", "/token/times"];
+
+fn examples() -> Vec<Value> {
+    let page = std::fs::read_to_string(root().join("docs/json-schema.md")).unwrap();
+    page.split("```json\n")
+        .skip(1)
+        .map(|block| {
+            let json = block.split("\n```").next().unwrap();
+            serde_json::from_str(json)
+                .unwrap_or_else(|e| panic!("example is not JSON: {e}\n{json}"))
+        })
+        .collect()
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn assert_same_shape(documented: &Value, real: &Value, path: &str) {
+    assert_eq!(
+        kind(documented),
+        kind(real),
+        "{path}: documented {documented} but the tool printed {real}"
+    );
+    match (documented, real) {
+        (Value::Object(doc), Value::Object(out)) => {
+            if FREE_FORM.contains(&path) {
+                for key in doc.keys() {
+                    assert!(
+                        out.contains_key(key),
+                        "{path}/{key} documented but not printed"
+                    );
+                }
+            } else {
+                let doc_keys: Vec<&String> = doc.keys().collect();
+                let out_keys: Vec<&String> = out.keys().collect();
+                assert_eq!(
+                    doc_keys, out_keys,
+                    "{path}: documented fields differ from the output"
+                );
+            }
+            for (key, value) in doc {
+                assert_same_shape(value, &out[key], &format!("{path}/{key}"));
+            }
+        }
+        (Value::Array(doc), Value::Array(out)) => {
+            if let Some(example) = doc.first() {
+                assert!(!out.is_empty(), "{path}: documented entries, printed none");
+                for item in out {
+                    assert_same_shape(example, item, &format!("{path}/*"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn run(args: &[&str]) -> Value {
+    let out = oidc_doctor().args(args).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_documented_examples_match_real_output() {
+    let examples = examples();
+    assert_eq!(examples.len(), 2, "one example for decode, one for explain");
+    let decode = run(&[
+        "decode",
+        "--format",
+        "json",
+        "--at",
+        FIXTURE_NOW,
+        "fixtures/examples/expired-gitlab.jwt",
+    ]);
+    assert_same_shape(&examples[0], &decode, "");
+    assert_eq!(
+        examples[0]["token"]["claims"]["sub"],
+        decode["token"]["claims"]["sub"]
+    );
+    assert_eq!(
+        examples[0]["findings"][0]["message"],
+        decode["findings"][0]["message"]
+    );
+
+    let explain = run(&["explain", "--all", "--format", "json"]);
+    assert_same_shape(&examples[1], &explain, "");
+    assert_eq!(examples[1]["rules"][0], explain["rules"][0]);
+}
+
+#[test]
+fn the_shape_check_catches_a_missing_or_retyped_field() {
+    let documented = serde_json::json!({"a": 1, "b": [{"c": "x"}]});
+    let renamed = serde_json::json!({"a": 1, "b": [{"d": "x"}]});
+    let retyped = serde_json::json!({"a": "1", "b": [{"c": "x"}]});
+    for wrong in [renamed, retyped] {
+        let caught = std::panic::catch_unwind(|| assert_same_shape(&documented, &wrong, ""));
+        assert!(caught.is_err(), "{wrong} passed");
+    }
+}

@@ -1,0 +1,13 @@
+//! The integration test binary: the real `oidc-doctor` binary and the
+//! library, run on the fixtures.
+
+// A failing test is a panic with a message: unwrap and expect are how tests say so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod catalogue;
+mod decode_cli;
+mod formats;
+mod json_schema;
+mod robustness;
+mod support;
+mod token_rules;

@@ -1,0 +1,222 @@
+//! No input may panic the tool. Property tests feed arbitrary bytes and
+//! almost-JWTs to the token parser, the rules and every output format; CLI
+//! tests feed the binary empty, binary, huge and missing inputs.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
+use oidc_doctor::cli::Format;
+use oidc_doctor::commands::decode;
+use oidc_doctor::output::{self, Options};
+use oidc_doctor::report::{CommandData, Report};
+use oidc_doctor::rules;
+use proptest::collection::{btree_map, vec};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::support::oidc_doctor;
+
+const FORMATS: [Format; 5] = [
+    Format::Human,
+    Format::Json,
+    Format::Sarif,
+    Format::Github,
+    Format::Markdown,
+];
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        "\\PC{0,40}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 48, 6, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..6).prop_map(Value::Array),
+            btree_map("\\PC{0,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Claims that the rules look at, with arbitrary values.
+fn claims() -> impl Strategy<Value = Value> {
+    let names = prop_oneof![
+        Just("iss"),
+        Just("sub"),
+        Just("aud"),
+        Just("azp"),
+        Just("exp"),
+        Just("iat"),
+        Just("nbf"),
+        Just("amr"),
+        Just("https://aws.amazon.com/tags"),
+        Just("email"),
+    ];
+    let issuers = prop_oneof![
+        Just(json!("https://token.actions.githubusercontent.com")),
+        Just(json!("https://gitlab.com")),
+        Just(json!("https://oidc.circleci.com/org/x")),
+        Just(json!(
+            "https://api.bitbucket.org/2.0/workspaces/w/pipelines-config/identity/oidc"
+        )),
+        Just(json!("http://h:1/p?q#f")),
+        json_value(),
+    ];
+    (btree_map(names, json_value(), 0..10), issuers, "\\PC{0,60}").prop_map(|(map, iss, sub)| {
+        let mut claims: serde_json::Map<String, Value> =
+            map.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        claims.entry("iss").or_insert(iss);
+        claims.entry("sub").or_insert(Value::String(sub));
+        Value::Object(claims)
+    })
+}
+
+fn almost_jwt() -> impl Strategy<Value = String> {
+    (
+        json_value(),
+        claims(),
+        vec(any::<u8>(), 0..80),
+        0..8u8,
+        any::<usize>(),
+    )
+        .prop_map(|(header, claims, signature, mutation, at)| {
+            let token = format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(header.to_string()),
+                URL_SAFE_NO_PAD.encode(claims.to_string()),
+                URL_SAFE_NO_PAD.encode(signature)
+            );
+            let cut = at % (token.len() + 1);
+            match mutation {
+                0 => token[..cut].to_owned(),
+                1 => format!("{}\n{}", &token[..cut], &token[cut..]),
+                2 => format!("Bearer {token}"),
+                3 => json!({"value": token}).to_string(),
+                4 => format!("{}.{}", &token[..cut], &token[cut..]),
+                5 => token.replace('-', "+"),
+                _ => token,
+            }
+        })
+}
+
+/// Parses, judges and renders `input` in every format; returns the outputs.
+fn judge_and_render(input: &[u8], now: i64) -> Vec<String> {
+    let now = Timestamp::from_second(now.rem_euclid(4_000_000_000)).unwrap();
+    let data = decode::analyse(input, "property test".to_owned(), now, true);
+    let mut report = Report::new("decode", CommandData::None);
+    report.findings = rules::token::check(&data.token, now);
+    report.data = CommandData::Decode(Box::new(data));
+    report.sort_findings();
+    FORMATS
+        .iter()
+        .map(|&format| {
+            let mut out = Vec::new();
+            let options = Options {
+                format,
+                color: false,
+                width: 80,
+            };
+            output::write_report(&report, &options, &mut out).expect("writing to memory");
+            String::from_utf8(out).expect("output is UTF-8")
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..2048), now in any::<i64>()) {
+        let outputs = judge_and_render(&bytes, now);
+        prop_assert!(serde_json::from_str::<Value>(&outputs[1]).is_ok(), "json output parses");
+        prop_assert!(serde_json::from_str::<Value>(&outputs[2]).is_ok(), "sarif output parses");
+    }
+
+    #[test]
+    fn almost_jwts_never_panic_and_every_problem_is_a_finding(token in almost_jwt(), now in any::<i64>()) {
+        let outputs = judge_and_render(token.as_bytes(), now);
+        let report: Value = serde_json::from_str(&outputs[1]).unwrap();
+        let is_jwt = report["token"]["is_jwt"].as_bool().unwrap();
+        let codes: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+        // Not a JWT is always said, as TK001.
+        prop_assert_eq!(!is_jwt, codes.contains(&"TK001"));
+        for finding in report["findings"].as_array().unwrap() {
+            prop_assert!(!finding["message"].as_str().unwrap().is_empty());
+            prop_assert!(!finding["help"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn empty_input_is_a_tk001_finding() {
+    let assert = oidc_doctor()
+        .args(["decode", "-"])
+        .write_stdin("")
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("The token is empty."), "{stdout}");
+}
+
+#[test]
+fn binary_garbage_is_a_tk001_finding() {
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.bin");
+    std::fs::write(&path, &garbage).unwrap();
+    for format in ["human", "json", "sarif", "github", "markdown"] {
+        let out = oidc_doctor()
+            .args(["decode", "--format", format])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("TK001"),
+            "{format}"
+        );
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_ten_megabyte_file_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jwt");
+    std::fs::write(&path, "a".repeat(10 * 1024 * 1024)).unwrap();
+    let out = oidc_doctor().arg("decode").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("larger than 1048576 bytes"), "{stderr}");
+    assert!(stderr.contains("at most 20,000 characters"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    // The same through standard input.
+    let out = oidc_doctor()
+        .args(["decode", "-"])
+        .write_stdin("b".repeat(10 * 1024 * 1024))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_file_exits_2_without_a_panic() {
+    let out = oidc_doctor()
+        .args(["decode", "--token-file", "/nonexistent/token"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("/nonexistent/token") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
