@@ -96,7 +96,7 @@ pub struct OutputArgs {
 /// Where the token comes from. With none given, `AWS_WEB_IDENTITY_TOKEN_FILE`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// The token itself, or `-` to read it from standard input
+    /// The token itself, a file that holds it, or `-` to read standard input
     #[arg(value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env"])]
     pub token: Option<String>,
 
