@@ -88,6 +88,19 @@ pub struct IssuerFamily {
     pub builtin: bool,
 }
 
+/// The values most families share; each entry states what differs.
+const BASE: IssuerFamily = IssuerFamily {
+    id: "",
+    name: "",
+    patterns: &[],
+    tenancy: Tenancy::SingleTenant,
+    tenancy_claim: "sub",
+    sub_grammar: SubGrammar::UserId,
+    usual_audiences: &[],
+    extra_condition_keys: &[],
+    builtin: false,
+};
+
 const GITHUB_KEYS: &[&str] = &[
     "actor",
     "actor_id",
@@ -111,11 +124,10 @@ pub static FAMILIES: &[IssuerFamily] = &[
         name: "GitHub Actions",
         patterns: &[IssuerPattern::Exact("token.actions.githubusercontent.com")],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: STS_AUDIENCES,
         extra_condition_keys: GITHUB_KEYS,
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "github-enterprise",
@@ -125,11 +137,10 @@ pub static FAMILIES: &[IssuerFamily] = &[
             IssuerPattern::PrefixAndContains("token.actions.", ".ghe.com"),
         ],
         tenancy: Tenancy::Enterprise,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: STS_AUDIENCES,
         extra_condition_keys: GITHUB_KEYS,
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "github-legacy",
@@ -138,29 +149,24 @@ pub static FAMILIES: &[IssuerFamily] = &[
             "vstoken.actions.githubusercontent.com",
         )],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: &["sigstore"],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "ghes",
         name: "GitHub Enterprise Server",
         patterns: &[IssuerPattern::Suffix("/_services/token")],
         tenancy: Tenancy::Enterprise,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: STS_AUDIENCES,
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "gitlab",
         name: "GitLab (gitlab.com)",
         patterns: &[IssuerPattern::Exact("gitlab.com")],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::GitLab,
         usual_audiences: &["sts.amazonaws.com", "https://gitlab.com"],
         extra_condition_keys: &[
@@ -174,45 +180,38 @@ pub static FAMILIES: &[IssuerFamily] = &[
             "pipeline_source",
             "environment",
         ],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "terraform-cloud",
         name: "HCP Terraform",
         patterns: &[IssuerPattern::Exact("app.terraform.io")],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::Terraform,
         usual_audiences: &["aws.workload.identity"],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "buildkite",
         name: "Buildkite",
         patterns: &[IssuerPattern::Exact("agent.buildkite.com")],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::Buildkite,
         usual_audiences: &["sts.amazonaws.com"],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "circleci",
         name: "CircleCI",
         patterns: &[IssuerPattern::Prefix("oidc.circleci.com/org/")],
-        tenancy: Tenancy::SingleTenant,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::CircleCi,
-        usual_audiences: &[],
         extra_condition_keys: &[
             "oidc.circleci.com/project-id",
             "oidc.circleci.com/context-ids",
             "oidc.circleci.com/vcs-origin",
             "oidc.circleci.com/vcs-ref",
         ],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "bitbucket",
@@ -221,12 +220,8 @@ pub static FAMILIES: &[IssuerFamily] = &[
             "api.bitbucket.org/2.0/workspaces/",
             "/pipelines-config/identity/oidc",
         )],
-        tenancy: Tenancy::SingleTenant,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::Bitbucket,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "eks",
@@ -235,12 +230,9 @@ pub static FAMILIES: &[IssuerFamily] = &[
             "oidc.eks.",
             ".amazonaws.com/id/",
         )],
-        tenancy: Tenancy::SingleTenant,
-        tenancy_claim: "sub",
         sub_grammar: SubGrammar::Kubernetes,
         usual_audiences: &["sts.amazonaws.com"],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "google",
@@ -248,10 +240,8 @@ pub static FAMILIES: &[IssuerFamily] = &[
         patterns: &[IssuerPattern::Exact("accounts.google.com")],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
         builtin: true,
+        ..BASE
     },
     IssuerFamily {
         id: "cognito",
@@ -259,10 +249,8 @@ pub static FAMILIES: &[IssuerFamily] = &[
         patterns: &[IssuerPattern::Exact("cognito-identity.amazonaws.com")],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
         builtin: true,
+        ..BASE
     },
     IssuerFamily {
         id: "auth0",
@@ -271,23 +259,14 @@ pub static FAMILIES: &[IssuerFamily] = &[
             IssuerPattern::Suffix(".auth0.com/"),
             IssuerPattern::Suffix(".auth0.com"),
         ],
-        tenancy: Tenancy::SingleTenant,
-        tenancy_claim: "sub",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "codefresh",
         name: "Codefresh",
         patterns: &[IssuerPattern::Exact("oidc.codefresh.io")],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "vercel",
@@ -298,10 +277,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         ],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "pulumi",
@@ -309,21 +285,14 @@ pub static FAMILIES: &[IssuerFamily] = &[
         patterns: &[IssuerPattern::Exact("api.pulumi.com/oidc")],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "scalr",
         name: "Scalr",
         patterns: &[IssuerPattern::Exact("scalr.io")],
         tenancy: Tenancy::Shared,
-        tenancy_claim: "sub",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
-        extra_condition_keys: &[],
-        builtin: false,
+        ..BASE
     },
     IssuerFamily {
         id: "facebook",
@@ -331,10 +300,9 @@ pub static FAMILIES: &[IssuerFamily] = &[
         patterns: &[IssuerPattern::Exact("graph.facebook.com")],
         tenancy: Tenancy::Shared,
         tenancy_claim: "app_id",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
         extra_condition_keys: &["app_id", "id"],
         builtin: true,
+        ..BASE
     },
     IssuerFamily {
         id: "amazon",
@@ -342,10 +310,9 @@ pub static FAMILIES: &[IssuerFamily] = &[
         patterns: &[IssuerPattern::Exact("www.amazon.com")],
         tenancy: Tenancy::Shared,
         tenancy_claim: "app_id",
-        sub_grammar: SubGrammar::UserId,
-        usual_audiences: &[],
         extra_condition_keys: &["app_id", "user_id"],
         builtin: true,
+        ..BASE
     },
 ];
 
@@ -357,13 +324,8 @@ static BY_SUBJECT: &[(&str, IssuerFamily)] = &[
         IssuerFamily {
             id: "gitlab-self-managed",
             name: "GitLab (self-managed)",
-            patterns: &[],
-            tenancy: Tenancy::SingleTenant,
-            tenancy_claim: "sub",
             sub_grammar: SubGrammar::GitLab,
-            usual_audiences: &[],
-            extra_condition_keys: &[],
-            builtin: false,
+            ..BASE
         },
     ),
     (
@@ -371,13 +333,9 @@ static BY_SUBJECT: &[(&str, IssuerFamily)] = &[
         IssuerFamily {
             id: "terraform-enterprise",
             name: "Terraform Enterprise",
-            patterns: &[],
-            tenancy: Tenancy::SingleTenant,
-            tenancy_claim: "sub",
             sub_grammar: SubGrammar::Terraform,
             usual_audiences: &["aws.workload.identity"],
-            extra_condition_keys: &[],
-            builtin: false,
+            ..BASE
         },
     ),
     (
@@ -385,13 +343,9 @@ static BY_SUBJECT: &[(&str, IssuerFamily)] = &[
         IssuerFamily {
             id: "kubernetes",
             name: "Kubernetes service account",
-            patterns: &[],
-            tenancy: Tenancy::SingleTenant,
-            tenancy_claim: "sub",
             sub_grammar: SubGrammar::Kubernetes,
             usual_audiences: &["sts.amazonaws.com"],
-            extra_condition_keys: &[],
-            builtin: false,
+            ..BASE
         },
     ),
 ];
@@ -400,13 +354,7 @@ static BY_SUBJECT: &[(&str, IssuerFamily)] = &[
 pub static OTHER: IssuerFamily = IssuerFamily {
     id: "other",
     name: "other issuer",
-    patterns: &[],
-    tenancy: Tenancy::SingleTenant,
-    tenancy_claim: "sub",
-    sub_grammar: SubGrammar::UserId,
-    usual_audiences: &[],
-    extra_condition_keys: &[],
-    builtin: false,
+    ..BASE
 };
 
 /// The provider name IAM uses for an issuer: the URL without `https://`.
