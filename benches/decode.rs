@@ -1,6 +1,8 @@
 //! Decoding and judging 10,000 tokens: the cost of `decode` without process
 //! start-up, and of the token stage every later command runs.
 
+// A benchmark that cannot read its corpus should stop loudly.
+#![allow(clippy::expect_used)]
 use std::hint::black_box;
 use std::path::Path;
 
