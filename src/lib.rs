@@ -3,6 +3,19 @@
 //!
 //! Data flows one way: gather (`commands`, `net`) → model → rules → findings
 //! (`report`) → output. Only `output` prints.
+//!
+//! The library judges a token the way the `decode` command does:
+//!
+//! ```
+//! use oidc_doctor::{model::token, rules};
+//!
+//! let token = std::fs::read("fixtures/examples/expired-gitlab.jwt").unwrap();
+//! let now: jiff::Timestamp = "2026-06-01T12:00:00Z".parse().unwrap();
+//! let findings = rules::token::check(&token::parse(&token), now);
+//! let codes: Vec<&str> = findings.iter().map(|f| f.code()).collect();
+//! assert_eq!(codes, ["TK005", "TK014"]);
+//! assert!(findings[0].message.contains("beyond STS's 5-minute clock-skew allowance"));
+//! ```
 
 pub mod cli;
 pub mod commands;

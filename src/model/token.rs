@@ -171,6 +171,18 @@ impl ParsedToken {
 
 /// Normalises and parses raw token input bytes. Never fails: anything that is
 /// not a JWT becomes a [`NotJwt`] description.
+///
+/// ```
+/// use oidc_doctor::model::token::{parse, NotJwt, Normalisation};
+///
+/// let parsed = parse(b"Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n");
+/// assert_eq!(parsed.jwt().unwrap().claim_str("sub"), Some("x"));
+/// assert_eq!(
+///     parsed.normalisations,
+///     [Normalisation::SurroundingWhitespace, Normalisation::BearerPrefix]
+/// );
+/// assert_eq!(parse(b"/var/run/secrets/token").shape.unwrap_err(), NotJwt::FilePath);
+/// ```
 pub fn parse(input: &[u8]) -> ParsedToken {
     let Ok(text) = std::str::from_utf8(input) else {
         return ParsedToken {
