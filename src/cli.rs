@@ -94,7 +94,8 @@ pub struct OutputArgs {
 }
 
 /// Where the token comes from. With none given, `AWS_WEB_IDENTITY_TOKEN_FILE`.
-#[derive(Debug, Args)]
+/// `Debug` never shows a token given on the command line.
+#[derive(Args)]
 pub struct TokenArgs {
     /// The token itself, a file that holds it, or `-` to read standard input
     #[arg(value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env"])]
@@ -107,6 +108,16 @@ pub struct TokenArgs {
     /// Read the token from this environment variable
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
+}
+
+impl std::fmt::Debug for TokenArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenArgs")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("token_file", &self.token_file)
+            .field("token_env", &self.token_env)
+            .finish()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,15 @@ pub enum Error {
         help: &'static str,
     },
 
+    #[error("the argument looks like a file path, but there is no such file")]
+    #[diagnostic(
+        code(oidc_doctor::no_such_token_file),
+        help(
+            "check the path, or pass the token text itself (the argument is not repeated here, in case it is a secret)"
+        )
+    )]
+    NoSuchTokenFile,
+
     #[error("no token given")]
     #[diagnostic(
         code(oidc_doctor::no_token),
@@ -57,6 +66,7 @@ impl Error {
             Error::Unreadable { .. }
             | Error::TooLarge { .. }
             | Error::NoToken
+            | Error::NoSuchTokenFile
             | Error::EnvVar { .. }
             | Error::UnknownRule { .. } => 2,
         }

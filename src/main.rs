@@ -16,14 +16,13 @@ fn main() -> ExitCode {
         Err(error) => {
             // Help and --version are successes; usage errors exit 2.
             let code = u8::from(error.use_stderr()) * 2;
-            return match error.print() {
-                Ok(()) => ExitCode::from(code),
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(2),
-            };
+            // Whether or not the message could be written, the code stands.
+            let _ = error.print();
+            return ExitCode::from(code);
         }
     };
-    let options = Options::from_env(cli.output.format, cli.output.color);
+    let cli_color = cli.output.color;
+    let options = Options::from_env(cli.output.format, cli_color);
     let fail_on = FailOn::from(cli.output.fail_on);
     let mut stdout = io::stdout().lock();
 
@@ -34,7 +33,7 @@ fn main() -> ExitCode {
             output::write_completions(shell, &mut Cli::command(), &mut stdout).map(|()| 0)
         }
         Err(error) => {
-            let color = options.color && io::IsTerminal::is_terminal(&io::stderr());
+            let color = output::use_color(cli_color, io::IsTerminal::is_terminal(&io::stderr()));
             let _ = output::write_error(&error, color, &mut io::stderr());
             Ok(error.exit_code())
         }

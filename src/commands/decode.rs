@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use crate::cli::DecodeArgs;
 use crate::commands::token_input;
 use crate::error::Error;
-use crate::model::issuers::{self, IssuerFamily};
+use crate::model::issuers::IssuerFamily;
 use crate::model::subject::{self, SubjectForm};
 use crate::model::token::{self, ParsedToken};
 use crate::report::{CommandData, Report, Stage};
@@ -55,16 +55,8 @@ pub fn run(args: &DecodeArgs) -> Result<Report, Error> {
 /// Parses the token and works out its issuer family and `sub` form.
 pub fn analyse(bytes: &[u8], source: String, now: Timestamp, at_given: bool) -> DecodeData {
     let token = token::parse(bytes);
-    let (family, subject) = match token.jwt() {
-        Some(jwt) => match jwt.claim_str("iss") {
-            Some(iss) => {
-                let sub = jwt.claim_str("sub");
-                let family = issuers::detect(iss, sub);
-                let form = sub.map(|sub| subject::describe(family.sub_grammar, sub));
-                (Some(family), form)
-            }
-            None => (None, None),
-        },
+    let (family, subject) = match token.jwt().and_then(subject::identify) {
+        Some((family, subject)) => (Some(family), subject),
         None => (None, None),
     };
     DecodeData {

@@ -10,14 +10,23 @@ use crate::error::Error;
 /// Far above STS's 20,000-character limit, far below what could hurt.
 pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
-/// The raw token input and where it came from.
-#[derive(Debug)]
+/// The raw token input and where it came from. `Debug` never shows the bytes.
 pub struct TokenInput {
     /// Where the token came from, as shown to the user.
     pub source: String,
     /// The file it was read from, when it was.
     pub path: Option<PathBuf>,
     pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenInput")
+            .field("source", &self.source)
+            .field("path", &self.path)
+            .field("bytes", &format_args!("*** ({} bytes)", self.bytes.len()))
+            .finish()
+    }
 }
 
 /// Reads the token the arguments name.
@@ -34,15 +43,16 @@ pub fn read(args: &TokenArgs) -> Result<TokenInput, Error> {
             let path = Path::new(value);
             if path.is_file() {
                 read_file(path, "the argument")
-            } else if looks_like_path(value) {
+            } else if path.is_dir() {
                 Err(Error::Unreadable {
                     what: "token file",
                     path: path.to_owned(),
-                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
-                    help: "the argument looks like a path but no such file exists; pass an \
-                           existing file or the token text itself"
-                        .to_owned(),
+                    source: std::io::Error::other("it is a directory"),
+                    help: "pass the file that holds the token".to_owned(),
                 })
+            } else if looks_like_path(value) {
+                // Not echoed: an opaque secret can look like a path too.
+                Err(Error::NoSuchTokenFile)
             } else {
                 Ok(TokenInput {
                     source: "the command-line argument".to_owned(),
@@ -62,6 +72,7 @@ pub fn read(args: &TokenArgs) -> Result<TokenInput, Error> {
 
 fn looks_like_path(value: &str) -> bool {
     !value.contains('.') && value.contains('/')
+        || value.starts_with('/')
         || value.starts_with("./")
         || value.starts_with("../")
         || value.starts_with('~')
@@ -136,4 +147,47 @@ fn read_capped(reader: impl Read, what: &str) -> Result<Vec<u8>, Error> {
         });
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let input = TokenInput {
+            source: "test".to_owned(),
+            path: None,
+            bytes: b"eyJhbGciOiJSUzI1NiJ9.e30.SECRETSIGNATURE".to_vec(),
+        };
+        let shown = format!("{input:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("***"),
+            "{shown}"
+        );
+        let args = TokenArgs {
+            token: Some("eyJhbGciOiJSUzI1NiJ9.e30.SECRETSIGNATURE".to_owned()),
+            token_file: None,
+            token_env: None,
+        };
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("***"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn path_like_arguments_are_recognised() {
+        for path in [
+            "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+            "./t",
+            "a/b",
+            "t.jwt",
+            "~/t",
+        ] {
+            assert!(looks_like_path(path), "{path}");
+        }
+        assert!(!looks_like_path("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    }
 }

@@ -63,8 +63,20 @@ impl IssuerPattern {
             IssuerPattern::Exact(exact) => name == exact,
             IssuerPattern::Prefix(prefix) => name.len() > prefix.len() && name.starts_with(prefix),
             IssuerPattern::Suffix(suffix) => name.len() > suffix.len() && name.ends_with(suffix),
-            IssuerPattern::PrefixAndContains(prefix, inner) => {
-                name.starts_with(prefix) && name[prefix.len()..].contains(inner)
+            IssuerPattern::PrefixAndContains(prefix, marker) => {
+                // One path-free segment between prefix and marker, and the
+                // marker ends the host (or the name): `token.actions.evil.example/x.ghe.com`
+                // and `token.actions.x.ghe.com.evil.example` are not GitHub.
+                let Some(rest) = name.strip_prefix(prefix) else {
+                    return false;
+                };
+                let Some(at) = rest.find(marker) else {
+                    return false;
+                };
+                let (between, after) = (&rest[..at], &rest[at + marker.len()..]);
+                !between.is_empty()
+                    && !between.contains('/')
+                    && (marker.ends_with('/') || after.is_empty() || after.starts_with('/'))
             }
         }
     }
@@ -436,6 +448,22 @@ mod tests {
         assert_eq!(
             detect("https://gitlab.com", Some("system:serviceaccount:a:b")).id,
             "gitlab"
+        );
+    }
+
+    #[test]
+    fn markers_are_anchored_to_the_host() {
+        for fake in [
+            "https://token.actions.evil.example/x.ghe.com",
+            "https://token.actions.x.ghe.com.evil.example",
+            "https://oidc.eks.evil.example/x.amazonaws.com/id/1",
+            "https://api.bitbucket.org/2.0/workspaces/a/b/pipelines-config/identity/oidc",
+        ] {
+            assert_eq!(detect(fake, None).id, "other", "{fake}");
+        }
+        assert_eq!(
+            detect("https://token.actions.octo.ghe.com/slug", None).id,
+            "github-enterprise"
         );
     }
 

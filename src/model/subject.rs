@@ -104,6 +104,17 @@ pub fn segments(value: &str, separator: char, keys: &[&str]) -> Option<Vec<(Stri
     Some(out)
 }
 
+/// The issuer family of a token and its `sub` read by that family's grammar
+/// (`None` without an `iss`; no subject form without a non-empty `sub`).
+pub fn identify(
+    jwt: &super::token::Jwt,
+) -> Option<(&'static super::issuers::IssuerFamily, Option<SubjectForm>)> {
+    let iss = jwt.claim_str("iss")?;
+    let sub = jwt.claim_str("sub").filter(|s| !s.is_empty());
+    let family = super::issuers::detect(iss, sub);
+    Some((family, sub.map(|sub| describe(family.sub_grammar, sub))))
+}
+
 /// Reads `sub` by `grammar`.
 pub fn describe(grammar: SubGrammar, sub: &str) -> SubjectForm {
     match grammar {

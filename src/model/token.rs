@@ -136,6 +136,12 @@ impl Jwt {
             })
     }
 
+    /// `exp - iat` in seconds, when both are numbers and the difference fits.
+    pub fn lifetime(&self) -> Option<i64> {
+        self.numeric_date("exp")?
+            .checked_sub(self.numeric_date("iat")?)
+    }
+
     /// A numeric date claim as whole seconds, reading what STS might still
     /// accept (a float or a digit string) so that time rules can judge it
     /// even when TK007 also fires.

@@ -6,6 +6,11 @@ use crate::report::{Report, Severity};
 
 /// Escapes a workflow-command message (the part after `::`).
 fn escape_data(text: &str) -> String {
+    // Other control characters would reach the log as they are.
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\r' | '\n'))
+        .collect();
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -36,8 +41,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             (None, Some(input)) => properties.push(format!("file={}", escape_property(input))),
             (None, None) => {}
         }
-        let title = format!("{} {}", finding.rule.code, finding.rule.slug);
-        properties.push(format!("title={}", escape_property(&title)));
+        properties.push(format!("title={}", finding.rule.code));
         writeln!(
             out,
             "::{} {}::{}",

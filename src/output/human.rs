@@ -64,13 +64,13 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         Severity::Medium | Severity::Low => miette::Severity::Warning,
         Severity::Info => miette::Severity::Advice,
     };
-    let mut diagnostic = MietteDiagnostic::new(finding.message.clone())
+    let mut diagnostic = MietteDiagnostic::new(super::printable(&finding.message))
         .with_code(format!(
             "{} {} ({})",
             finding.rule.code, finding.rule.slug, finding.severity
         ))
         .with_severity(severity)
-        .with_help(finding.help.clone());
+        .with_help(super::printable(&finding.help));
     let source = finding.location.as_ref().and_then(|location| {
         let (offset, len) = location.span?;
         let file = report.source(&location.path)?;
@@ -109,7 +109,7 @@ fn new_table(options: &Options) -> Table {
 /// very long values cut with a note of their length.
 pub fn show_value(value: &serde_json::Value) -> String {
     let text = match value {
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => super::printable(s).into_owned(),
         other => other.to_string(),
     };
     match text.char_indices().nth(MAX_SHOWN_VALUE) {
@@ -187,17 +187,12 @@ fn time_note(jwt: &Jwt, name: &str, now: i64) -> String {
         return "not a number of seconds".to_owned();
     };
     let mut note = format!("{} ({})", utc(at), relative(at, now));
-    if name == "exp" {
-        if let Some(iat) = jwt.numeric_date("iat") {
-            let lifetime = at.saturating_sub(iat);
-            if lifetime >= 0 {
-                let _ = write!(
-                    note,
-                    "; lifetime {}",
-                    human_duration(lifetime.unsigned_abs())
-                );
-            }
-        }
+    if let Some(lifetime) = jwt.lifetime().filter(|l| name == "exp" && *l >= 0) {
+        let _ = write!(
+            note,
+            "; lifetime {}",
+            human_duration(lifetime.unsigned_abs())
+        );
     }
     note
 }
@@ -268,5 +263,49 @@ fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> 
                 rules.len()
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Format;
+    use crate::report::{Location, SourceFile};
+
+    #[test]
+    fn a_finding_in_a_file_shows_the_snippet_with_a_label() {
+        let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": []\n}\n";
+        let offset = text.find("\"Statement\"").unwrap();
+        let mut report = Report::new("lint", CommandData::None);
+        report.sources.push(SourceFile {
+            path: "role.json".to_owned(),
+            text: text.to_owned(),
+        });
+        report.findings.push(
+            Finding::new(
+                &crate::rules::TK004,
+                "The statement list is empty.",
+                "Add a statement.",
+            )
+            .with_location(Location {
+                path: "role.json".to_owned(),
+                line: 3,
+                column: 3,
+                pointer: "/Statement".to_owned(),
+                span: Some((offset, "\"Statement\"".len())),
+            }),
+        );
+        let options = Options {
+            format: Format::Human,
+            color: false,
+            width: 80,
+        };
+        let mut out = Vec::new();
+        write(&report, &options, &mut out).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert!(shown.contains("[role.json:3:3]"), "{shown}");
+        assert!(shown.contains("  \"Statement\": []"), "{shown}");
+        assert!(shown.contains("here"), "{shown}");
+        assert!(shown.ends_with("1 finding: 0 critical, 1 high, 0 medium, 0 low, 0 info\n"));
     }
 }

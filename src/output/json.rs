@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::commands::decode::DecodeData;
 use crate::commands::explain::ExplainData;
 use crate::model::time::{relative, utc};
-use crate::model::token::Normalisation;
+use crate::model::token::{Jwt, Normalisation};
 use crate::report::{CommandData, Finding, Report, Stage, Summary};
 use crate::rules::Rule;
 
@@ -163,7 +163,7 @@ fn token(data: &DecodeData) -> Value {
             ))
         })
         .collect();
-    let lifetime = jwt.and_then(|j| Some(j.numeric_date("exp")? - j.numeric_date("iat")?));
+    let lifetime = jwt.and_then(Jwt::lifetime);
     json!({
         "source": data.source,
         "evaluated_at": data.now.to_string(),

@@ -11,9 +11,17 @@ use super::summary_line;
 
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', "<br>")
+    inline(text).replace('|', "\\|")
+}
+
+/// Escapes text from the input for Markdown prose: control characters are
+/// shown escaped and HTML cannot start, so a claim cannot add headings,
+/// links or markup to the report.
+fn inline(text: &str) -> String {
+    super::printable(text)
+        .replace('\\', "\\\\")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -64,8 +72,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "\n### {} {} ({})\n",
                 f.rule.code, f.rule.slug, f.severity
             )?;
-            writeln!(out, "{}\n", f.message)?;
-            writeln!(out, "**Fix:** {}\n", f.help)?;
+            writeln!(out, "{}\n", inline(&f.message))?;
+            writeln!(out, "**Fix:** {}\n", inline(&f.help))?;
             writeln!(out, "Documentation: `oidc-doctor explain {}`", f.rule.code)?;
         }
     }

@@ -22,26 +22,11 @@ pub struct Options {
 }
 
 impl Options {
-    /// Decides colour and width from the flags and the environment:
-    /// `--color always|never` wins; with `auto`, a non-empty `NO_COLOR` turns
-    /// colour off, `CLICOLOR_FORCE` (not `0`) turns it on, otherwise colour
-    /// follows whether standard output is a terminal.
+    /// Decides colour (see [`use_color`]) for standard output, and the width
+    /// from `COLUMNS` (default 100).
     pub fn from_env(format: Format, color: ColorChoice) -> Self {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        let color = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                if var("NO_COLOR").is_some() {
-                    false
-                } else if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
-                    true
-                } else {
-                    io::stdout().is_terminal()
-                }
-            }
-        };
-        let width = var("COLUMNS")
+        let color = use_color(color, io::stdout().is_terminal());
+        let width = non_empty_var("COLUMNS")
             .and_then(|v| v.to_str().and_then(|s| s.parse::<usize>().ok()))
             .filter(|w| (40..=1000).contains(w))
             .unwrap_or(100);
@@ -50,6 +35,49 @@ impl Options {
             color,
             width,
         }
+    }
+}
+
+fn non_empty_var(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// Whether to colour a stream: `--color always|never` wins; with `auto`, a
+/// non-empty `NO_COLOR` turns colour off, `CLICOLOR_FORCE` (not `0`) turns
+/// it on, otherwise colour follows whether the stream is a terminal.
+pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if non_empty_var("NO_COLOR").is_some() {
+                false
+            } else if non_empty_var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                true
+            } else {
+                is_terminal
+            }
+        }
+    }
+}
+
+/// Text from the input (claim values, messages that quote them) made safe
+/// to print: control characters, which could move the cursor or recolour a
+/// terminal, are shown escaped (`\u{1b}`); newlines and tabs too.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
     }
 }
 
@@ -123,5 +151,11 @@ mod tests {
             summary_line(&one),
             "1 finding: 0 critical, 0 high, 0 medium, 0 low, 1 info"
         );
+    }
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert_eq!(printable("plain ü text"), "plain ü text");
+        assert_eq!(printable("a\u{1b}[31mred\r\nb"), "a\\u{1b}[31mred\\r\\nb");
     }
 }

@@ -2,6 +2,7 @@
 //! result has a physical location: its own, or the report's input file.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
@@ -37,6 +38,25 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// An artifact location: relative paths against `%SRCROOT%` (how GitHub
+/// maps results to files), absolute ones as `file://` URIs; percent-encoded.
+fn artifact(path: &str) -> Value {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    let mut encoded = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    if path.starts_with('/') {
+        json!({"uri": format!("file://{encoded}")})
+    } else {
+        json!({"uri": encoded, "uriBaseId": "%SRCROOT%"})
+    }
+}
+
 fn rule_descriptor(rule: &Rule) -> Value {
     let mut properties = json!({"tags": [rule.category.as_str()]});
     if rule.category == Category::Security {
@@ -61,7 +81,7 @@ fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &s
         (None, None) => (command, 1, 1),
     };
     let mut physical = json!({
-        "artifactLocation": {"uri": uri},
+        "artifactLocation": artifact(uri),
         "region": {"startLine": line.max(1), "startColumn": column.max(1)},
     });
     let mut location = json!({"physicalLocation": physical.take()});
@@ -120,4 +140,21 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_uris_are_encoded_and_anchored() {
+        assert_eq!(
+            artifact("./infra/my role.json"),
+            json!({"uri": "infra/my%20role.json", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            artifact("/tmp/t#1.jwt"),
+            json!({"uri": "file:///tmp/t%231.jwt"})
+        );
+    }
 }

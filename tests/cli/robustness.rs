@@ -140,14 +140,46 @@ proptest! {
     #[test]
     fn almost_jwts_never_panic_and_every_problem_is_a_finding(token in almost_jwt(), now in any::<i64>()) {
         let outputs = judge_and_render(token.as_bytes(), now);
+        for (format, output) in FORMATS.iter().zip(&outputs) {
+            prop_assert!(!output.contains('\u{1b}'), "{:?} printed a raw escape", format);
+        }
         let report: Value = serde_json::from_str(&outputs[1]).unwrap();
         let is_jwt = report["token"]["is_jwt"].as_bool().unwrap();
         let codes: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
-        // Not a JWT is always said, as TK001.
-        prop_assert_eq!(!is_jwt, codes.contains(&"TK001"));
+        // Not a JWT is always said, as TK001; a JWT gets TK001 only when unsigned.
+        let signed = report["token"]["signature"]["present"].as_bool().unwrap();
+        if !is_jwt {
+            prop_assert!(codes.contains(&"TK001"));
+        } else if codes.contains(&"TK001") {
+            prop_assert!(!signed);
+        }
         for finding in report["findings"].as_array().unwrap() {
             prop_assert!(!finding["message"].as_str().unwrap().is_empty());
             prop_assert!(!finding["help"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn extreme_timestamps_never_overflow() {
+    let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+    for exp in extremes {
+        for iat in extremes {
+            let claims = json!({"iss": "https://a.example", "sub": "s", "aud": "a", "exp": exp, "iat": iat, "nbf": iat});
+            let token = format!(
+                "{}.{}.c2ln",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k"}"#),
+                URL_SAFE_NO_PAD.encode(claims.to_string())
+            );
+            for now in [0, 1_780_315_200, 3_999_999_999] {
+                let outputs = judge_and_render(token.as_bytes(), now);
+                let report: Value = serde_json::from_str(&outputs[1]).unwrap();
+                let lifetime = &report["token"]["lifetime_seconds"];
+                assert!(
+                    lifetime.is_null() || lifetime.as_i64() == exp.checked_sub(iat),
+                    "{exp} {iat}"
+                );
+            }
         }
     }
 }

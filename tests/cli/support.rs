@@ -19,15 +19,30 @@ pub fn fixture(relative: &str) -> PathBuf {
 /// behaviour: AWS, GitHub Actions, colour and format variables.
 pub fn oidc_doctor() -> Command {
     let mut cmd = Command::cargo_bin("oidc-doctor").expect("binary built");
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        if ["AWS_", "GITHUB_", "ACTIONS_", "OIDC_DOCTOR_"]
-            .iter()
-            .any(|prefix| key.starts_with(prefix))
-            || ["NO_COLOR", "CLICOLOR_FORCE", "COLUMNS", "SSL_CERT_FILE"].contains(&key.as_str())
-        {
-            cmd.env_remove(&key);
-        }
+    for key in scrubbed_variables() {
+        cmd.env_remove(&key);
+    }
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Variables that change the tool's behaviour: never inherited by tests.
+fn scrubbed_variables() -> impl Iterator<Item = String> {
+    std::env::vars_os()
+        .map(|(key, _)| key.to_string_lossy().into_owned())
+        .filter(|key| {
+            ["AWS_", "GITHUB_", "ACTIONS_", "OIDC_DOCTOR_"]
+                .iter()
+                .any(|prefix| key.starts_with(prefix))
+                || ["NO_COLOR", "CLICOLOR_FORCE", "COLUMNS", "SSL_CERT_FILE"]
+                    .contains(&key.as_str())
+        })
+}
+
+/// The same scrubbing for a plain process (when the test needs the pipes).
+pub fn scrubbed(mut cmd: std::process::Command) -> std::process::Command {
+    for key in scrubbed_variables() {
+        cmd.env_remove(&key);
     }
     cmd.current_dir(root());
     cmd

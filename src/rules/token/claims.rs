@@ -29,7 +29,17 @@ fn missing_claims(jwt: &Jwt) -> Vec<Finding> {
                     "Claim `{}` is an empty list."
                 }
                 Some(Value::String(s)) if s.is_empty() => "Claim `{}` is an empty string.",
-                Some(_) => return None,
+                Some(Value::String(_)) => return None,
+                Some(Value::Array(list)) if name == "aud" => {
+                    if list.iter().all(Value::is_string) {
+                        return None;
+                    }
+                    "Claim `{}` is a list with values that are not strings."
+                }
+                // Dates of the wrong type are TK007's.
+                Some(_) if matches!(name, "exp" | "iat") => return None,
+                Some(_) if name == "aud" => "Claim `{}` is neither a string nor a list of strings.",
+                Some(_) => "Claim `{}` is not a string.",
             };
             Some(Finding::new(
                 &TK004,
@@ -98,60 +108,98 @@ fn multi_audience(jwt: &Jwt) -> Option<Finding> {
 fn issuer_form(jwt: &Jwt) -> Vec<Finding> {
     let iss = match jwt.claims.get("iss") {
         Some(Value::String(iss)) if !iss.is_empty() => iss,
-        Some(Value::Null | Value::String(_)) | None => return Vec::new(),
-        Some(other) => {
-            return vec![Finding::new(
-                &TK010,
-                format!("Claim `iss` is not a string ({other})."),
-                "The issuer must be an https:// URL.",
-            )];
-        }
+        // Missing, null, empty or of another type: TK004 says so.
+        _ => return Vec::new(),
     };
-    let mut findings = Vec::new();
-    let mut high = |problem: String| {
-        findings.push(Finding::new(
-            &TK010,
-            format!("Issuer `{iss}` {problem}."),
-            "IAM OIDC providers take an https:// URL with no port, query or fragment, and \
-             STS fetches `<iss>/.well-known/openid-configuration` from it. Configure the \
-             issuer's public URL accordingly.",
-        ));
-    };
-    let Some(rest) = iss.strip_prefix("https://") else {
-        let scheme = iss.split_once("://").map_or("no", |(scheme, _)| scheme);
-        high(format!("uses {scheme} scheme instead of https://"));
-        return findings;
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    if authority.is_empty() {
-        high("has no host".to_owned());
-    }
-    if let Some((_, port)) = authority.rsplit_once(':') {
-        high(format!("has a port (`:{port}`)"));
-    }
-    if rest.contains('?') {
-        high("has a query string".to_owned());
-    }
-    if rest.contains('#') {
-        high("has a fragment".to_owned());
-    }
-    if findings.is_empty() && iss.ends_with('/') {
-        let name = rest;
-        findings.push(
+    let shown = truncate(&without_userinfo(iss), 120);
+    let problems = issuer_problems(iss);
+    if problems.is_empty() {
+        let Some(name) = iss.strip_prefix("https://").filter(|_| iss.ends_with('/')) else {
+            return Vec::new();
+        };
+        return vec![
             Finding::new(
                 &TK010,
-                format!("Issuer `{iss}` ends with `/`."),
+                format!("Issuer `{shown}` ends with `/`."),
                 format!(
                     "This works, but only if everything keeps the slash: the IAM provider URL \
-                     `{iss}`, the principal ARN `...:oidc-provider/{name}` and every condition \
+                     `{shown}`, the principal ARN `...:oidc-provider/{name}` and every condition \
                      key prefix (`{name}:aud`)."
                 ),
             )
             .with_severity(Severity::Info),
-        );
+        ];
     }
-    findings
+    problems
+        .into_iter()
+        .map(|problem| {
+            Finding::new(
+                &TK010,
+                format!("Issuer `{shown}` {problem}."),
+                "IAM OIDC providers take an https:// URL with no port, query, fragment or user \
+                 name, and STS fetches `<iss>/.well-known/openid-configuration` from it. \
+                 Configure the issuer's public URL accordingly.",
+            )
+        })
+        .collect()
+}
+
+/// The URL with any `user:password@` replaced by `***@`.
+fn without_userinfo(iss: &str) -> String {
+    let Some((scheme, rest)) = iss.split_once("://") else {
+        return iss.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[authority_end..]),
+        None => iss.to_owned(),
+    }
+}
+
+/// What is wrong with an issuer URL, by IAM's rules for provider URLs.
+fn issuer_problems(iss: &str) -> Vec<String> {
+    let Some(rest) = iss.strip_prefix("https://") else {
+        let scheme = iss.split_once("://").map_or("no", |(scheme, _)| scheme);
+        return vec![format!("uses {scheme} scheme instead of https://")];
+    };
+    let mut problems = Vec::new();
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    // Userinfo is never echoed: it may hold a password.
+    let host_port = match authority.rsplit_once('@') {
+        Some((_, host_port)) => {
+            problems.push("has a user name or password before the host".to_owned());
+            host_port
+        }
+        None => authority,
+    };
+    // In `[2001:db8::1]:8443` only a colon after the `]` starts a port.
+    let port_from = if host_port.starts_with('[') {
+        host_port.find(']').map_or(host_port.len(), |end| end + 1)
+    } else {
+        0
+    };
+    let (host, port) = match host_port[port_from..].find(':') {
+        Some(colon) => (
+            &host_port[..port_from + colon],
+            Some(&host_port[port_from + colon + 1..]),
+        ),
+        None => (host_port, None),
+    };
+    if host.is_empty() {
+        problems.push("has no host".to_owned());
+    }
+    match port {
+        Some("") => problems.push("has an empty port (a `:` after the host)".to_owned()),
+        Some(port) => problems.push(format!("has a port (`:{}`)", truncate(port, 10))),
+        None => {}
+    }
+    if rest.contains('?') {
+        problems.push("has a query string".to_owned());
+    }
+    if rest.contains('#') {
+        problems.push("has a fragment".to_owned());
+    }
+    problems
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -23,9 +23,9 @@ pub(super) fn check(jwt: &Jwt) -> Vec<Finding> {
                         "The token is signed with `{}`; STS accepts only RS256, RS384, RS512, \
                          ES256, ES384 and ES512.",
                         if alg.is_empty() {
-                            value.to_string()
+                            shorten(&value.to_string())
                         } else {
-                            alg.to_owned()
+                            shorten(alg)
                         }
                     ),
                     alg_help(alg),
@@ -33,10 +33,18 @@ pub(super) fn check(jwt: &Jwt) -> Vec<Finding> {
             }
         }
     }
-    if jwt.header.get("kid").is_none_or(serde_json::Value::is_null) {
+    let kid_problem = match jwt.header.get("kid") {
+        None | Some(serde_json::Value::Null) => Some("The header has no `kid`."),
+        Some(serde_json::Value::String(kid)) if kid.is_empty() => {
+            Some("The header's `kid` is empty.")
+        }
+        Some(serde_json::Value::String(_)) => None,
+        Some(_) => Some("The header's `kid` is not a string."),
+    };
+    if let Some(problem) = kid_problem {
         findings.push(Finding::new(
             &TK003,
-            "The header has no `kid`.",
+            problem,
             "STS picks the verification key by `kid`; without one it can only work while the \
              issuer's JWKS holds a single key. Configure the issuer to set `kid`.",
         ));
@@ -52,5 +60,13 @@ fn alg_help(alg: &str) -> &'static str {
          issuer to sign with an RSA or EC key (RS256 or ES256) published in its JWKS."
     } else {
         "Configure the issuer to sign with RS256 (or ES256); PS256 and EdDSA are not accepted."
+    }
+}
+
+/// Keeps messages short when a header field holds something huge.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }

@@ -8,9 +8,21 @@ use super::MAX_TOKEN_LENGTH;
 
 pub(super) fn check(token: &ParsedToken) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if let Err(not_jwt) = &token.shape {
-        let (message, help) = describe(not_jwt, token.length);
-        findings.push(Finding::new(&TK001, message, help));
+    match &token.shape {
+        Err(not_jwt) => {
+            let (message, help) = describe(not_jwt, token.length);
+            findings.push(Finding::new(&TK001, message, help));
+        }
+        // An empty signature with `alg: none` is TK002's to explain.
+        Ok(jwt) if jwt.signature.is_empty() && jwt.header_str("alg") != Some("none") => {
+            findings.push(Finding::new(
+                &TK001,
+                "The signature (third part) is empty: the token is unsigned.",
+                "STS accepts only signed tokens. Send the token exactly as the issuer signed it; \
+                 something may have cut it after the last dot.",
+            ));
+        }
+        Ok(_) => {}
     }
     if token.length > MAX_TOKEN_LENGTH {
         findings.push(Finding::new(

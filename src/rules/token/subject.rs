@@ -1,16 +1,14 @@
 //! TK014 token-subject-form: which issuer family, which `sub` form.
 
-use crate::model::issuers::{self, SubGrammar};
+use crate::model::issuers::SubGrammar;
 use crate::model::subject::{self, SubjectForm};
 use crate::model::token::Jwt;
 use crate::report::Finding;
 use crate::rules::TK014;
 
 pub(super) fn check(jwt: &Jwt) -> Option<Finding> {
-    let iss = jwt.claim_str("iss")?;
-    let sub = jwt.claim_str("sub").filter(|s| !s.is_empty())?;
-    let family = issuers::detect(iss, Some(sub));
-    let form = subject::describe(family.sub_grammar, sub);
+    let (family, form) = subject::identify(jwt)?;
+    let form = form?;
     let what = if form.parts.is_empty() {
         format!("`sub` uses the {} form", form.form)
     } else {

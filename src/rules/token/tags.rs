@@ -46,7 +46,14 @@ pub(super) fn check(jwt: &Jwt) -> Option<Finding> {
             ));
         }
         for v in values {
-            let len = v.as_str().map_or(0, |s| s.chars().count());
+            let Some(text) = v.as_str() else {
+                problems.push(format!(
+                    "tag `{}` with a value that is not a string",
+                    shorten(key)
+                ));
+                continue;
+            };
+            let len = text.chars().count();
             if len > MAX_VALUE {
                 problems.push(format!(
                     "tag `{}` with a {len}-character value (at most {MAX_VALUE})",

@@ -39,7 +39,8 @@ fn expiry(exp: i64, now: i64) -> Option<Finding> {
     let left = exp.saturating_sub(now);
     let refresh = "Get a fresh token and re-read it before every attempt: a cached token, a \
                    stale token file, or retries that outlast the token all end here.";
-    if left < -CLOCK_SKEW_SECONDS {
+    // A token is expired from `exp` on; STS refuses it from 5 minutes after.
+    if left <= -CLOCK_SKEW_SECONDS {
         Some(Finding::new(
             &TK005,
             format!(
@@ -49,7 +50,7 @@ fn expiry(exp: i64, now: i64) -> Option<Finding> {
             ),
             format!("STS answers `ExpiredTokenException: Token expired`. {refresh}"),
         ))
-    } else if left < 0 {
+    } else if left <= 0 {
         let grace = CLOCK_SKEW_SECONDS + left;
         Some(
             Finding::new(
@@ -57,7 +58,11 @@ fn expiry(exp: i64, now: i64) -> Option<Finding> {
                 format!(
                     "The token expired {} ({}); STS still accepts it for {} more, inside its \
                      5-minute clock-skew allowance.",
-                    relative(exp, now),
+                    if left == 0 {
+                        "just now".to_owned()
+                    } else {
+                        relative(exp, now)
+                    },
                     utc(exp),
                     human_duration(grace.unsigned_abs())
                 ),
@@ -65,7 +70,7 @@ fn expiry(exp: i64, now: i64) -> Option<Finding> {
             )
             .with_severity(Severity::Medium),
         )
-    } else if left < SHORT_LIFETIME_SECONDS {
+    } else if left <= SHORT_LIFETIME_SECONDS {
         Some(Finding::new(
             &TK012,
             format!(
