@@ -1,6 +1,8 @@
 //! Plain data types with no I/O: what the commands gather and the rules judge.
 
 pub mod issuers;
+pub mod policy;
+pub mod source;
 pub mod subject;
 pub mod time;
 pub mod token;
