@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod eval;
 pub mod model;
 pub mod output;
 pub mod report;
