@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode a web identity token and judge it the way STS will (offline)
     Decode(DecodeArgs),
+    /// Lint trust policies in files and directories (offline)
+    Lint(LintArgs),
     /// Print a rule's documentation, or list every rule
     Explain(ExplainArgs),
     /// Print shell completions
@@ -128,6 +130,29 @@ pub struct DecodeArgs {
     /// Judge time claims at this instant instead of now (RFC 3339, e.g. 2026-06-01T12:00:00Z)
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     pub at: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files and directories to lint (directories recursively, honouring .gitignore)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Only lint files whose path matches this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Skip files whose path matches this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// The role the policies belong to, for account and partition checks
+    #[arg(long, value_name = "ARN", env = "AWS_ROLE_ARN")]
+    pub role_arn: Option<String>,
+
+    /// Also list files that were skipped, and why
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

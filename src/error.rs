@@ -54,6 +54,10 @@ pub enum Error {
         help: String,
     },
 
+    #[error("{message}")]
+    #[diagnostic(code(oidc_doctor::usage), help("{help}"))]
+    Usage { message: String, help: String },
+
     #[error("no rule has code `{code}`")]
     #[diagnostic(code(oidc_doctor::unknown_rule), help("{help}"))]
     UnknownRule { code: String, help: String },
@@ -68,7 +72,8 @@ impl Error {
             | Error::NoToken
             | Error::NoSuchTokenFile
             | Error::EnvVar { .. }
-            | Error::UnknownRule { .. } => 2,
+            | Error::UnknownRule { .. }
+            | Error::Usage { .. } => 2,
         }
     }
 }

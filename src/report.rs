@@ -85,8 +85,23 @@ pub struct Location {
     pub column: usize,
     /// RFC 6901 pointer to the JSON node inside the document.
     pub pointer: String,
+    /// The resource inside the file the finding belongs to
+    /// (`aws_iam_role.deploy`, `Resources/DeployRole`, a role ARN).
+    pub resource: Option<String>,
     /// Byte offset and length of the node in the source, for snippets.
     pub span: Option<(usize, usize)>,
+    /// Key of the [`SourceFile`] the span refers to, when a snippet can be shown.
+    pub source: Option<String>,
+}
+
+impl Location {
+    /// `path`, or `path (resource)` when the finding is inside a resource.
+    pub fn display_path(&self) -> String {
+        match &self.resource {
+            Some(resource) => format!("{} ({resource})", self.path),
+            None => self.path.clone(),
+        }
+    }
 }
 
 /// One problem found by one rule.
@@ -162,8 +177,10 @@ impl Stage {
 /// show the snippet.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    pub path: String,
-    pub text: String,
+    /// The key locations use to refer to it (a path, or path#resource for a
+    /// policy embedded in a file as a string).
+    pub key: String,
+    pub text: std::sync::Arc<str>,
 }
 
 /// Counts of findings per severity.
@@ -228,6 +245,7 @@ pub struct Report {
 pub enum CommandData {
     None,
     Decode(Box<crate::commands::decode::DecodeData>),
+    Lint(crate::commands::lint::LintData),
     Explain(crate::commands::explain::ExplainData),
 }
 
@@ -258,8 +276,8 @@ impl Report {
         });
     }
 
-    pub fn source(&self, path: &str) -> Option<&SourceFile> {
-        self.sources.iter().find(|s| s.path == path)
+    pub fn source(&self, key: &str) -> Option<&SourceFile> {
+        self.sources.iter().find(|s| s.key == key)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod decode;
 pub mod explain;
+pub mod lint;
 pub mod token_input;
 
 use crate::cli::Command;
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> Result<Outcome, Error> {
     match command {
         Command::Decode(args) => decode::run(&args).map(Outcome::Report),
         Command::Explain(args) => explain::run(&args).map(Outcome::Report),
+        Command::Lint(args) => lint::run(&args).map(Outcome::Report),
         Command::Completions(args) => Ok(Outcome::Completions(args.shell)),
     }
 }

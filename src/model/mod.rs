@@ -1,8 +1,11 @@
 //! Plain data types with no I/O: what the commands gather and the rules judge.
 
+pub mod documents;
 pub mod issuers;
 pub mod policy;
 pub mod source;
 pub mod subject;
 pub mod time;
 pub mod token;
+pub mod wildcard;
+pub mod yaml;

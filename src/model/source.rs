@@ -64,13 +64,28 @@ impl JsonSource {
         // span parse accepts it too; if it ever did not, findings simply
         // carry no snippet.
         let options = ParseOptions::default();
-        if let Ok(ast) = jsonc_parser::parse_to_ast(&text, &CollectOptions::default(), &options) {
-            if let Some(root) = &ast.value {
-                source.index(root, "", None);
-            }
+        if let Ok(ast) = jsonc_parser::parse_to_ast(&text, &CollectOptions::default(), &options)
+            && let Some(root) = &ast.value
+        {
+            source.index(root, "", None);
         }
         source.text = text;
         Ok(source)
+    }
+
+    /// A source built by another parser (YAML) that recorded its own spans.
+    pub fn from_parts(
+        text: String,
+        value: Value,
+        spans: HashMap<String, Span>,
+        duplicate_keys: Vec<DuplicateKey>,
+    ) -> Self {
+        JsonSource {
+            text,
+            value,
+            spans,
+            duplicate_keys,
+        }
     }
 
     fn index(&mut self, node: &Node<'_>, pointer: &str, key_start: Option<usize>) {

@@ -219,12 +219,12 @@ pub fn normalise(text: &str) -> (String, Vec<Normalisation>) {
         done.push(Normalisation::SurroundingWhitespace);
     }
     let unwrapped;
-    if token.starts_with('{') {
-        if let Some(value) = value_wrapper(token) {
-            unwrapped = value;
-            token = unwrapped.trim();
-            done.push(Normalisation::ValueWrapper);
-        }
+    if token.starts_with('{')
+        && let Some(value) = value_wrapper(token)
+    {
+        unwrapped = value;
+        token = unwrapped.trim();
+        done.push(Normalisation::ValueWrapper);
     }
     if let Some(rest) = strip_prefix_ignore_case(token, "bearer ") {
         token = rest.trim_start();

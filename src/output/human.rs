@@ -24,13 +24,16 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
     match &report.data {
         CommandData::Explain(explain) => return write_explain(explain, options, out),
         CommandData::Decode(decode) => write_decode(decode, options, out)?,
-        CommandData::None => {}
+        CommandData::Lint(_) | CommandData::None => {}
     }
     for finding in &report.findings {
         out.write_all(render_finding(report, finding, options).as_bytes())?;
     }
     if !report.findings.is_empty() {
         writeln!(out, "Each rule is documented: `oidc-doctor explain CODE`.")?;
+    }
+    if let CommandData::Lint(lint) = &report.data {
+        write_lint(lint, out)?;
     }
     writeln!(out, "{}", summary_line(&report.summary()))
 }
@@ -73,13 +76,13 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         .with_help(super::printable(&finding.help));
     let source = finding.location.as_ref().and_then(|location| {
         let (offset, len) = location.span?;
-        let file = report.source(&location.path)?;
+        let file = report.source(location.source.as_deref()?)?;
         Some((location, offset, len, file))
     });
     let rendered = if let Some((location, offset, len, file)) = source {
         diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
         let with_source = miette::Report::new(diagnostic).with_source_code(
-            NamedSource::new(&location.path, file.text.clone()).with_language("json"),
+            NamedSource::new(location.display_path(), file.text.to_string()).with_language("json"),
         );
         render_diagnostic(with_source.as_ref(), options.color, options.width)
     } else {
@@ -88,7 +91,9 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
             let _ = writeln!(
                 text,
                 "  at {}:{}:{}",
-                location.path, location.line, location.column
+                location.display_path(),
+                location.line,
+                location.column
             );
         }
         text
@@ -242,6 +247,35 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
     )
 }
 
+fn write_lint(data: &crate::commands::lint::LintData, out: &mut dyn Write) -> io::Result<()> {
+    for policy in data.policies.iter().filter(|p| p.unresolved.is_some()) {
+        writeln!(
+            out,
+            "note: {} ({}): the trust policy is built by `{}`; unresolved, not checked",
+            policy.path,
+            policy.resource.as_deref().unwrap_or("?"),
+            policy.unresolved.as_deref().unwrap_or_default()
+        )?;
+    }
+    if data.verbose {
+        for (path, reason) in &data.skipped {
+            writeln!(out, "skipped {path}: {reason}")?;
+        }
+    }
+    writeln!(
+        out,
+        "Linted {} trust {} in {} {}.",
+        data.policies.len(),
+        if data.policies.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        },
+        data.files,
+        if data.files == 1 { "file" } else { "files" }
+    )
+}
+
 fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> io::Result<()> {
     match data {
         ExplainData::One(rule) => out.write_all(rule.doc.as_bytes()),
@@ -278,8 +312,8 @@ mod tests {
         let offset = text.find("\"Statement\"").unwrap();
         let mut report = Report::new("lint", CommandData::None);
         report.sources.push(SourceFile {
-            path: "role.json".to_owned(),
-            text: text.to_owned(),
+            key: "role.json".to_owned(),
+            text: text.into(),
         });
         report.findings.push(
             Finding::new(
@@ -292,7 +326,9 @@ mod tests {
                 line: 3,
                 column: 3,
                 pointer: "/Statement".to_owned(),
+                resource: None,
                 span: Some((offset, "\"Statement\"".len())),
+                source: Some("role.json".to_owned()),
             }),
         );
         let options = Options {

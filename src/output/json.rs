@@ -49,6 +49,7 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct JsonLocation<'a> {
     path: &'a str,
+    resource: Option<&'a str>,
     line: usize,
     column: usize,
     pointer: &'a str,
@@ -89,6 +90,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         help: &f.help,
         location: f.location.as_ref().map(|l| JsonLocation {
             path: &l.path,
+            resource: l.resource.as_deref(),
             line: l.line,
             column: l.column,
             pointer: &l.pointer,
@@ -112,6 +114,30 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
         CommandData::None => {}
         CommandData::Decode(decode) => {
             map.insert("token".to_owned(), token(decode));
+        }
+        CommandData::Lint(lint) => {
+            let policies: Vec<Value> = lint
+                .policies
+                .iter()
+                .map(|p| {
+                    json!({
+                        "path": p.path,
+                        "kind": p.kind.describe(),
+                        "resource": p.resource,
+                        "checked": p.unresolved.is_none(),
+                        "unresolved": p.unresolved,
+                    })
+                })
+                .collect();
+            let skipped: Vec<Value> = lint
+                .skipped
+                .iter()
+                .map(|(path, reason)| json!({"path": path, "reason": reason}))
+                .collect();
+            map.insert(
+                "lint".to_owned(),
+                json!({"files": lint.files, "policies": policies, "skipped": skipped}),
+            );
         }
         CommandData::Explain(ExplainData::One(rule)) => {
             map.insert("rules".to_owned(), json!([rule_entry(rule, true)]));

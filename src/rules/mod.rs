@@ -6,6 +6,7 @@
 //! (compiled in from `docs/rules/CODE.md`, the same text `explain` prints).
 
 pub mod token;
+pub mod trust_policy;
 
 use crate::report::{Category, Severity};
 
@@ -67,6 +68,64 @@ catalogue! {
     TK011 = "TK011", "token-session-tags", Medium, Breakage;
     TK012 = "TK012", "token-short-lifetime", Low, Hygiene;
     TK014 = "TK014", "token-subject-form", Info, Hygiene;
+    TP001 = "TP001", "policy-unparseable", High, Breakage;
+    TP002 = "TP002", "policy-shape", High, Breakage;
+    TP003 = "TP003", "duplicate-json-key", High, Security;
+    TP004 = "TP004", "version-legacy", Medium, Breakage;
+    TP005 = "TP005", "prohibited-element", High, Breakage;
+    TP006 = "TP006", "empty-element", Low, Hygiene;
+    TP007 = "TP007", "invalid-condition-operator", High, Breakage;
+    TP008 = "TP008", "policy-over-quota", Medium, Breakage;
+    TP101 = "TP101", "federated-principal-malformed", High, Breakage;
+    TP102 = "TP102", "wildcard-principal", Critical, Security;
+    TP103 = "TP103", "providers-share-statement", Medium, Breakage;
+    TP104 = "TP104", "builtin-principal-unpinned", Critical, Security;
+    TP105 = "TP105", "provider-name-suspect", High, Breakage;
+    TP106 = "TP106", "partition-mismatch", High, Breakage;
+    TP107 = "TP107", "account-mismatch", High, Breakage;
+    TP201 = "TP201", "action-mismatch", High, Breakage;
+    TP202 = "TP202", "action-too-broad", Medium, Security;
+    TP203 = "TP203", "tag-session-missing", High, Breakage;
+    TP204 = "TP204", "source-identity-missing", High, Breakage;
+    TP301 = "TP301", "condition-key-prefix-mismatch", High, Breakage;
+    TP302 = "TP302", "condition-key-unsupported", High, Breakage;
+    TP303 = "TP303", "condition-key-case-duplicate", High, Breakage;
+    TP304 = "TP304", "condition-key-noncanonical-case", Low, Hygiene;
+    TP401 = "TP401", "wildcard-in-equals", High, Breakage;
+    TP402 = "TP402", "for-all-values-single-valued", Critical, Security;
+    TP403 = "TP403", "for-any-value-single-valued", Low, Hygiene;
+    TP404 = "TP404", "if-exists-on-identity-claim", High, Security;
+    TP405 = "TP405", "negated-tenancy-pin", Critical, Security;
+    TP406 = "TP406", "null-only-pin", Critical, Security;
+    TP407 = "TP407", "operator-type-mismatch", High, Breakage;
+    TP408 = "TP408", "multivalued-claim-unqualified", High, Breakage;
+    TP409 = "TP409", "global-key-unavailable", High, Breakage;
+    TP410 = "TP410", "vpc-key-in-web-identity", Medium, Breakage;
+    TP501 = "TP501", "no-condition", Critical, Security;
+    TP502 = "TP502", "tenancy-claim-unpinned", Critical, Security;
+    TP503 = "TP503", "workflow-ref-only-pin", High, Security;
+    TP504 = "TP504", "subject-unpinned-single-tenant", Medium, Security;
+    TP505 = "TP505", "audience-unpinned", Low, Hygiene;
+    TP506 = "TP506", "non-identifying-pins-only", Critical, Security;
+    TP601 = "TP601", "subject-matches-any-tenant", Critical, Security;
+    TP602 = "TP602", "owner-prefix-wildcard", Critical, Security;
+    TP603 = "TP603", "catch-all-in-value-list", Critical, Security;
+    TP604 = "TP604", "org-wide-trust", Medium, Security;
+    TP605 = "TP605", "repo-any-context", Low, Security;
+    TP606 = "TP606", "pull-request-trusted", Medium, Security;
+    TP607 = "TP607", "wildcard-ref-or-environment", Low, Security;
+    TP608 = "TP608", "subject-missing-context", High, Breakage;
+    TP609 = "TP609", "subject-grammar", High, Breakage;
+    TP610 = "TP610", "mixed-case-owner", Info, Breakage;
+    TP611 = "TP611", "name-based-subject", Info, Security;
+    TP612 = "TP612", "subject-template-without-owner", Critical, Security;
+    TP613 = "TP613", "workflow-ref-mutable", Low, Security;
+    TP614 = "TP614", "default-branch-only-pin", Info, Security;
+    TP615 = "TP615", "special-characters", High, Breakage;
+    TP616 = "TP616", "stray-whitespace", High, Breakage;
+    TP617 = "TP617", "audience-value-unexpected", High, Breakage;
+    TP618 = "TP618", "audience-wildcard", Medium, Security;
+    TP619 = "TP619", "serviceaccount-wildcard", Medium, Security;
 }
 
 /// Looks a rule up by code, case-insensitively.

@@ -11,3 +11,4 @@ mod json_schema;
 mod robustness;
 mod support;
 mod token_rules;
+// mod trust_policy_rules; (registered once fixtures/trust_policy lands)

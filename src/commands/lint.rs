@@ -1,0 +1,267 @@
+//! `lint`: find trust policies in files and directories and run the TP rules
+//! on each. Files are read once each, in parallel.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use ignore::WalkBuilder;
+use ignore::overrides::OverrideBuilder;
+
+use crate::cli::LintArgs;
+use crate::error::Error;
+use crate::model::documents::{self, InputKind, Recognised};
+use crate::report::{CommandData, Finding, Report, SourceFile, Stage};
+use crate::rules::trust_policy::{self, LintOptions, source_key};
+
+/// Larger files are not policies, templates or plans anyone lints.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// What a directory walk considers (explicit files are always read).
+const WALKED_EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "template", "tfplan"];
+
+/// One policy that was linted.
+#[derive(Debug, Clone)]
+pub struct LintedPolicy {
+    pub path: String,
+    pub kind: InputKind,
+    pub resource: Option<String>,
+    /// Set when the policy is built by a `CloudFormation` intrinsic and was not checked.
+    pub unresolved: Option<String>,
+}
+
+/// What `lint` shows beside its findings.
+#[derive(Debug, Default)]
+pub struct LintData {
+    pub files: usize,
+    pub policies: Vec<LintedPolicy>,
+    /// Files read but not linted, with the reason.
+    pub skipped: Vec<(String, String)>,
+    pub verbose: bool,
+}
+
+/// Everything one file produced.
+#[derive(Default)]
+struct FileResult {
+    findings: Vec<Finding>,
+    sources: Vec<SourceFile>,
+    policies: Vec<LintedPolicy>,
+    skipped: Option<String>,
+}
+
+pub fn run(args: &LintArgs) -> Result<Report, Error> {
+    let started = Instant::now();
+    let files = collect_files(args)?;
+    let options = LintOptions {
+        role_arn: args.role_arn.clone(),
+    };
+    let results = lint_parallel(&files, &options)?;
+
+    let mut data = LintData {
+        files: files.len(),
+        verbose: args.verbose,
+        ..LintData::default()
+    };
+    let mut report = Report::new("lint", CommandData::None);
+    for (path, result) in files.iter().zip(results) {
+        report.findings.extend(result.findings);
+        report.sources.extend(result.sources);
+        data.policies.extend(result.policies);
+        if let Some(reason) = result.skipped {
+            data.skipped.push((display(path), reason));
+        }
+    }
+    report.stages.push(Stage {
+        name: "trust-policy",
+        status: Stage::judge(&report.findings),
+        duration: started.elapsed(),
+        detail: format!("{} policies in {} files", data.policies.len(), data.files),
+    });
+    report.data = CommandData::Lint(data);
+    report.sort_findings();
+    Ok(report)
+}
+
+fn display(path: &Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
+}
+
+/// Explicit files as given; directories walked, honouring .gitignore and
+/// skipping hidden entries; `--include`/`--exclude` applied to both.
+fn collect_files(args: &LintArgs) -> Result<Vec<PathBuf>, Error> {
+    let mut overrides = OverrideBuilder::new(".");
+    for glob in &args.include {
+        overrides.add(glob).map_err(|e| bad_glob(glob, &e))?;
+    }
+    for glob in &args.exclude {
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|e| bad_glob(glob, &e))?;
+    }
+    let overrides = overrides
+        .build()
+        .map_err(|e| bad_glob("--include/--exclude", &e))?;
+    let mut files = Vec::new();
+    for path in &args.paths {
+        let metadata = std::fs::metadata(path).map_err(|source| Error::Unreadable {
+            what: "path",
+            path: path.clone(),
+            help: "check the path".to_owned(),
+            source,
+        })?;
+        if metadata.is_file() {
+            if !overrides.matched(path, false).is_ignore() {
+                files.push(path.clone());
+            }
+            continue;
+        }
+        let walker = WalkBuilder::new(path)
+            .overrides(overrides.clone())
+            .sort_by_file_name(std::cmp::Ord::cmp)
+            .build();
+        for entry in walker.flatten() {
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            let wanted = entry
+                .path()
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| WALKED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            if is_file && wanted {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn bad_glob(glob: &str, error: &ignore::Error) -> Error {
+    Error::Usage {
+        message: format!("invalid glob `{glob}`: {error}"),
+        help: "globs follow .gitignore syntax, e.g. `infra/**/*.json`".to_owned(),
+    }
+}
+
+/// Lints every file on all cores; the results keep the files' order.
+fn lint_parallel(files: &[PathBuf], options: &LintOptions) -> Result<Vec<FileResult>, Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<FileResult, Error>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let result = lint_file(path, options);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Ok(FileResult::default()))
+        })
+        .collect()
+}
+
+fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
+    let unreadable = |source| Error::Unreadable {
+        what: "file",
+        path: path.to_owned(),
+        help: "check that the file exists and can be read".to_owned(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    let mut result = FileResult::default();
+    if size > MAX_FILE_BYTES {
+        result.skipped = Some(format!("larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024));
+        return Ok(result);
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let name = display(path);
+    let Ok(text) = String::from_utf8(bytes) else {
+        result.skipped = Some("not UTF-8 text".to_owned());
+        return Ok(result);
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
+    let looks_json = text.trim_start().starts_with(['{', '[']);
+    let is_json_file = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let recognised = if looks_json || is_json_file {
+        documents::recognise_json(&name, text)
+    } else {
+        match documents::recognise_yaml(&name, text) {
+            // Only a YAML file that looks like a template is worth a TP001.
+            Recognised::Unparseable(_) if !is_template_name(path) => {
+                result.skipped = Some("neither JSON nor YAML".to_owned());
+                return Ok(result);
+            }
+            other => other,
+        }
+    };
+    match recognised {
+        Recognised::Policies(docs) => {
+            let mut keys = std::collections::HashSet::new();
+            for doc in docs {
+                if keys.insert(source_key(&doc)) {
+                    result.sources.push(SourceFile {
+                        key: source_key(&doc),
+                        text: doc.source.text.as_str().into(),
+                    });
+                }
+                result.policies.push(LintedPolicy {
+                    path: name.clone(),
+                    kind: doc.kind,
+                    resource: doc.resource.clone(),
+                    unresolved: doc.unresolved.clone(),
+                });
+                if doc.unresolved.is_none() {
+                    result.findings.extend(trust_policy::check(&doc, options));
+                }
+            }
+        }
+        Recognised::NotAPolicyFile => {
+            result.skipped =
+                Some("JSON, but not a policy, get-role output, template or plan".to_owned());
+        }
+        Recognised::Unparseable(error) => {
+            result
+                .findings
+                .push(trust_policy::unparseable(&name, None, "file", &error));
+        }
+        Recognised::EmbeddedUnparseable {
+            kind,
+            resource,
+            error,
+        } => {
+            result.findings.push(trust_policy::unparseable(
+                &name,
+                resource.as_deref(),
+                &format!("trust policy in this {}", kind.describe()),
+                &error,
+            ));
+        }
+    }
+    Ok(result)
+}
+
+fn is_template_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str()))
+}

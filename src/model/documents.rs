@@ -1,0 +1,394 @@
+//! Finding trust policies inside input files, by content rather than by
+//! extension: a plain policy document, `aws iam get-role` output,
+//! `CloudFormation` templates and Terraform plans. No I/O: the caller reads the
+//! file and hands over its text.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::source::{JsonSource, Span, SyntaxError, child};
+
+/// What kind of file a policy was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    PolicyDocument,
+    GetRoleOutput,
+    CloudFormation,
+    TerraformPlan,
+}
+
+impl InputKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            InputKind::PolicyDocument => "policy document",
+            InputKind::GetRoleOutput => "`aws iam get-role` output",
+            InputKind::CloudFormation => "CloudFormation template",
+            InputKind::TerraformPlan => "Terraform plan",
+        }
+    }
+}
+
+/// One trust policy found in a file.
+#[derive(Debug, Clone)]
+pub struct PolicyDocument {
+    /// The file as the user named it.
+    pub path: String,
+    pub kind: InputKind,
+    /// The resource or role it belongs to: `aws_iam_role.deploy`,
+    /// `Resources/DeployRole`, the role ARN of get-role output.
+    pub resource: Option<String>,
+    /// The role ARN when the input says it (get-role output).
+    pub role_arn: Option<String>,
+    /// The JSON the policy's positions refer to: the file itself, or the
+    /// policy text embedded in it (Terraform's string, get-role's URL-encoded form).
+    pub source: Arc<JsonSource>,
+    /// Where the policy stands inside `source` (`""` when it is the whole text).
+    pub base: String,
+    /// The policy when it was written out in full: `None` when it is built
+    /// by a `CloudFormation` intrinsic (`Fn::Sub`...), which is not checked.
+    pub unresolved: Option<String>,
+}
+
+impl PolicyDocument {
+    /// The policy value.
+    pub fn value(&self) -> &Value {
+        self.source
+            .value
+            .pointer(&self.base)
+            .unwrap_or(&Value::Null)
+    }
+
+    /// Span in `source` of a pointer relative to the policy.
+    pub fn span(&self, pointer: &str) -> Option<Span> {
+        self.source.span(&format!("{}{pointer}", self.base))
+    }
+}
+
+/// What a file turned out to be.
+#[derive(Debug)]
+pub enum Recognised {
+    Policies(Vec<PolicyDocument>),
+    /// Valid JSON, but none of the kinds above.
+    NotAPolicyFile,
+    /// Not JSON at all (TP001 in a `.json` file; skipped otherwise).
+    Unparseable(SyntaxError),
+    /// A recognised file whose embedded policy is not JSON (TP001).
+    EmbeddedUnparseable {
+        kind: InputKind,
+        resource: Option<String>,
+        error: SyntaxError,
+    },
+}
+
+/// Recognises the kind of a JSON input file and finds its trust policies.
+pub fn recognise_json(path: &str, text: String) -> Recognised {
+    match JsonSource::parse(text) {
+        Ok(source) => recognise(path, &Arc::new(source)),
+        Err(error) => Recognised::Unparseable(error),
+    }
+}
+
+/// Recognises a YAML file: only `CloudFormation` templates hold trust policies.
+pub fn recognise_yaml(path: &str, text: String) -> Recognised {
+    match super::yaml::parse(text) {
+        Ok(source) if source.value.get("Resources").is_some() => recognise(path, &Arc::new(source)),
+        Ok(_) => Recognised::NotAPolicyFile,
+        Err(error) => Recognised::Unparseable(error),
+    }
+}
+
+fn recognise(path: &str, source: &Arc<JsonSource>) -> Recognised {
+    let Value::Object(top) = &source.value else {
+        return Recognised::NotAPolicyFile;
+    };
+    let document = |kind, base: String, resource: Option<String>, role_arn| PolicyDocument {
+        path: path.to_owned(),
+        kind,
+        resource,
+        role_arn,
+        source: Arc::clone(source),
+        base,
+        unresolved: None,
+    };
+    if top.contains_key("Statement") {
+        return Recognised::Policies(vec![document(
+            InputKind::PolicyDocument,
+            String::new(),
+            None,
+            None,
+        )]);
+    }
+    if let Some(role) = top.get("Role").and_then(Value::as_object)
+        && role.contains_key("AssumeRolePolicyDocument")
+    {
+        let arn = role.get("Arn").and_then(Value::as_str).map(str::to_owned);
+        return get_role(path, source, arn);
+    }
+    if let Some(resources) = top.get("Resources").and_then(Value::as_object) {
+        let mut found = Vec::new();
+        for (name, resource) in resources {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::IAM::Role") {
+                continue;
+            }
+            let base = child(
+                &child(&child("/Resources", name), "Properties"),
+                "AssumeRolePolicyDocument",
+            );
+            let Some(policy) = source.value.pointer(&base) else {
+                continue;
+            };
+            let mut doc = document(
+                InputKind::CloudFormation,
+                base,
+                Some(format!("Resources/{name}")),
+                None,
+            );
+            doc.unresolved = intrinsic(policy);
+            found.push(doc);
+        }
+        return Recognised::Policies(found);
+    }
+    if top.contains_key("resource_changes") || top.contains_key("planned_values") {
+        return terraform_plan(path, source);
+    }
+    Recognised::NotAPolicyFile
+}
+
+/// The name of a `CloudFormation` intrinsic function building the value, if any.
+fn intrinsic(value: &Value) -> Option<String> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    if map.len() == 1 {
+        let key = map.keys().next()?;
+        if key.starts_with("Fn::") || key == "Ref" {
+            return Some(key.clone());
+        }
+    }
+    None
+}
+
+fn get_role(path: &str, source: &Arc<JsonSource>, arn: Option<String>) -> Recognised {
+    let base = "/Role/AssumeRolePolicyDocument".to_owned();
+    let resource = arn.clone();
+    match source.value.pointer(&base) {
+        // Some IAM APIs return the document URL-encoded.
+        Some(Value::String(encoded)) => {
+            let text = percent_decode(encoded);
+            match JsonSource::parse(text) {
+                Ok(embedded) => Recognised::Policies(vec![PolicyDocument {
+                    path: path.to_owned(),
+                    kind: InputKind::GetRoleOutput,
+                    resource,
+                    role_arn: arn,
+                    source: Arc::new(embedded),
+                    base: String::new(),
+                    unresolved: None,
+                }]),
+                Err(error) => Recognised::EmbeddedUnparseable {
+                    kind: InputKind::GetRoleOutput,
+                    resource,
+                    error,
+                },
+            }
+        }
+        _ => Recognised::Policies(vec![PolicyDocument {
+            path: path.to_owned(),
+            kind: InputKind::GetRoleOutput,
+            resource,
+            role_arn: arn,
+            source: Arc::clone(source),
+            base,
+            unresolved: None,
+        }]),
+    }
+}
+
+fn terraform_plan(path: &str, source: &Arc<JsonSource>) -> Recognised {
+    let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let changes = source
+        .value
+        .get("resource_changes")
+        .and_then(Value::as_array);
+    for change in changes.into_iter().flatten() {
+        if change.get("type").and_then(Value::as_str) != Some("aws_iam_role") {
+            continue;
+        }
+        let address = change
+            .get("address")
+            .and_then(Value::as_str)
+            .unwrap_or("aws_iam_role")
+            .to_owned();
+        let policy = change
+            .pointer("/change/after/assume_role_policy")
+            .and_then(Value::as_str);
+        if let Some(policy) = policy {
+            seen.insert(address.clone());
+            match embedded(path, &address, policy) {
+                Ok(doc) => found.push(doc),
+                Err(unparseable) => return unparseable,
+            }
+        }
+    }
+    // Roles only in planned_values (no change planned) are linted too.
+    let mut modules = vec![source.value.pointer("/planned_values/root_module")];
+    while let Some(Some(module)) = modules.pop() {
+        for resource in module
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let address = resource
+                .get("address")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if resource.get("type").and_then(Value::as_str) != Some("aws_iam_role")
+                || seen.contains(address)
+            {
+                continue;
+            }
+            if let Some(policy) = resource
+                .pointer("/values/assume_role_policy")
+                .and_then(Value::as_str)
+            {
+                seen.insert(address.to_owned());
+                match embedded(path, address, policy) {
+                    Ok(doc) => found.push(doc),
+                    Err(unparseable) => return unparseable,
+                }
+            }
+        }
+        for child_module in module
+            .get("child_modules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            modules.push(Some(child_module));
+        }
+    }
+    Recognised::Policies(found)
+}
+
+fn embedded(path: &str, address: &str, text: &str) -> Result<PolicyDocument, Recognised> {
+    match JsonSource::parse(text.to_owned()) {
+        Ok(source) => Ok(PolicyDocument {
+            path: path.to_owned(),
+            kind: InputKind::TerraformPlan,
+            resource: Some(address.to_owned()),
+            role_arn: None,
+            source: Arc::new(source),
+            base: String::new(),
+            unresolved: None,
+        }),
+        Err(error) => Err(Recognised::EmbeddedUnparseable {
+            kind: InputKind::TerraformPlan,
+            resource: Some(address.to_owned()),
+            error,
+        }),
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as space, as IAM's form encoding does).
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policies(text: &str) -> Vec<PolicyDocument> {
+        match recognise_json("f.json", text.to_owned()) {
+            Recognised::Policies(list) => list,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn recognises_each_kind() {
+        let plain = policies(r#"{"Version": "2012-10-17", "Statement": []}"#);
+        assert_eq!(plain[0].kind, InputKind::PolicyDocument);
+
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        let role = policies(&format!(
+            r#"{{"Role": {{"Arn": "arn:aws:iam::1:role/r", "AssumeRolePolicyDocument": "{encoded}"}}}}"#
+        ));
+        assert_eq!(role[0].kind, InputKind::GetRoleOutput);
+        assert_eq!(role[0].value()["Version"], "2012-10-17");
+        assert_eq!(role[0].role_arn.as_deref(), Some("arn:aws:iam::1:role/r"));
+
+        let cfn = policies(
+            r#"{"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}},
+                              "B": {"Type": "AWS::S3::Bucket"},
+                              "S": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Fn::Sub": "x"}}}}}"#,
+        );
+        assert_eq!(cfn.len(), 2);
+        assert_eq!(cfn[0].resource.as_deref(), Some("Resources/R"));
+        assert!(cfn[0].span("/Statement").is_some());
+        assert_eq!(cfn[1].unresolved.as_deref(), Some("Fn::Sub"));
+
+        let plans = policies(
+            r#"{"format_version": "1.2", "resource_changes": [{"address": "aws_iam_role.deploy", "type": "aws_iam_role",
+                "change": {"after": {"assume_role_policy": "{\"Version\":\"2012-10-17\",\"Statement\":[]}"}}}],
+                "planned_values": {"root_module": {"child_modules": [{"resources": [{"address": "module.m.aws_iam_role.x",
+                "type": "aws_iam_role", "values": {"assume_role_policy": "{\"Statement\":[]}"}}]}]}}}"#,
+        );
+        let addresses: Vec<_> = plans.iter().map(|p| p.resource.clone().unwrap()).collect();
+        assert_eq!(
+            addresses,
+            ["aws_iam_role.deploy", "module.m.aws_iam_role.x"]
+        );
+    }
+
+    #[test]
+    fn other_json_and_broken_json_are_told_apart() {
+        assert!(matches!(
+            recognise_json("p.json", r#"{"name": "x"}"#.to_owned()),
+            Recognised::NotAPolicyFile
+        ));
+        assert!(matches!(
+            recognise_json("p.json", "{,".to_owned()),
+            Recognised::Unparseable(_)
+        ));
+        let broken = r#"{"resource_changes": [{"address": "a", "type": "aws_iam_role", "change": {"after": {"assume_role_policy": "{"}}}]}"#;
+        assert!(matches!(
+            recognise_json("p.json", broken.to_owned()),
+            Recognised::EmbeddedUnparseable {
+                kind: InputKind::TerraformPlan,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn percent_decoding_is_total() {
+        assert_eq!(percent_decode("a%20b+c%2"), "a b c%2");
+        assert_eq!(percent_decode("%zz%"), "%zz%");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+    }
+}

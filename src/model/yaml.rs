@@ -1,0 +1,333 @@
+//! YAML (`CloudFormation` templates) read into the same [`JsonSource`] the JSON
+//! inputs use: a `serde_json` value plus the position of every node. The
+//! short-form intrinsics (`!Sub`, `!GetAtt`, `!Ref`, `!Join`...) become their
+//! long JSON forms, so a policy built by one is recognised as unresolved
+//! rather than misread. No I/O.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::source::{DuplicateKey, JsonSource, Span, SyntaxError, child, line_column};
+
+/// Parses a YAML document into a [`JsonSource`].
+pub fn parse(text: String) -> Result<JsonSource, SyntaxError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(&text);
+    if let Err(error) = parser.load(&mut builder, false) {
+        let offset = error.marker().index();
+        let (line, column) = line_column(&text, offset);
+        return Err(SyntaxError {
+            message: error.info().to_owned(),
+            line,
+            column,
+            offset,
+        });
+    }
+    let value = builder.root.unwrap_or(Value::Null);
+    Ok(JsonSource::from_parts(
+        text,
+        value,
+        builder.spans,
+        builder.duplicates,
+    ))
+}
+
+enum Frame {
+    Sequence {
+        pointer: String,
+        start: usize,
+        items: Vec<Value>,
+        tag: Option<Tag>,
+        anchor: usize,
+    },
+    Mapping {
+        pointer: String,
+        start: usize,
+        map: Map<String, Value>,
+        keys: HashMap<String, Span>,
+        pending: Option<(String, usize)>,
+        tag: Option<Tag>,
+        anchor: usize,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    spans: HashMap<String, Span>,
+    duplicates: Vec<DuplicateKey>,
+    anchors: HashMap<usize, Value>,
+    done: bool,
+}
+
+impl Builder {
+    /// The pointer and span start the next value will have.
+    fn next_slot(&self, mark: usize) -> (String, usize) {
+        match self.stack.last() {
+            None => (String::new(), mark),
+            Some(Frame::Sequence { pointer, items, .. }) => {
+                (child(pointer, &items.len().to_string()), mark)
+            }
+            Some(Frame::Mapping {
+                pointer, pending, ..
+            }) => match pending {
+                Some((key, key_start)) => (child(pointer, key), *key_start),
+                None => (pointer.clone(), mark),
+            },
+        }
+    }
+
+    /// Whether the next scalar is a mapping key.
+    fn expects_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Mapping { pending: None, .. })
+        )
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.done {
+            return; // Only the first document.
+        }
+        let at = mark.index();
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                if self.expects_key() {
+                    if let Some(Frame::Mapping { pending, .. }) = self.stack.last_mut() {
+                        *pending = Some((text, at));
+                    }
+                    return;
+                }
+                let quoted = !matches!(style, TScalarStyle::Plain);
+                let value = intrinsic(tag.as_ref(), scalar(&text, quoted, tag.as_ref()));
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                let len = text.len() + if quoted { 2 } else { 0 };
+                self.attach_at(value, at, at + len);
+            }
+            Event::Alias(anchor) => {
+                let value = self.anchors.get(&anchor).cloned().unwrap_or(Value::Null);
+                if self.expects_key() {
+                    if let Some(Frame::Mapping { pending, .. }) = self.stack.last_mut() {
+                        *pending = Some((value.as_str().unwrap_or_default().to_owned(), at));
+                    }
+                } else {
+                    self.attach_at(value, at, at + 1);
+                }
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let (pointer, _) = self.next_slot(at);
+                self.stack.push(Frame::Sequence {
+                    pointer,
+                    start: at,
+                    items: Vec::new(),
+                    tag,
+                    anchor,
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                let (pointer, _) = self.next_slot(at);
+                self.stack.push(Frame::Mapping {
+                    pointer,
+                    start: at,
+                    map: Map::new(),
+                    keys: HashMap::new(),
+                    pending: None,
+                    tag,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (value, start, tag, anchor) = match self.stack.pop() {
+                    Some(Frame::Sequence {
+                        items,
+                        start,
+                        tag,
+                        anchor,
+                        ..
+                    }) => (Value::Array(items), start, tag, anchor),
+                    Some(Frame::Mapping {
+                        map,
+                        start,
+                        tag,
+                        anchor,
+                        ..
+                    }) => (Value::Object(map), start, tag, anchor),
+                    None => return,
+                };
+                let value = intrinsic(tag.as_ref(), value);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.attach_at(value, start, at);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Builder {
+    /// Attaches a finished value spanning `start..end` to its parent.
+    fn attach_at(&mut self, value: Value, start: usize, end: usize) {
+        let span_from = |from: usize| (from, end.saturating_sub(from).max(1));
+        match self.stack.last_mut() {
+            None => {
+                self.spans.insert(String::new(), span_from(start));
+                self.root = Some(value);
+                self.done = true;
+            }
+            Some(Frame::Sequence { pointer, items, .. }) => {
+                self.spans
+                    .insert(child(pointer, &items.len().to_string()), span_from(start));
+                items.push(value);
+            }
+            Some(Frame::Mapping {
+                pointer,
+                map,
+                keys,
+                pending,
+                ..
+            }) => {
+                let Some((key, key_start)) = pending.take() else {
+                    return;
+                };
+                // A mapping member's span starts at its key.
+                let span = span_from(key_start);
+                self.spans.insert(child(pointer, &key), span);
+                if let Some(first) = keys.insert(key.clone(), span) {
+                    self.duplicates.push(DuplicateKey {
+                        object: pointer.clone(),
+                        key: key.clone(),
+                        first,
+                        winner: span,
+                    });
+                }
+                map.insert(key, value);
+            }
+        }
+    }
+}
+
+/// A plain scalar as YAML 1.2's core schema reads it; quoted or tagged
+/// scalars stay strings.
+fn scalar(text: &str, quoted: bool, tag: Option<&Tag>) -> Value {
+    if quoted || tag.is_some() {
+        return Value::String(text.to_owned());
+    }
+    match text {
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        _ => text
+            .parse::<i64>()
+            .map(Value::from)
+            .ok()
+            .or_else(|| {
+                let looks_numeric = text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+                looks_numeric
+                    .then(|| text.parse::<f64>().ok())
+                    .flatten()
+                    .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+            })
+            .unwrap_or_else(|| Value::String(text.to_owned())),
+    }
+}
+
+/// `CloudFormation`'s short-form tags as their long JSON forms.
+fn intrinsic(tag: Option<&Tag>, value: Value) -> Value {
+    let Some(tag) = tag.filter(|t| t.handle == "!") else {
+        return value;
+    };
+    let name = match tag.suffix.as_str() {
+        "Ref" => "Ref".to_owned(),
+        "Condition" => "Condition".to_owned(),
+        "GetAtt" => {
+            let value = match value {
+                Value::String(s) => match s.split_once('.') {
+                    Some((resource, attribute)) => {
+                        Value::Array(vec![resource.into(), attribute.into()])
+                    }
+                    None => Value::String(s),
+                },
+                other => other,
+            };
+            return Value::Object(Map::from_iter([("Fn::GetAtt".to_owned(), value)]));
+        }
+        other => format!("Fn::{other}"),
+    };
+    Value::Object(Map::from_iter([(name, value)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  DeployRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub '${AWS::StackName}-deploy'
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal:
+              Federated: !Sub arn:aws:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com
+            Action: sts:AssumeRoleWithWebIdentity
+            Condition:
+              StringLike:
+                token.actions.githubusercontent.com:sub: repo:acme/*
+      Tags:
+        - Key: n
+          Value: !GetAtt Other.Arn
+";
+
+    #[test]
+    fn reads_templates_with_short_form_intrinsics_and_positions() {
+        let source = parse(TEMPLATE.to_owned()).unwrap();
+        let role = &source.value["Resources"]["DeployRole"];
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        assert_eq!(
+            role["Properties"]["RoleName"]["Fn::Sub"],
+            "${AWS::StackName}-deploy"
+        );
+        assert_eq!(
+            role["Properties"]["Tags"][0]["Value"]["Fn::GetAtt"],
+            serde_json::json!(["Other", "Arn"])
+        );
+        let statement = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Effect"], "Allow");
+        let pointer = "/Resources/DeployRole/Properties/AssumeRolePolicyDocument/Statement/0/Condition/StringLike/token.actions.githubusercontent.com:sub";
+        let (start, _) = source.span(pointer).unwrap();
+        assert_eq!(source.line_column(start), (16, 17));
+        assert!(
+            source.text[start..]
+                .starts_with("token.actions.githubusercontent.com:sub: repo:acme/*")
+        );
+    }
+
+    #[test]
+    fn scalars_follow_the_core_schema_and_errors_have_positions() {
+        let source =
+            parse("a: 1\nb: true\nc: '1'\nd: 2012-10-17\ne: ~\nf: 1.5\n".to_owned()).unwrap();
+        assert_eq!(
+            source.value,
+            serde_json::json!({"a": 1, "b": true, "c": "1", "d": "2012-10-17", "e": null, "f": 1.5})
+        );
+        let error = parse("a: [1, 2\nb: 3\n".to_owned()).unwrap_err();
+        assert!(error.line >= 1 && !error.message.is_empty());
+        let dup = parse("a: 1\na: 2\n".to_owned()).unwrap();
+        assert_eq!(dup.value["a"], 2);
+        assert_eq!(dup.duplicate_keys.len(), 1);
+    }
+}

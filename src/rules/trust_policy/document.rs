@@ -1,0 +1,206 @@
+//! TP002 policy-shape, TP003 duplicate-json-key, TP004 version-legacy,
+//! TP005 prohibited-element, TP006 empty-element,
+//! TP007 invalid-condition-operator and TP008 policy-over-quota.
+
+use crate::model::policy::Operator;
+use crate::report::{Finding, Severity};
+use crate::rules::{TP002, TP003, TP004, TP005, TP006, TP007, TP008};
+
+use super::PolicyCheck;
+
+/// IAM's default quota for a role trust policy, in non-whitespace characters.
+const TRUST_POLICY_QUOTA: usize = 2048;
+
+pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = check
+        .policy
+        .problems
+        .iter()
+        .map(|problem| {
+            check.at(
+                &TP002,
+                &problem.pointer,
+                format!("Not a valid policy document: {}.", problem.message),
+                "A trust policy is {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\", \"Principal\", \
+                 \"Action\", \"Condition\"}]}; IAM rejects anything else (`MalformedPolicyDocument`)."
+                    .to_owned(),
+            )
+        })
+        .collect();
+    findings.extend(duplicate_keys(check));
+    findings.extend(version(check));
+    for statement in &check.policy.statements {
+        for (pointer, element) in [
+            (&statement.resource, "Resource"),
+            (&statement.not_resource, "NotResource"),
+            (&statement.not_principal, "NotPrincipal"),
+        ] {
+            if let Some(pointer) = pointer {
+                findings.push(check.at(
+                    &TP005,
+                    pointer,
+                    format!("`{element}` is not allowed in a role trust policy."),
+                    format!(
+                        "Remove `{element}`: the role itself is the resource, and IAM rejects trust \
+                         policies that name one (`MalformedPolicyDocument`)."
+                    ),
+                ));
+            }
+        }
+        for pointer in statement
+            .principal
+            .empty
+            .iter()
+            .chain(&statement.empty_conditions)
+        {
+            findings.push(
+                check.at(
+                    &TP006,
+                    pointer,
+                    "An empty list or object: it says nothing and reads like a forgotten value."
+                        .to_owned(),
+                    "Fill it in or remove it.".to_owned(),
+                ),
+            );
+        }
+        for condition in &statement.conditions {
+            if condition.operator.is_none() {
+                let written = &condition.operator_text.value;
+                // One finding per operator block, not per key.
+                if findings.iter().any(|f| {
+                    f.rule.code == "TP007"
+                        && f.location
+                            .as_ref()
+                            .is_some_and(|l| l.pointer == condition.operator_text.pointer)
+                }) {
+                    continue;
+                }
+                findings.push(check.at(
+                    &TP007,
+                    &condition.operator_text.pointer,
+                    format!("`{written}` is not a condition operator IAM knows."),
+                    operator_help(written),
+                ));
+            }
+        }
+    }
+    findings.extend(over_quota(check));
+    findings
+}
+
+fn duplicate_keys(check: &PolicyCheck<'_>) -> Vec<Finding> {
+    let base = &check.doc.base;
+    check
+        .doc
+        .source
+        .duplicate_keys
+        .iter()
+        .filter_map(|dup| {
+            let object = dup.object.strip_prefix(base.as_str())?;
+            let pointer = crate::model::source::child(object, &dup.key);
+            let text = &check.doc.source.text;
+            let dropped = text.get(dup.first.0..dup.first.0 + dup.first.1).unwrap_or_default();
+            let drops_sub = dup.key.ends_with(":sub") || dropped.contains(":sub\"");
+            let (line, _) = check.doc.source.line_column(dup.first.0);
+            let finding = check.at(
+                &TP003,
+                &pointer,
+                format!(
+                    "Key `{}` appears twice in one object; the occurrence on line {line} is silently dropped{}.",
+                    dup.key,
+                    if drops_sub { ", and with it a pin on `sub`" } else { "" }
+                ),
+                "JSON parsers, IAM included, keep only the last of repeated keys. Merge the values \
+                 into one key (values in a list are OR-ed)."
+                    .to_owned(),
+            );
+            Some(if drops_sub { finding.with_severity(Severity::Critical) } else { finding })
+        })
+        .collect()
+}
+
+fn version(check: &PolicyCheck<'_>) -> Option<Finding> {
+    let uses_variables = check.doc.value().to_string().contains("${");
+    let (pointer, problem) = match &check.policy.version {
+        None => ("", "The policy has no `Version`".to_owned()),
+        Some(v) if v.value == "2008-10-17" => (
+            v.pointer.as_str(),
+            "`Version` is the legacy \"2008-10-17\"".to_owned(),
+        ),
+        Some(v) if v.value == "2012-10-17" => return None,
+        Some(v) => (
+            v.pointer.as_str(),
+            format!("`Version` is {}, not \"2012-10-17\"", v.value),
+        ),
+    };
+    let finding = check.at(
+        &TP004,
+        pointer,
+        format!(
+            "{problem}{}.",
+            if uses_variables {
+                "; policy variables (`${...}`) are then taken literally"
+            } else {
+                ""
+            }
+        ),
+        "Set \"Version\": \"2012-10-17\" (the only current policy language version).".to_owned(),
+    );
+    Some(if uses_variables {
+        finding.with_severity(Severity::High)
+    } else {
+        finding
+    })
+}
+
+fn operator_help(written: &str) -> String {
+    let qualifiers = ["", "ForAnyValue:", "ForAllValues:"];
+    let names = [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "Null",
+        "Bool",
+        "ArnLike",
+        "ArnEquals",
+        "NumericEquals",
+        "DateGreaterThan",
+    ];
+    let nearest = qualifiers
+        .iter()
+        .flat_map(|q| {
+            names
+                .iter()
+                .flat_map(move |n| [format!("{q}{n}"), format!("{q}{n}IfExists")])
+        })
+        .filter(|candidate| Operator::parse(candidate).is_some())
+        .min_by_key(|candidate| strsim::levenshtein(candidate, written));
+    let unknown = "IAM rejects the policy (`MalformedPolicyDocument`), or, where it is accepted, \
+                   the condition can never be true.";
+    match nearest {
+        Some(n) if strsim::levenshtein(&n, written) <= 4 => {
+            format!("Did you mean `{n}`? {unknown}")
+        }
+        _ => format!(
+            "Use an operator from IAM's grammar, e.g. `StringEquals` or `StringLike`. {unknown}"
+        ),
+    }
+}
+
+fn over_quota(check: &PolicyCheck<'_>) -> Option<Finding> {
+    let compact = serde_json::to_string(check.doc.value()).ok()?;
+    let size = compact.chars().filter(|c| !c.is_whitespace()).count();
+    (size > TRUST_POLICY_QUOTA && check.doc.value().is_object()).then(|| {
+        check.at(
+            &TP008,
+            "",
+            format!("The policy is {size} characters without whitespace; the default trust policy quota is {TRUST_POLICY_QUOTA}."),
+            "IAM rejects larger trust policies unless the account's quota was raised (at most 8,192). \
+             Merge repeated statements, or list values under one key."
+                .to_owned(),
+        )
+    })
+}

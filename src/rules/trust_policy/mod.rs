@@ -1,0 +1,229 @@
+//! TP rules: the role trust policy, judged offline. Every statement, every
+//! operator and every value is checked; a later statement is never skipped
+//! because an earlier one trusted another principal.
+
+mod action;
+mod document;
+mod keys;
+mod operators;
+mod presence;
+mod principal;
+mod subjects;
+mod values;
+
+use crate::model::documents::{InputKind, PolicyDocument};
+use crate::model::issuers::{self, IssuerFamily};
+use crate::model::policy::{Condition, Policy, Statement};
+use crate::model::source::SyntaxError;
+use crate::report::{Finding, Location};
+use crate::rules::{Rule, TP001};
+
+/// What the linter knows beyond the document.
+#[derive(Debug, Default, Clone)]
+pub struct LintOptions {
+    /// `--role-arn`: the role the policy belongs to (account and partition).
+    pub role_arn: Option<String>,
+}
+
+/// A parsed role or provider ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(text: &'a str) -> Option<Arn<'a>> {
+        let mut parts = text.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let partition = parts.next()?;
+        let service = parts.next()?;
+        let _region = parts.next()?;
+        let account = parts.next()?;
+        let resource = parts.next()?;
+        Some(Arn {
+            partition,
+            service,
+            account,
+            resource,
+        })
+    }
+}
+
+/// A provider a statement trusts: an OIDC provider ARN or a built-in name.
+#[derive(Debug, Clone)]
+pub struct TrustedProvider<'a> {
+    /// The provider name: the key prefix of its condition keys.
+    pub name: &'a str,
+    pub family: Option<&'static IssuerFamily>,
+    pub arn: Option<Arn<'a>>,
+    pub pointer: &'a str,
+}
+
+/// Built-in web identity principals (no IAM provider ARN).
+pub const BUILTIN_PRINCIPALS: [&str; 4] = [
+    "accounts.google.com",
+    "cognito-identity.amazonaws.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+];
+
+/// The web identity providers a statement trusts.
+pub fn trusted_providers(statement: &Statement) -> Vec<TrustedProvider<'_>> {
+    statement
+        .principal
+        .federated
+        .iter()
+        .filter_map(|federated| {
+            let value = federated.value.as_str();
+            if BUILTIN_PRINCIPALS.contains(&value) {
+                return Some(TrustedProvider {
+                    name: value,
+                    family: issuers::family_of_provider(value),
+                    arn: None,
+                    pointer: &federated.pointer,
+                });
+            }
+            let arn = Arn::parse(value)?;
+            let name = arn.resource.strip_prefix("oidc-provider/")?;
+            Some(TrustedProvider {
+                name,
+                family: issuers::family_of_provider(name),
+                arn: Some(arn),
+                pointer: &federated.pointer,
+            })
+        })
+        .collect()
+}
+
+/// One policy under examination, with what every rule needs.
+#[derive(Debug)]
+pub struct PolicyCheck<'a> {
+    pub doc: &'a PolicyDocument,
+    pub policy: Policy,
+    pub options: &'a LintOptions,
+}
+
+impl PolicyCheck<'_> {
+    /// A finding located at `pointer` (relative to the policy).
+    pub fn at(&self, rule: &'static Rule, pointer: &str, message: String, help: String) -> Finding {
+        Finding::new(rule, message, help).with_location(locate(self.doc, pointer))
+    }
+
+    /// The role ARN: `--role-arn`, or the one the input names.
+    pub fn role_arn(&self) -> Option<Arn<'_>> {
+        self.options
+            .role_arn
+            .as_deref()
+            .or(self.doc.role_arn.as_deref())
+            .and_then(Arn::parse)
+    }
+
+    /// Allow statements that trust a web identity provider.
+    pub fn federated_allows(&self) -> impl Iterator<Item = &Statement> {
+        self.policy
+            .statements
+            .iter()
+            .filter(|s| s.is_allow() && !trusted_providers(s).is_empty())
+    }
+}
+
+/// The location of a pointer inside a policy document: the nearest node
+/// that has a span (the pointer itself, or its closest ancestor).
+pub fn locate(doc: &PolicyDocument, pointer: &str) -> Location {
+    let mut at = pointer;
+    let span = loop {
+        if let Some(span) = doc.span(at) {
+            break Some(span);
+        }
+        match at.rfind('/') {
+            Some(cut) => at = &at[..cut],
+            None => break None,
+        }
+    };
+    let (line, column) = span.map_or((1, 1), |(offset, _)| doc.source.line_column(offset));
+    Location {
+        path: doc.path.clone(),
+        line,
+        column,
+        pointer: pointer.to_owned(),
+        resource: doc.resource.clone(),
+        span,
+        source: Some(source_key(doc)),
+    }
+}
+
+/// The key of the text a document's spans refer to.
+pub fn source_key(doc: &PolicyDocument) -> String {
+    match (
+        &doc.resource,
+        doc.base.is_empty() && doc.kind != InputKind::PolicyDocument,
+    ) {
+        (Some(resource), true) => format!("{}#{resource}", doc.path),
+        _ => doc.path.clone(),
+    }
+}
+
+/// Runs every TP rule on one policy document.
+pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
+    let check = PolicyCheck {
+        doc,
+        policy: Policy::from_value(doc.value()),
+        options,
+    };
+    let mut findings = document::check(&check);
+    findings.extend(principal::check(&check));
+    findings.extend(action::check(&check));
+    findings.extend(keys::check(&check));
+    findings.extend(operators::check(&check));
+    findings.extend(presence::check(&check));
+    findings.extend(subjects::check(&check));
+    findings.extend(values::check(&check));
+    findings
+}
+
+/// TP001 for a file (or an embedded policy) that is not JSON.
+pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &SyntaxError) -> Finding {
+    Finding::new(
+        &TP001,
+        format!(
+            "The {what} is not valid JSON: {} (line {}, column {}).",
+            error.message, error.line, error.column
+        ),
+        "Fix the JSON at that position; IAM rejects the policy (`MalformedPolicyDocument`).",
+    )
+    .with_location(Location {
+        path: path.to_owned(),
+        line: error.line,
+        column: error.column,
+        pointer: String::new(),
+        resource: resource.map(str::to_owned),
+        span: None,
+        source: None,
+    })
+}
+
+/// Whether a condition is true for a request that lacks its key: `IfExists`,
+/// `ForAllValues:` and the negated operators all pass when the key is absent.
+pub fn passes_when_absent(condition: &Condition) -> bool {
+    condition.operator.is_some_and(|op| {
+        op.if_exists
+            || op.set == Some(crate::model::policy::SetQualifier::ForAllValues)
+            || op.base.is_negated()
+    })
+}
+
+/// Whether a condition positively pins its key: a non-negated string
+/// operator, without `IfExists` or `ForAllValues:`, with at least one value.
+pub fn is_positive_pin(condition: &Condition) -> bool {
+    condition.operator.is_some_and(|op| {
+        op.base.is_string()
+            && !op.base.is_negated()
+            && !op.if_exists
+            && op.set != Some(crate::model::policy::SetQualifier::ForAllValues)
+    }) && !condition.values.is_empty()
+}
