@@ -150,9 +150,40 @@ pub struct LintArgs {
     #[arg(long, value_name = "ARN", env = "AWS_ROLE_ARN")]
     pub role_arn: Option<String>,
 
+    /// Evaluate every policy against this token's claims (a file, or `-` for standard input)
+    #[arg(long, value_name = "FILE", conflicts_with = "token_env")]
+    pub token: Option<PathBuf>,
+
+    /// Evaluate every policy against the token in this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+
+    /// Saved `aws iam get-open-id-connect-provider` output: check audiences against it
+    #[arg(long, value_name = "FILE")]
+    pub provider_json: Option<PathBuf>,
+
+    /// Judge the token's times at this instant instead of now (RFC 3339)
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub at: Option<jiff::Timestamp>,
+
     /// Also list files that were skipped, and why
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+impl LintArgs {
+    /// The token input, when one was given.
+    pub fn token_args(&self) -> Option<TokenArgs> {
+        if self.token.is_none() && self.token_env.is_none() {
+            return None;
+        }
+        let stdin = self.token.as_deref().is_some_and(|p| p.as_os_str() == "-");
+        Some(TokenArgs {
+            token: stdin.then(|| "-".to_owned()),
+            token_file: self.token.clone().filter(|_| !stdin),
+            token_env: self.token_env.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Args)]

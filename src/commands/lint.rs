@@ -9,10 +9,18 @@ use std::time::Instant;
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
 
+use serde_json::{Map, Value};
+
 use crate::cli::LintArgs;
+use crate::commands::token_input;
 use crate::error::Error;
-use crate::model::documents::{self, InputKind, Recognised};
+use crate::eval::{self, Evaluation, Request, RequestContext};
+use crate::model::documents::{self, InputKind, PolicyDocument, Recognised};
+use crate::model::issuers;
+use crate::model::policy::Policy;
+use crate::model::token::{self, Jwt};
 use crate::report::{CommandData, Finding, Report, SourceFile, Stage};
+use crate::rules;
 use crate::rules::trust_policy::{self, LintOptions, source_key};
 
 /// Larger files are not policies, templates or plans anyone lints.
@@ -30,11 +38,32 @@ pub struct LintedPolicy {
     pub unresolved: Option<String>,
 }
 
+/// A policy evaluated against the token (`--token`).
+#[derive(Debug, Clone)]
+pub struct PolicyEvaluation {
+    pub path: String,
+    pub resource: Option<String>,
+    /// The federated principal the token's issuer presents.
+    pub principal: String,
+    pub evaluation: Evaluation,
+}
+
+/// The token `--token` named, as the evaluation saw it.
+#[derive(Debug, Clone)]
+pub struct LintToken {
+    pub source: String,
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    pub aud: Option<String>,
+}
+
 /// What `lint` shows beside its findings.
 #[derive(Debug, Default)]
 pub struct LintData {
     pub files: usize,
     pub policies: Vec<LintedPolicy>,
+    pub token: Option<LintToken>,
+    pub evaluations: Vec<PolicyEvaluation>,
     /// Files read but not linted, with the reason.
     pub skipped: Vec<(String, String)>,
     pub verbose: bool,
@@ -44,6 +73,7 @@ pub struct LintData {
 #[derive(Default)]
 struct FileResult {
     findings: Vec<Finding>,
+    evaluations: Vec<PolicyEvaluation>,
     sources: Vec<SourceFile>,
     policies: Vec<LintedPolicy>,
     skipped: Option<String>,
@@ -52,8 +82,19 @@ struct FileResult {
 pub fn run(args: &LintArgs) -> Result<Report, Error> {
     let started = Instant::now();
     let files = collect_files(args)?;
+    let token = match args.token_args() {
+        Some(token_args) => Some(read_token(
+            &token_args,
+            args.at.unwrap_or_else(jiff::Timestamp::now),
+        )?),
+        None => None,
+    };
     let options = LintOptions {
         role_arn: args.role_arn.clone(),
+        token_claims: token
+            .as_ref()
+            .and_then(|t| t.jwt.as_ref())
+            .map(|jwt| jwt.claims.clone()),
     };
     let results = lint_parallel(&files, &options)?;
 
@@ -63,8 +104,19 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         ..LintData::default()
     };
     let mut report = Report::new("lint", CommandData::None);
+    if let Some(token) = token {
+        report.stages.push(Stage {
+            name: "token",
+            status: Stage::judge(&token.findings),
+            duration: std::time::Duration::ZERO,
+            detail: token.summary.source.clone(),
+        });
+        report.findings.extend(token.findings);
+        data.token = Some(token.summary);
+    }
     for (path, result) in files.iter().zip(results) {
         report.findings.extend(result.findings);
+        data.evaluations.extend(result.evaluations);
         report.sources.extend(result.sources);
         data.policies.extend(result.policies);
         if let Some(reason) = result.skipped {
@@ -232,6 +284,9 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
                 });
                 if doc.unresolved.is_none() {
                     result.findings.extend(trust_policy::check(&doc, options));
+                    if let Some(claims) = &options.token_claims {
+                        result.evaluations.push(evaluate(&doc, claims, options));
+                    }
                 }
             }
         }
@@ -264,4 +319,79 @@ fn is_template_name(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// The token of `--token`, decoded and judged by the TK rules.
+struct TokenRead {
+    summary: LintToken,
+    jwt: Option<Jwt>,
+    findings: Vec<Finding>,
+}
+
+fn read_token(args: &crate::cli::TokenArgs, now: jiff::Timestamp) -> Result<TokenRead, Error> {
+    let input = token_input::read(args)?;
+    let parsed = token::parse(&input.bytes);
+    let findings = rules::token::check(&parsed, now);
+    let jwt = parsed.jwt().cloned();
+    let claim = |name: &str| {
+        jwt.as_ref()
+            .and_then(|j| j.claim_str(name))
+            .map(str::to_owned)
+    };
+    Ok(TokenRead {
+        summary: LintToken {
+            source: input.source,
+            iss: claim("iss"),
+            sub: claim("sub"),
+            aud: jwt
+                .as_ref()
+                .and_then(|j| j.effective_audience())
+                .map(str::to_owned),
+        },
+        jwt,
+        findings,
+    })
+}
+
+/// Evaluates one policy against the token's claims, as the principal of the
+/// token's issuer (the policy's own ARN for it when the policy names one).
+fn evaluate(
+    doc: &PolicyDocument,
+    claims: &Map<String, Value>,
+    options: &LintOptions,
+) -> PolicyEvaluation {
+    let policy = Policy::from_value(doc.value());
+    let iss = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name = issuers::provider_name(iss);
+    let trusted = policy
+        .statements
+        .iter()
+        .flat_map(|s| &s.principal.federated)
+        .map(|f| f.value.as_str())
+        .find(|f| *f == name || f.ends_with(&format!(":oidc-provider/{name}")));
+    let principal = trusted.map_or_else(
+        || {
+            let role = options
+                .role_arn
+                .as_deref()
+                .or(doc.role_arn.as_deref())
+                .and_then(trust_policy::Arn::parse);
+            let (partition, account) =
+                role.map_or(("aws", "000000000000"), |a| (a.partition, a.account));
+            format!("arn:{partition}:iam::{account}:oidc-provider/{name}")
+        },
+        str::to_owned,
+    );
+    let family = issuers::detect(iss, claims.get("sub").and_then(Value::as_str));
+    let context = RequestContext::from_claims(claims, family).with_federated_provider(&principal);
+    let request = Request::for_claims(&principal, claims);
+    PolicyEvaluation {
+        path: doc.path.clone(),
+        resource: doc.resource.clone(),
+        evaluation: eval::evaluate(&policy, &context, &request),
+        principal,
+    }
 }

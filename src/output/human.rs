@@ -33,6 +33,7 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
         writeln!(out, "Each rule is documented: `oidc-doctor explain CODE`.")?;
     }
     if let CommandData::Lint(lint) = &report.data {
+        write_evaluations(lint, options, out)?;
         write_lint(lint, out)?;
     }
     writeln!(out, "{}", summary_line(&report.summary()))
@@ -245,6 +246,73 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
         out,
         "Signature: not checked. decode judges the token offline, as STS would before fetching keys.\n"
     )
+}
+
+fn write_evaluations(
+    data: &crate::commands::lint::LintData,
+    options: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let Some(token) = &data.token else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "Evaluated against the token from {} (sub {}, audience {}):",
+        token.source,
+        super::printable(token.sub.as_deref().unwrap_or("-")),
+        super::printable(token.aud.as_deref().unwrap_or("-"))
+    )?;
+    for item in &data.evaluations {
+        let place = item
+            .resource
+            .as_ref()
+            .map_or_else(|| item.path.clone(), |r| format!("{} ({r})", item.path));
+        let evaluation = &item.evaluation;
+        if evaluation.allowed() {
+            let by = evaluation
+                .deciding_statement()
+                .map_or(String::new(), |s| format!(" by statement {}", s.index));
+            writeln!(out, "  ✓ {place}: allowed{by}")?;
+            continue;
+        }
+        writeln!(
+            out,
+            "  ✗ {place}: refused{}",
+            super::refusal_reason(evaluation)
+        )?;
+        if let Some(candidate) = evaluation.best_candidate() {
+            let mut table = new_table(options);
+            table.set_header(vec!["Condition", "Policy expects", "Token has", "Result"]);
+            for condition in &candidate.conditions {
+                let expected: Vec<&str> = condition
+                    .expected
+                    .iter()
+                    .map(|e| e.value.as_str())
+                    .collect();
+                let actual = condition
+                    .actual
+                    .as_ref()
+                    .map_or_else(|| "(absent)".to_owned(), |a| a.join(", "));
+                let verdict = if condition.matched {
+                    "match".to_owned()
+                } else {
+                    condition
+                        .mismatch
+                        .as_ref()
+                        .map_or_else(|| "no match".to_owned(), |m| m.difference.describe())
+                };
+                table.add_row(vec![
+                    format!("{} {}", condition.operator.value, condition.key.value),
+                    super::printable(&expected.join(", ")).into_owned(),
+                    super::printable(&actual).into_owned(),
+                    verdict,
+                ]);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    Ok(())
 }
 
 fn write_lint(data: &crate::commands::lint::LintData, out: &mut dyn Write) -> io::Result<()> {

@@ -138,6 +138,16 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
                 "lint".to_owned(),
                 json!({"files": lint.files, "policies": policies, "skipped": skipped}),
             );
+            if let Some(token) = &lint.token {
+                let evaluations: Vec<Value> = lint.evaluations.iter().map(evaluation).collect();
+                map.insert(
+                    "evaluation".to_owned(),
+                    json!({
+                        "token": {"source": token.source, "iss": token.iss, "sub": token.sub, "aud": token.aud},
+                        "policies": evaluations,
+                    }),
+                );
+            }
         }
         CommandData::Explain(ExplainData::One(rule)) => {
             map.insert("rules".to_owned(), json!([rule_entry(rule, true)]));
@@ -211,5 +221,48 @@ fn token(data: &DecodeData) -> Value {
             "parts": s.parts.iter().map(|(label, value)| json!({"label": label, "value": value})).collect::<Vec<_>>(),
         })),
         "signature": {"checked": false, "present": jwt.is_some_and(|j| !j.signature.is_empty())},
+    })
+}
+
+fn evaluation(item: &crate::commands::lint::PolicyEvaluation) -> Value {
+    let e = &item.evaluation;
+    let statements: Vec<Value> = e
+        .actions
+        .iter()
+        .flat_map(|a| a.statements.iter().map(move |s| (a, s)))
+        .map(|(action, s)| {
+            let conditions: Vec<Value> = s
+                .conditions
+                .iter()
+                .map(|c| {
+                    json!({
+                        "operator": c.operator.value,
+                        "key": c.key.value,
+                        "pointer": c.key.pointer,
+                        "expected": c.expected.iter().map(|v| &v.value).collect::<Vec<_>>(),
+                        "token": c.actual,
+                        "matched": c.matched,
+                        "difference": c.mismatch.as_ref().map(|m| m.difference.describe()),
+                    })
+                })
+                .collect();
+            json!({
+                "action": action.action,
+                "index": s.index,
+                "pointer": s.pointer,
+                "principal_matched": s.principal.matched(),
+                "action_matched": s.action.matched(),
+                "applies": s.applies(),
+                "conditions": conditions,
+            })
+        })
+        .collect();
+    json!({
+        "path": item.path,
+        "resource": item.resource,
+        "principal": item.principal,
+        "allowed": e.allowed(),
+        "reason": super::refusal_reason(e).trim_start_matches(": "),
+        "statements": statements,
     })
 }

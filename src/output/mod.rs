@@ -112,6 +112,33 @@ pub fn write_error(error: &Error, color: bool, out: &mut dyn Write) -> io::Resul
     out.flush()
 }
 
+/// Why an evaluation refused, in one clause (`: ...`), for every format.
+pub fn refusal_reason(evaluation: &crate::eval::Evaluation) -> String {
+    if let Some(statement) = evaluation.refused().and_then(|a| a.deciding_statement()) {
+        return format!(": statement {} denies it explicitly", statement.index);
+    }
+    let Some(candidate) = evaluation.best_candidate() else {
+        return ": no statement trusts this provider with this action".to_owned();
+    };
+    match evaluation.first_failure() {
+        Some(failure) => {
+            let expected: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
+            let why = failure
+                .mismatch
+                .as_ref()
+                .map_or_else(String::new, |m| format!("; {}", m.difference.describe()));
+            format!(
+                ": statement {}, `{}` on `{}` expects {}{why}",
+                candidate.index,
+                failure.operator.value,
+                failure.key.value,
+                printable(&expected.join(" or "))
+            )
+        }
+        None => format!(": statement {} does not apply", candidate.index),
+    }
+}
+
 /// `3 findings: 1 critical, 0 high, 2 medium, 0 low, 0 info`.
 pub fn summary_line(summary: &Summary) -> String {
     let total = summary.total();

@@ -32,12 +32,22 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 || key == "aws:tagkeys"
                 || key == "sts:transitivetagkeys"
         });
-    let source_identity_used = check
-        .policy
-        .statements
-        .iter()
-        .flat_map(|s| &s.conditions)
-        .any(|c| c.key.value.eq_ignore_ascii_case("sts:SourceIdentity"));
+    let token_has = |claim: &str| {
+        check
+            .options
+            .token_claims
+            .as_ref()
+            .is_some_and(|c| c.get(claim).is_some_and(|v| !v.is_null()))
+    };
+    let token_tags = token_has("https://aws.amazon.com/tags");
+    let tag_keys_used = tag_keys_used || token_tags;
+    let source_identity_used = token_has("https://aws.amazon.com/source_identity")
+        || check
+            .policy
+            .statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .any(|c| c.key.value.eq_ignore_ascii_case("sts:SourceIdentity"));
     let federated: Vec<&Statement> = check.federated_allows().collect();
     for statement in &federated {
         let action_pointer = format!("{}/Action", statement.pointer);
@@ -78,7 +88,10 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
         findings.push(check.at(
             &TP203,
             &pointer,
-            "Conditions use session-tag keys, but no statement allows `sts:TagSession`.".to_owned(),
+            format!(
+                "{}, but no statement allows `sts:TagSession`.",
+                if token_tags { "The token carries session tags" } else { "Conditions use session-tag keys" }
+            ),
             "Add `sts:TagSession` to the Action list; without it STS refuses a token that carries session tags."
                 .to_owned(),
         ));
@@ -88,7 +101,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
         findings.push(check.at(
             &TP204,
             &pointer,
-            "A condition uses `sts:SourceIdentity`, but no statement allows `sts:SetSourceIdentity`.".to_owned(),
+            "The token or a condition uses a source identity, but no statement allows `sts:SetSourceIdentity`.".to_owned(),
             "Add `sts:SetSourceIdentity` to the Action list.".to_owned(),
         ));
     }

@@ -23,6 +23,8 @@ use crate::rules::{Rule, TP001};
 pub struct LintOptions {
     /// `--role-arn`: the role the policy belongs to (account and partition).
     pub role_arn: Option<String>,
+    /// `--token`: the claims of the token the role is for (TP203, TP204).
+    pub token_claims: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A parsed role or provider ARN.
