@@ -245,7 +245,7 @@ pub struct Report {
 pub enum CommandData {
     None,
     Decode(Box<crate::commands::decode::DecodeData>),
-    Lint(crate::commands::lint::LintData),
+    Lint(Box<crate::commands::lint::LintData>),
     Explain(crate::commands::explain::ExplainData),
 }
 

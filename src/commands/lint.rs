@@ -129,7 +129,7 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         duration: started.elapsed(),
         detail: format!("{} policies in {} files", data.policies.len(), data.files),
     });
-    report.data = CommandData::Lint(data);
+    report.data = CommandData::Lint(Box::new(data));
     report.sort_findings();
     Ok(report)
 }
