@@ -18,6 +18,7 @@ use crate::eval::{self, Evaluation, Request, RequestContext};
 use crate::model::documents::{self, InputKind, PolicyDocument, Recognised};
 use crate::model::issuers;
 use crate::model::policy::Policy;
+use crate::model::provider::OidcProvider;
 use crate::model::token::{self, Jwt};
 use crate::report::{CommandData, Finding, Report, SourceFile, Stage};
 use crate::rules;
@@ -89,12 +90,17 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         )?),
         None => None,
     };
+    let provider = match &args.provider_json {
+        Some(path) => Some(read_provider(path)?),
+        None => None,
+    };
     let options = LintOptions {
         role_arn: args.role_arn.clone(),
         token_claims: token
             .as_ref()
             .and_then(|t| t.jwt.as_ref())
             .map(|jwt| jwt.claims.clone()),
+        provider: provider.clone(),
     };
     let results = lint_parallel(&files, &options)?;
 
@@ -112,6 +118,11 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
             detail: token.summary.source.clone(),
         });
         report.findings.extend(token.findings);
+        if let (Some(provider), Some(jwt)) = (&provider, &token.jwt) {
+            report
+                .findings
+                .extend(rules::provider::token_audience(provider, jwt));
+        }
         data.token = Some(token.summary);
     }
     for (path, result) in files.iter().zip(results) {
@@ -394,4 +405,21 @@ fn evaluate(
         evaluation: eval::evaluate(&policy, &context, &request),
         principal,
     }
+}
+
+fn read_provider(path: &Path) -> Result<OidcProvider, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Unreadable {
+        what: "provider file",
+        path: path.to_owned(),
+        help: "save it with `aws iam get-open-id-connect-provider --open-id-connect-provider-arn <arn> > provider.json`".to_owned(),
+        source,
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| Error::Usage {
+        message: format!("{} is not JSON: {e}", path.display()),
+        help: "pass the saved output of `aws iam get-open-id-connect-provider`".to_owned(),
+    })?;
+    OidcProvider::from_value(&value).map_err(|problem| Error::Usage {
+        message: format!("{}: {problem}", path.display()),
+        help: "pass the saved output of `aws iam get-open-id-connect-provider`".to_owned(),
+    })
 }

@@ -3,6 +3,7 @@
 pub mod documents;
 pub mod issuers;
 pub mod policy;
+pub mod provider;
 pub mod source;
 pub mod subject;
 pub mod time;

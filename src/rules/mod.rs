@@ -5,6 +5,7 @@
 //! rule: code, slug, default severity, category and its documentation page
 //! (compiled in from `docs/rules/CODE.md`, the same text `explain` prints).
 
+pub mod provider;
 pub mod token;
 pub mod trust_policy;
 
@@ -55,6 +56,8 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    PV002 = "PV002", "audience-not-registered", High, Breakage;
+    PV003 = "PV003", "policy-audience-not-registered", High, Breakage;
     TK001 = "TK001", "token-not-jwt", High, Breakage;
     TK002 = "TK002", "token-alg-unsupported", High, Breakage;
     TK003 = "TK003", "token-kid-missing", Medium, Breakage;

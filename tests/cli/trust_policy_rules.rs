@@ -19,6 +19,7 @@ pub fn lint_findings(path: &Path, role_arn: Option<&str>) -> Vec<Finding> {
     let name = path.display().to_string();
     let options = trust_policy::LintOptions {
         role_arn: role_arn.map(str::to_owned),
+        ..trust_policy::LintOptions::default()
     };
     match recognise_json(&name, text) {
         Recognised::Policies(docs) => docs

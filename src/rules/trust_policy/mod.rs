@@ -25,6 +25,8 @@ pub struct LintOptions {
     pub role_arn: Option<String>,
     /// `--token`: the claims of the token the role is for (TP203, TP204).
     pub token_claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `--provider-json`: the IAM OIDC provider, for the audience checks (PV003).
+    pub provider: Option<crate::model::provider::OidcProvider>,
 }
 
 /// A parsed role or provider ARN.
@@ -185,6 +187,9 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     findings.extend(presence::check(&check));
     findings.extend(subjects::check(&check));
     findings.extend(values::check(&check));
+    if let Some(provider) = &options.provider {
+        findings.extend(crate::rules::provider::policy_audiences(provider, &check));
+    }
     findings
 }
 

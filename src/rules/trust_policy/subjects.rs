@@ -52,6 +52,18 @@ fn subjects(grammar: SubGrammar, owner: &str, repo: &str) -> Vec<String> {
     }
 }
 
+/// What the owner and repository segments are called in a grammar.
+fn nouns(grammar: SubGrammar) -> (&'static str, &'static str) {
+    match grammar {
+        SubGrammar::GitHub => ("owner", "repository"),
+        SubGrammar::GitLab => ("group", "project"),
+        SubGrammar::Terraform => ("organization", "workspace"),
+        SubGrammar::Buildkite => ("organization", "pipeline"),
+        SubGrammar::Kubernetes => ("namespace", "service account"),
+        _ => ("owner", "identity"),
+    }
+}
+
 /// The owner segment of a value (`acme` of `repo:acme/app:*`), as written.
 fn owner_segment(grammar: SubGrammar, value: &str) -> Option<&str> {
     let (prefix, ends): (&str, &[char]) = match grammar {
@@ -120,23 +132,30 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                         } else {
                             (&TP601, "")
                         };
+                        let (owner, repo) = nouns(grammar);
                         findings.push(check.at(
                             rule,
                             at,
                             format!(
-                                "`{}` matches subjects of any owner, e.g. `{}`{why}.",
+                                "`{}` matches subjects of any {owner}, e.g. `{}`{why}.",
                                 value.value,
                                 subjects(grammar, STRANGER, "x")[0]
                             ),
                             format!(
-                                "Name your own owner and repository: `{}`.",
-                                subjects(grammar, "<owner>", "<repo>")[0]
+                                "Name your own {owner} and {repo}: `{}`.",
+                                subjects(grammar, &format!("<{owner}>"), &format!("<{repo}>"))[0]
                             ),
                         ));
                         continue;
                     }
-                    findings.extend(look_alike_owner(check, grammar, value.value, at, matches));
-                    findings.extend(within_owner(check, grammar, value.value, at, matches));
+                    // Under the Equals operators `*` and `?` are literal (TP401's case).
+                    let like = condition
+                        .operator
+                        .is_some_and(|o| o.base == BaseOperator::StringLike);
+                    if like {
+                        findings.extend(look_alike_owner(check, grammar, value.value, at, matches));
+                        findings.extend(within_owner(check, grammar, value.value, at, matches));
+                    }
                 }
             }
         }

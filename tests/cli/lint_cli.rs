@@ -1,0 +1,321 @@
+//! `lint` through the real binary: the four input kinds with their locations,
+//! directory walking, `--token`, `--provider-json`, formats and exit codes.
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::support::{FIXTURE_NOW, oidc_doctor};
+
+fn lint_json(args: &[&str]) -> (Option<i32>, Value) {
+    let out = oidc_doctor()
+        .arg("lint")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+    )
+}
+
+/// (code, path, resource, line, pointer) of every finding.
+fn findings(report: &Value) -> Vec<(String, String, Option<String>, u64, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                l["path"].as_str().unwrap_or_default().to_owned(),
+                l["resource"].as_str().map(str::to_owned),
+                l["line"].as_u64().unwrap_or(0),
+                l["pointer"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_directory_is_walked_honouring_gitignore_and_hidden_directories() {
+    let (code, report) = lint_json(&["--verbose", "fixtures/lint/repo"]);
+    assert_eq!(code, Some(1));
+    let paths: Vec<String> = findings(&report).into_iter().map(|f| f.1).collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "fixtures/lint/repo/infra/deploy-role.json"),
+        "{paths:?}"
+    );
+    assert_eq!(
+        report["lint"]["files"], 2,
+        "deploy-role.json and package.json; .hidden/ and ignored/ skipped"
+    );
+    assert_eq!(
+        report["lint"]["skipped"][0]["path"],
+        "fixtures/lint/repo/infra/package.json"
+    );
+    let codes: Vec<String> = findings(&report).into_iter().map(|f| f.0).collect();
+    assert_eq!(codes, ["TP602", "TP611"]);
+    let f = &findings(&report)[0];
+    assert_eq!(
+        (f.3, f.4.as_str()),
+        (
+            15,
+            "/Statement/0/Condition/StringLike/token.actions.githubusercontent.com:sub"
+        )
+    );
+}
+
+#[test]
+fn include_and_exclude_filter_the_walk() {
+    let (_, report) = lint_json(&["--exclude", "**/deploy-role.json", "fixtures/lint/repo"]);
+    assert_eq!(report["findings"], Value::Array(vec![]));
+    let (_, report) = lint_json(&["--include", "**/package.json", "fixtures/lint/repo"]);
+    assert_eq!(report["lint"]["files"], 1);
+    oidc_doctor()
+        .args(["lint", "--include", "[", "fixtures/lint/repo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid glob"));
+}
+
+#[test]
+fn get_role_output_is_url_decoded_and_located_by_role() {
+    let (_, report) = lint_json(&["fixtures/lint/get-role.json"]);
+    let f = &findings(&report)[0];
+    assert_eq!(f.0, "TP501");
+    assert_eq!(
+        f.2.as_deref(),
+        Some("arn:aws:iam::123456789012:role/ci/deploy")
+    );
+    assert_eq!(
+        report["lint"]["policies"][0]["kind"],
+        "`aws iam get-role` output"
+    );
+}
+
+#[test]
+fn terraform_plans_report_the_resource_and_the_line_inside_the_policy() {
+    let (_, report) = lint_json(&["fixtures/lint/plan.json"]);
+    assert_eq!(
+        findings(&report),
+        [(
+            "TP604".to_owned(),
+            "fixtures/lint/plan.json".to_owned(),
+            Some("aws_iam_role.gitlab_deploy".to_owned()),
+            15,
+            "/Statement/0/Condition/StringLike/gitlab.com:sub".to_owned()
+        )]
+    );
+    // The human snippet is the embedded policy, named by file and resource.
+    let out = oidc_doctor()
+        .args(["lint", "fixtures/lint/plan.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("[fixtures/lint/plan.json (aws_iam_role.gitlab_deploy):15:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""gitlab.com:sub": "project_path:acme/*""#),
+        "{text}"
+    );
+}
+
+#[test]
+fn cloudformation_yaml_with_short_form_intrinsics() {
+    let (code, report) = lint_json(&["fixtures/lint/template.yaml"]);
+    assert_eq!(code, Some(1));
+    let f = &findings(&report)[0];
+    assert_eq!(
+        (f.0.as_str(), f.2.as_deref(), f.3),
+        ("TP601", Some("Resources/EksRole"), 18)
+    );
+    let unresolved = &report["lint"]["policies"][1];
+    assert_eq!(unresolved["resource"], "Resources/GeneratedRole");
+    assert_eq!(unresolved["checked"], false);
+    assert_eq!(unresolved["unresolved"], "Fn::Sub");
+    assert_eq!(
+        findings(&report).len(),
+        1,
+        "the !Sub policy is not misread as an error"
+    );
+}
+
+#[test]
+fn unreadable_and_broken_inputs() {
+    oidc_doctor()
+        .args(["lint", "no/such/dir"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/dir"));
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [,]\n}\n",
+    )
+    .unwrap();
+    let (code, report) = lint_json(&[broken.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["findings"][0]["code"], "TP001");
+    assert_eq!(report["findings"][0]["location"]["line"], 3);
+    assert_eq!(report["findings"][0]["location"]["column"], 17);
+}
+
+#[test]
+fn token_evaluation_says_allowed_or_which_condition_refused() {
+    let (_, report) = lint_json(&[
+        "--token",
+        "fixtures/examples/github-actions.jwt",
+        "--at",
+        FIXTURE_NOW,
+        "fixtures/lint/repo/infra/deploy-role.json",
+    ]);
+    let evaluation = &report["evaluation"]["policies"][0];
+    assert_eq!(
+        evaluation["allowed"], true,
+        "repo:acme* admits repo:acme/app"
+    );
+    assert_eq!(
+        report["evaluation"]["token"]["sub"],
+        "repo:acme/app:ref:refs/heads/main"
+    );
+
+    let (_, report) = lint_json(&[
+        "--token",
+        "fixtures/examples/github-actions.jwt",
+        "fixtures/lint/cn-audience-role.json",
+    ]);
+    let evaluation = &report["evaluation"]["policies"][0];
+    assert_eq!(evaluation["allowed"], false);
+    let reason = evaluation["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("token.actions.githubusercontent.com:aud")
+            && reason.contains("sts.amazonaws.com.cn"),
+        "{reason}"
+    );
+    let condition = &evaluation["statements"][0]["conditions"][0];
+    assert_eq!(condition["token"], serde_json::json!(["sts.amazonaws.com"]));
+    assert_eq!(condition["matched"], false);
+
+    let out = oidc_doctor()
+        .args([
+            "lint",
+            "--token",
+            "fixtures/examples/github-actions.jwt",
+            "fixtures/lint/cn-audience-role.json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("✗ fixtures/lint/cn-audience-role.json: refused: statement 0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn provider_json_checks_audiences() {
+    let (_, report) = lint_json(&[
+        "--provider-json",
+        "fixtures/lint/provider.json",
+        "--token",
+        "fixtures/token/TK008-token-multi-audience/ok-two-audiences-azp.jwt",
+        "--at",
+        FIXTURE_NOW,
+        "fixtures/lint/cn-audience-role.json",
+    ]);
+    let codes: Vec<String> = findings(&report).into_iter().map(|f| f.0).collect();
+    assert!(codes.contains(&"PV003".to_owned()), "{codes:?}");
+    assert!(
+        !codes.contains(&"PV002".to_owned()),
+        "azp sts.amazonaws.com is registered: {codes:?}"
+    );
+    let pv003 = findings(&report)
+        .into_iter()
+        .find(|f| f.0 == "PV003")
+        .unwrap();
+    assert_eq!(
+        (pv003.3, pv003.4.as_str()),
+        (
+            12,
+            "/Statement/0/Condition/StringEquals/token.actions.githubusercontent.com:aud"
+        )
+    );
+
+    let (_, report) = lint_json(&[
+        "--provider-json",
+        "fixtures/lint/provider.json",
+        "--token",
+        "fixtures/token/TK008-token-multi-audience/bad-two-audiences.jwt",
+        "fixtures/lint/repo/infra/deploy-role.json",
+    ]);
+    let codes: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(codes.contains(&"TK008".to_owned()), "{codes:?}");
+    oidc_doctor()
+        .args([
+            "lint",
+            "--provider-json",
+            "fixtures/lint/get-role.json",
+            "fixtures/lint/plan.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no `Url` field"));
+}
+
+#[test]
+fn sarif_and_github_formats_carry_lines() {
+    let out = oidc_doctor()
+        .args([
+            "lint",
+            "--format",
+            "sarif",
+            "fixtures/lint/repo/infra/deploy-role.json",
+        ])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "TP602");
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "fixtures/lint/repo/infra/deploy-role.json"
+    );
+    assert_eq!(physical["region"]["startLine"], 15);
+    assert_eq!(physical["region"]["startColumn"], 11);
+    let tags = sarif["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"]
+        .as_str()
+        .unwrap();
+    assert_eq!(tags, "9.5");
+
+    let out = oidc_doctor()
+        .args([
+            "lint",
+            "--format",
+            "github",
+            "fixtures/lint/repo/infra/deploy-role.json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "::error file=fixtures/lint/repo/infra/deploy-role.json,line=15,col=11,title=TP602::"
+        ),
+        "{text}"
+    );
+}
