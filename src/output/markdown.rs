@@ -54,7 +54,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
         for f in &report.findings {
             let location = f.location.as_ref().map_or_else(String::new, |l| {
-                format!("{}:{}:{}", l.path, l.line, l.column)
+                format!("{}:{}:{}", l.display_path(), l.line, l.column)
             });
             writeln!(
                 out,

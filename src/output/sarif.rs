@@ -85,13 +85,17 @@ fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &s
         "region": {"startLine": line.max(1), "startColumn": column.max(1)},
     });
     let mut location = json!({"physicalLocation": physical.take()});
-    if let Some(pointer) = finding
-        .location
-        .as_ref()
-        .map(|l| &l.pointer)
-        .filter(|p| !p.is_empty())
-    {
-        location["logicalLocations"] = json!([{"fullyQualifiedName": pointer, "kind": "member"}]);
+    if let Some(l) = &finding.location {
+        let mut logical = Vec::new();
+        if let Some(resource) = &l.resource {
+            logical.push(json!({"fullyQualifiedName": resource, "kind": "resource"}));
+        }
+        if !l.pointer.is_empty() {
+            logical.push(json!({"fullyQualifiedName": l.pointer, "kind": "member"}));
+        }
+        if !logical.is_empty() {
+            location["logicalLocations"] = Value::Array(logical);
+        }
     }
     json!({
         "ruleId": finding.rule.code,
