@@ -252,3 +252,81 @@ fn a_missing_file_exits_2_without_a_panic() {
         "{stderr}"
     );
 }
+
+/// Parses and lints `text` as JSON and as YAML; renders the findings.
+fn lint_everything(text: &str) {
+    use oidc_doctor::model::documents::{Recognised, recognise_json, recognise_yaml};
+    use oidc_doctor::rules::trust_policy::{self, LintOptions};
+    let options = LintOptions {
+        role_arn: Some("arn:aws:iam::123456789012:role/r".to_owned()),
+        ..LintOptions::default()
+    };
+    for recognised in [recognise_json("p.json", text.to_owned()), recognise_yaml("p.yaml", text.to_owned())] {
+        if let Recognised::Policies(docs) = recognised {
+            let mut report = Report::new("lint", CommandData::None);
+            for doc in &docs {
+                report.findings.extend(trust_policy::check(doc, &options));
+                report.sources.push(oidc_doctor::report::SourceFile {
+                    key: trust_policy::source_key(doc),
+                    text: doc.source.text.as_str().into(),
+                });
+            }
+            for format in FORMATS {
+                let mut out = Vec::new();
+                let options = Options { format, color: false, width: 80 };
+                output::write_report(&report, &options, &mut out).expect("writing to memory");
+            }
+        }
+    }
+}
+
+/// Trust-policy-shaped JSON with values drawn from what the rules look at.
+fn policy_like() -> impl Strategy<Value = Value> {
+    let keys = prop_oneof![
+        Just("token.actions.githubusercontent.com:sub"), Just("token.actions.githubusercontent.com:aud"),
+        Just("gitlab.com:sub"), Just("oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"), Just("aws:PrincipalOrgID"),
+        Just("accounts.google.com:aud"), Just("cognito-identity.amazonaws.com:amr"), Just("x:y:z"), Just(""),
+    ];
+    let operators = prop_oneof![
+        Just("StringLike"), Just("StringEquals"), Just("ForAllValues:StringLike"), Just("StringNotEquals"),
+        Just("Null"), Just("StringLikeIfExists"), Just("Bool"), Just("StringEqual"), Just("ForAnyValue:StringLike"),
+    ];
+    let values = prop_oneof![
+        Just(json!("repo:*")), Just(json!("repo:acme*")), Just(json!("*")), Just(json!(["repo:a/b:*", "repo:*"])),
+        Just(json!("system:serviceaccount:*")), Just(json!(true)), Just(json!([])), "\\PC{0,30}".prop_map(Value::String), json_value(),
+    ];
+    let principals = prop_oneof![
+        Just(json!({"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"})),
+        Just(json!({"Federated": ["accounts.google.com", "cognito-identity.amazonaws.com"]})),
+        Just(json!({"Federated": "arn:aws-cn:iam::1:oidc-provider/"})), Just(json!("*")), Just(json!({})), json_value(),
+    ];
+    let condition = btree_map(operators, btree_map(keys, values, 0..3), 0..3);
+    (principals, condition, prop_oneof![Just(json!("Allow")), Just(json!("Deny")), json_value()], json_value())
+        .prop_map(|(principal, condition, effect, action)| {
+            json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": effect, "Principal": principal, "Action": action, "Condition": condition
+            }]})
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics_the_recognisers_or_the_rules(text in "\\PC{0,400}") {
+        lint_everything(&text);
+    }
+
+    #[test]
+    fn arbitrary_json_values_never_panic_the_policy_rules(value in json_value()) {
+        lint_everything(&value.to_string());
+        lint_everything(&json!({"Statement": value}).to_string());
+        lint_everything(&json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": value}}}}).to_string());
+    }
+
+    #[test]
+    fn policy_shaped_inputs_never_panic_the_rules(policy in policy_like()) {
+        lint_everything(&policy.to_string());
+        lint_everything(&serde_json::to_string_pretty(&policy).unwrap());
+    }
+}
