@@ -18,12 +18,16 @@ fn corpus() -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut stack = vec![root.join("lint"), root.join("trust_policy")];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json" || e == "yaml") && !path.ends_with("expected.json") {
+            } else if path.extension().is_some_and(|e| e == "json" || e == "yaml")
+                && !path.ends_with("expected.json")
+            {
                 let text = std::fs::read_to_string(&path).expect("fixture");
                 files.push((path.display().to_string(), text));
             }
@@ -43,7 +47,10 @@ fn lint(c: &mut Criterion) {
         b.iter(|| {
             let mut findings = 0;
             for (path, text) in &files {
-                let recognised = if path.ends_with(".yaml") {
+                let recognised = if Path::new(path)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("yaml"))
+                {
                     recognise_yaml(path, text.clone())
                 } else {
                     recognise_json(path, text.clone())

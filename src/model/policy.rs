@@ -454,6 +454,9 @@ impl Policy {
             }
             for (key, values) in keys {
                 let key_pointer = child(&op_pointer, key);
+                if values.as_array().is_some_and(Vec::is_empty) {
+                    statement.empty_conditions.push(key_pointer.clone());
+                }
                 let values = match values {
                     Value::Array(list) => list
                         .iter()

@@ -196,17 +196,18 @@ fn a_closed_pipe_ends_quietly_with_status_0() {
         vec!["decode", "fixtures/examples/expired-gitlab.jwt"],
         vec!["completions", "bash"],
     ] {
-        let mut child = crate::support::scrubbed(std::process::Command::new(
+        // A pipe whose reading end is closed before the tool even starts:
+        // its first write fails with EPIPE, whatever the timing.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = crate::support::scrubbed(std::process::Command::new(
             assert_cmd::cargo::cargo_bin("oidc-doctor"),
         ))
         .args(&args)
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-        // Close the reading end before the tool writes anything.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(
             out.stderr.is_empty(),

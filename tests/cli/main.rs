@@ -12,4 +12,4 @@ mod lint_cli;
 mod robustness;
 mod support;
 mod token_rules;
-// mod trust_policy_rules; (registered once fixtures/trust_policy lands)
+mod trust_policy_rules;

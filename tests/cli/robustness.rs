@@ -261,7 +261,10 @@ fn lint_everything(text: &str) {
         role_arn: Some("arn:aws:iam::123456789012:role/r".to_owned()),
         ..LintOptions::default()
     };
-    for recognised in [recognise_json("p.json", text.to_owned()), recognise_yaml("p.yaml", text.to_owned())] {
+    for recognised in [
+        recognise_json("p.json", text.to_owned()),
+        recognise_yaml("p.yaml", text.to_owned()),
+    ] {
         if let Recognised::Policies(docs) = recognised {
             let mut report = Report::new("lint", CommandData::None);
             for doc in &docs {
@@ -273,7 +276,11 @@ fn lint_everything(text: &str) {
             }
             for format in FORMATS {
                 let mut out = Vec::new();
-                let options = Options { format, color: false, width: 80 };
+                let options = Options {
+                    format,
+                    color: false,
+                    width: 80,
+                };
                 output::write_report(&report, &options, &mut out).expect("writing to memory");
             }
         }
@@ -283,25 +290,55 @@ fn lint_everything(text: &str) {
 /// Trust-policy-shaped JSON with values drawn from what the rules look at.
 fn policy_like() -> impl Strategy<Value = Value> {
     let keys = prop_oneof![
-        Just("token.actions.githubusercontent.com:sub"), Just("token.actions.githubusercontent.com:aud"),
-        Just("gitlab.com:sub"), Just("oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"), Just("aws:PrincipalOrgID"),
-        Just("accounts.google.com:aud"), Just("cognito-identity.amazonaws.com:amr"), Just("x:y:z"), Just(""),
+        Just("token.actions.githubusercontent.com:sub"),
+        Just("token.actions.githubusercontent.com:aud"),
+        Just("gitlab.com:sub"),
+        Just("oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"),
+        Just("aws:PrincipalOrgID"),
+        Just("accounts.google.com:aud"),
+        Just("cognito-identity.amazonaws.com:amr"),
+        Just("x:y:z"),
+        Just(""),
     ];
     let operators = prop_oneof![
-        Just("StringLike"), Just("StringEquals"), Just("ForAllValues:StringLike"), Just("StringNotEquals"),
-        Just("Null"), Just("StringLikeIfExists"), Just("Bool"), Just("StringEqual"), Just("ForAnyValue:StringLike"),
+        Just("StringLike"),
+        Just("StringEquals"),
+        Just("ForAllValues:StringLike"),
+        Just("StringNotEquals"),
+        Just("Null"),
+        Just("StringLikeIfExists"),
+        Just("Bool"),
+        Just("StringEqual"),
+        Just("ForAnyValue:StringLike"),
     ];
     let values = prop_oneof![
-        Just(json!("repo:*")), Just(json!("repo:acme*")), Just(json!("*")), Just(json!(["repo:a/b:*", "repo:*"])),
-        Just(json!("system:serviceaccount:*")), Just(json!(true)), Just(json!([])), "\\PC{0,30}".prop_map(Value::String), json_value(),
+        Just(json!("repo:*")),
+        Just(json!("repo:acme*")),
+        Just(json!("*")),
+        Just(json!(["repo:a/b:*", "repo:*"])),
+        Just(json!("system:serviceaccount:*")),
+        Just(json!(true)),
+        Just(json!([])),
+        "\\PC{0,30}".prop_map(Value::String),
+        json_value(),
     ];
     let principals = prop_oneof![
-        Just(json!({"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"})),
+        Just(
+            json!({"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"})
+        ),
         Just(json!({"Federated": ["accounts.google.com", "cognito-identity.amazonaws.com"]})),
-        Just(json!({"Federated": "arn:aws-cn:iam::1:oidc-provider/"})), Just(json!("*")), Just(json!({})), json_value(),
+        Just(json!({"Federated": "arn:aws-cn:iam::1:oidc-provider/"})),
+        Just(json!("*")),
+        Just(json!({})),
+        json_value(),
     ];
     let condition = btree_map(operators, btree_map(keys, values, 0..3), 0..3);
-    (principals, condition, prop_oneof![Just(json!("Allow")), Just(json!("Deny")), json_value()], json_value())
+    (
+        principals,
+        condition,
+        prop_oneof![Just(json!("Allow")), Just(json!("Deny")), json_value()],
+        json_value(),
+    )
         .prop_map(|(principal, condition, effect, action)| {
             json!({"Version": "2012-10-17", "Statement": [{
                 "Effect": effect, "Principal": principal, "Action": action, "Condition": condition

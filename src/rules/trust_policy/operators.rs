@@ -64,7 +64,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 match op.set {
                     Some(SetQualifier::ForAllValues) => findings.push(check.at(
                         &TP402,
-                        &condition.operator_text.pointer,
+                        key,
                         format!(
                             "`ForAllValues:` on single-valued `{claim}` is true when the key is absent, so a token without it passes."
                         ),
@@ -72,7 +72,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                     )),
                     Some(SetQualifier::ForAnyValue) => findings.push(check.at(
                         &TP403,
-                        &condition.operator_text.pointer,
+                        key,
                         format!("`ForAnyValue:` on single-valued `{claim}` adds nothing."),
                         format!("Write \"{}\" without the qualifier.", op.base.name()),
                     )),
@@ -84,7 +84,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 {
                     findings.push(check.at(
                         &TP404,
-                        &condition.operator_text.pointer,
+                        key,
                         format!(
                             "`{}` on `{claim}`: the check is skipped when the claim is absent.",
                             condition.operator_text.value
@@ -119,7 +119,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             {
                 findings.push(check.at(
                     &TP408,
-                    &condition.operator_text.pointer,
+                    key,
                     "Cognito's `amr` is multi-valued, but the condition has no set qualifier.".to_owned(),
                     "Use \"ForAnyValue:StringLike\": {\"cognito-identity.amazonaws.com:amr\": \"authenticated\"}.".to_owned(),
                 ));

@@ -84,7 +84,24 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 continue; // TP104 judges built-in principals.
             }
             let conditions = own(statement, provider);
+            if providers.len() > 1 && conditions.is_empty() {
+                continue; // TP103: this provider's tokens share another's conditions.
+            }
+            // A pin whose every value admits any tenant (`*`, `repo:*`) pins nothing.
+            let effective = |c: &Condition| {
+                is_positive_pin(c)
+                    && (!c.claim().eq_ignore_ascii_case("sub")
+                        || c.string_values().any(|v| {
+                            !super::subjects::admits_stranger(family.sub_grammar, c, v.value)
+                        }))
+            };
             let pins = |claim: &str| {
+                conditions
+                    .iter()
+                    .any(|c| c.claim().eq_ignore_ascii_case(claim) && effective(c))
+            };
+            // Single-tenant issuers: any positive pin counts (TP601 judges its breadth).
+            let positive = |claim: &str| {
                 conditions
                     .iter()
                     .any(|c| c.claim().eq_ignore_ascii_case(claim) && is_positive_pin(c))
@@ -115,7 +132,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 Tenancy::Shared | Tenancy::Enterprise if !identified => {
                     findings.extend(unpinned_shared(check, statement, provider, family, &conditions));
                 }
-                Tenancy::SingleTenant if !pins("sub") && family.id != "auth0" => findings.push(check.at(
+                Tenancy::SingleTenant if !positive("sub") && family.id != "auth0" => findings.push(check.at(
                     &TP504,
                     statement.condition_pointer.as_deref().unwrap_or(&statement.pointer),
                     format!("`{}:sub` is not pinned: every identity of {} can assume the role.", provider.name, family.name),
@@ -163,7 +180,9 @@ fn unpinned_shared(
             "Also pin `sub` (or `repository_id`) to the repositories that should use the role.".to_owned(),
         ));
     }
-    if !pinned.is_empty() && pinned.iter().all(|c| NON_IDENTIFYING.contains(&c.as_str())) {
+    // `aud` alone says nothing about who: that is TP502's plain case.
+    let names_something = pinned.iter().any(|c| c != "aud" && c != "oaud");
+    if names_something && pinned.iter().all(|c| NON_IDENTIFYING.contains(&c.as_str())) {
         return Some(check.at(
             &TP506,
             at,

@@ -189,6 +189,21 @@ fn builtin_unpinned(
         let Some(keys) = builtin_audience_key(&federated.value) else {
             continue;
         };
+        let on_audience: Vec<_> = statement
+            .conditions
+            .iter()
+            .filter(|c| keys.iter().any(|k| c.key.value.eq_ignore_ascii_case(k)))
+            .collect();
+        // No condition at all is TP501's; a negated or Null-only audience is TP405/TP406's.
+        let only_negated_or_null = !on_audience.is_empty()
+            && on_audience.iter().all(|c| {
+                c.operator.is_some_and(|op| {
+                    op.base.is_negated() || op.base == crate::model::policy::BaseOperator::Null
+                })
+            });
+        if statement.conditions.is_empty() || only_negated_or_null {
+            continue;
+        }
         let pinned = statement.conditions.iter().any(|c| {
             keys.iter().any(|k| c.key.value.eq_ignore_ascii_case(k)) && is_positive_pin(c)
         });

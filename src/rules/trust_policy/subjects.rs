@@ -14,7 +14,9 @@ use super::{PolicyCheck, is_positive_pin, trusted_providers};
 const STRANGER: &str = "zz-stranger";
 
 /// How a policy value is compared with a subject.
-fn matcher(condition: &Condition) -> Option<fn(&str, &str) -> bool> {
+type Matcher = fn(&str, &str) -> bool;
+
+fn matcher(condition: &Condition) -> Option<Matcher> {
     match condition.operator?.base {
         BaseOperator::StringLike => Some(wildcard::matches),
         BaseOperator::StringEquals => Some(|p, s| p == s),
@@ -23,8 +25,26 @@ fn matcher(condition: &Condition) -> Option<fn(&str, &str) -> bool> {
     }
 }
 
-/// Subjects of a grammar for an owner, with `rest` standing for what follows
-/// the owner (repository and context).
+fn is_like(condition: &Condition) -> bool {
+    condition
+        .operator
+        .is_some_and(|o| o.base == BaseOperator::StringLike)
+}
+
+/// What the owner and repository segments are called in a grammar.
+fn nouns(grammar: SubGrammar) -> (&'static str, &'static str) {
+    match grammar {
+        SubGrammar::GitHub => ("owner", "repository"),
+        SubGrammar::GitLab => ("group", "project"),
+        SubGrammar::Terraform => ("organization", "workspace"),
+        SubGrammar::Buildkite => ("organization", "pipeline"),
+        SubGrammar::Kubernetes => ("namespace", "service account"),
+        SubGrammar::CircleCi => ("organization", "project"),
+        _ => ("owner", "identity"),
+    }
+}
+
+/// Subjects of a grammar for an owner and a repository (project, workspace...).
 fn subjects(grammar: SubGrammar, owner: &str, repo: &str) -> Vec<String> {
     match grammar {
         SubGrammar::GitHub => [
@@ -48,46 +68,83 @@ fn subjects(grammar: SubGrammar, owner: &str, repo: &str) -> Vec<String> {
             "organization:{owner}:pipeline:{repo}:ref:refs/heads/main:commit:0123456789abcdef:step:deploy"
         )],
         SubGrammar::Kubernetes => vec![format!("system:serviceaccount:{owner}:{repo}")],
-        SubGrammar::CircleCi | SubGrammar::Bitbucket | SubGrammar::UserId => vec![owner.to_owned()],
+        SubGrammar::CircleCi => vec![format!(
+            "org/{owner}/project/{repo}/user/00000000-0000-0000-0000-000000000000"
+        )],
+        SubGrammar::Bitbucket | SubGrammar::UserId => vec![owner.to_owned()],
     }
 }
 
-/// What the owner and repository segments are called in a grammar.
-fn nouns(grammar: SubGrammar) -> (&'static str, &'static str) {
+/// Where the owner segment of a value starts, and the characters that end it.
+fn owner_bounds(grammar: SubGrammar) -> Option<(&'static str, &'static [char])> {
     match grammar {
-        SubGrammar::GitHub => ("owner", "repository"),
-        SubGrammar::GitLab => ("group", "project"),
-        SubGrammar::Terraform => ("organization", "workspace"),
-        SubGrammar::Buildkite => ("organization", "pipeline"),
-        SubGrammar::Kubernetes => ("namespace", "service account"),
-        _ => ("owner", "identity"),
+        SubGrammar::GitHub => Some(("repo:", &['/', ':'])),
+        SubGrammar::GitLab => Some(("project_path:", &['/', ':'])),
+        SubGrammar::Terraform | SubGrammar::Buildkite => Some(("organization:", &[':'])),
+        SubGrammar::Kubernetes => Some(("system:serviceaccount:", &[':'])),
+        SubGrammar::CircleCi => Some(("org/", &['/'])),
+        _ => None,
     }
 }
 
-/// The owner segment of a value (`acme` of `repo:acme/app:*`), as written.
-fn owner_segment(grammar: SubGrammar, value: &str) -> Option<&str> {
-    let (prefix, ends): (&str, &[char]) = match grammar {
-        SubGrammar::GitHub => ("repo:", &['/', ':']),
-        SubGrammar::GitLab => ("project_path:", &['/', ':']),
-        SubGrammar::Terraform | SubGrammar::Buildkite => ("organization:", &[':']),
-        SubGrammar::Kubernetes => ("system:serviceaccount:", &[':']),
-        _ => return None,
-    };
+/// The owner segment of a value (`acme` of `repo:acme/app:*`), as written,
+/// with the byte range it occupies.
+fn owner_segment(grammar: SubGrammar, value: &str) -> Option<(&str, std::ops::Range<usize>)> {
+    let (prefix, ends) = owner_bounds(grammar)?;
     let rest = value.strip_prefix(prefix)?;
-    Some(&rest[..rest.find(ends).unwrap_or(rest.len())])
+    let end = rest.find(ends).unwrap_or(rest.len());
+    Some((&rest[..end], prefix.len()..prefix.len() + end))
 }
 
-/// The repository (project, pipeline, service account) segment after the owner.
-fn repo_segment(grammar: SubGrammar, value: &str) -> Option<String> {
-    let owner = owner_segment(grammar, value)?;
-    let start = value.find(owner)? + owner.len() + 1;
+/// The repository (project, workspace, pipeline, service account) segment,
+/// and the byte offset where it ends.
+fn repo_segment(grammar: SubGrammar, value: &str) -> Option<(&str, usize)> {
+    let (_, range) = owner_segment(grammar, value)?;
+    let mut start = range.end + 1;
     let rest = value.get(start..)?;
-    let rest = match grammar {
-        SubGrammar::Terraform => rest.strip_prefix("project:").unwrap_or(rest),
-        SubGrammar::Buildkite => rest.strip_prefix("pipeline:").unwrap_or(rest),
-        _ => rest,
+    let label = match grammar {
+        SubGrammar::Terraform => "project:",
+        SubGrammar::Buildkite => "pipeline:",
+        SubGrammar::CircleCi => "project/",
+        _ => "",
     };
-    Some(rest[..rest.find(':').unwrap_or(rest.len())].to_owned())
+    if rest.starts_with(label) {
+        start += label.len();
+    }
+    let rest = &value[start..];
+    let end = start + rest.find([':', '/']).unwrap_or(rest.len());
+    Some((&value[start..end], end))
+}
+
+/// Whether `value` admits a token of an owner nobody controls (TP601's class).
+pub(super) fn admits_stranger(grammar: SubGrammar, condition: &Condition, value: &str) -> bool {
+    let Some(matches) = matcher(condition) else {
+        return false;
+    };
+    subjects(grammar, STRANGER, "x")
+        .iter()
+        .any(|s| matches(value, s))
+        || value == "*" && is_like(condition)
+}
+
+/// A look-alike owner `value` admits (TP602's class): the owner segment with
+/// a wildcard that also matches `<owner>-evil` and the like.
+fn look_alike(grammar: SubGrammar, condition: &Condition, value: &str) -> Option<(String, String)> {
+    if !is_like(condition) {
+        return None;
+    }
+    let (owner, range) = owner_segment(grammar, value)?;
+    let literal = &owner[..owner.find(['*', '?'])?];
+    if literal.is_empty() {
+        return None;
+    }
+    ["-evil", "x", "1"].iter().find_map(|suffix| {
+        let other = format!("{literal}{suffix}");
+        // The value itself, with the owner replaced and other wildcards filled in.
+        let probe = format!("{}{other}{}", &value[..range.start], &value[range.end..])
+            .replace(['*', '?'], "x");
+        wildcard::matches(value, &probe).then_some((other, probe))
+    })
 }
 
 pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
@@ -99,62 +156,88 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             };
             let grammar = family.sub_grammar;
             for condition in statement.conditions_on("sub") {
-                if !condition
+                let own = condition
                     .prefix()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(provider.name))
-                    || !is_positive_pin(condition)
-                {
-                    continue;
-                }
-                let Some(matches) = matcher(condition) else {
+                    .is_some_and(|p| p.eq_ignore_ascii_case(provider.name));
+                let Some(matches) =
+                    matcher(condition).filter(|_| own && is_positive_pin(condition))
+                else {
                     continue;
                 };
                 let values: Vec<_> = condition.string_values().collect();
-                let admits_stranger = |v: &str| {
-                    subjects(grammar, STRANGER, "x")
-                        .iter()
-                        .any(|s| matches(v, s))
-                        || v == "*"
-                            && condition
-                                .operator
-                                .is_some_and(|o| o.base == BaseOperator::StringLike)
+                // Values are OR-ed: one broad value opens the whole list.
+                let cross_tenant = |v: &str| {
+                    admits_stranger(grammar, condition, v)
+                        || look_alike(grammar, condition, v).is_some()
                 };
-                let broad: Vec<bool> = values.iter().map(|v| admits_stranger(v.value)).collect();
+                let broad: Vec<bool> = values
+                    .iter()
+                    .map(|v| {
+                        cross_tenant(v.value)
+                            || values.len() > 1 && org_wide(grammar, v.value, matches)
+                    })
+                    .collect();
+                let narrower_exists = broad.iter().any(|b| !b);
                 for (value, &is_broad) in values.iter().zip(&broad) {
                     let at = &value.pointer;
-                    if is_broad {
-                        let narrower_exists = broad.iter().any(|b| !b);
-                        let (rule, why) = if narrower_exists {
-                            (
-                                &TP603,
-                                "; the other values are narrow, but values are OR-ed, so this one decides",
-                            )
-                        } else {
-                            (&TP601, "")
-                        };
-                        let (owner, repo) = nouns(grammar);
+                    if !is_broad || !narrower_exists && !cross_tenant(value.value) {
+                        findings.extend(within_owner(
+                            check,
+                            grammar,
+                            value.value,
+                            at,
+                            matches,
+                            is_like(condition),
+                        ));
+                        continue;
+                    }
+                    let (owner, repo) = nouns(grammar);
+                    let example = if admits_stranger(grammar, condition, value.value) {
+                        subjects(grammar, STRANGER, "x").swap_remove(0)
+                    } else if let Some((_, probe)) = look_alike(grammar, condition, value.value) {
+                        probe
+                    } else {
+                        let owner = owner_segment(grammar, value.value).map_or("", |(o, _)| o);
+                        subjects(grammar, owner, "zz-other-repo").swap_remove(0)
+                    };
+                    if narrower_exists {
                         findings.push(check.at(
-                            rule,
+                            &TP603,
                             at,
                             format!(
-                                "`{}` matches subjects of any {owner}, e.g. `{}`{why}.",
-                                value.value,
-                                subjects(grammar, STRANGER, "x")[0]
+                                "`{}` is far broader than the other values (it admits `{example}`); values are OR-ed, so this one decides.",
+                                value.value
+                            ),
+                            format!("Remove it, or narrow it to your own {owner} and {repo}."),
+                        ));
+                    } else if let Some((other, probe)) = look_alike(grammar, condition, value.value)
+                        .filter(|_| !admits_stranger(grammar, condition, value.value))
+                    {
+                        let (owner_text, _) =
+                            owner_segment(grammar, value.value).unwrap_or_default();
+                        let literal = owner_text.split(['*', '?']).next().unwrap_or_default();
+                        findings.push(check.at(
+                            &TP602,
+                            at,
+                            format!(
+                                "`{}` has a wildcard in the {owner} name: `{probe}` matches, and anyone can register `{other}`.",
+                                value.value
+                            ),
+                            format!("End the {owner} name before the wildcard: `{}`.", value.value.replacen(owner_text, literal, 1)),
+                        ));
+                    } else {
+                        findings.push(check.at(
+                            &TP601,
+                            at,
+                            format!(
+                                "`{}` matches subjects of any {owner}, e.g. `{example}`.",
+                                value.value
                             ),
                             format!(
                                 "Name your own {owner} and {repo}: `{}`.",
                                 subjects(grammar, &format!("<{owner}>"), &format!("<{repo}>"))[0]
                             ),
                         ));
-                        continue;
-                    }
-                    // Under the Equals operators `*` and `?` are literal (TP401's case).
-                    let like = condition
-                        .operator
-                        .is_some_and(|o| o.base == BaseOperator::StringLike);
-                    if like {
-                        findings.extend(look_alike_owner(check, grammar, value.value, at, matches));
-                        findings.extend(within_owner(check, grammar, value.value, at, matches));
                     }
                 }
             }
@@ -163,40 +246,14 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
     findings
 }
 
-/// TP602: a wildcard inside the owner segment admits look-alike owners.
-fn look_alike_owner(
-    check: &PolicyCheck<'_>,
-    grammar: SubGrammar,
-    value: &str,
-    at: &str,
-    matches: fn(&str, &str) -> bool,
-) -> Option<Finding> {
-    let owner = owner_segment(grammar, value)?;
-    let literal = &owner[..owner.find(['*', '?']).unwrap_or(owner.len())];
-    if literal.is_empty() {
-        return None;
-    }
-    let repo = repo_segment(grammar, value)
-        .filter(|r| !wildcard::has_wildcard(r))
-        .unwrap_or_else(|| "x".to_owned());
-    for suffix in ["-evil", "x", "1"] {
-        let look_alike = format!("{literal}{suffix}");
-        if look_alike == owner {
-            continue;
-        }
-        if let Some(subject) = subjects(grammar, &look_alike, &repo)
-            .into_iter()
-            .find(|s| matches(value, s))
-        {
-            return Some(check.at(
-                &TP602,
-                at,
-                format!("`{value}` has a wildcard in the owner name: `{subject}` matches, and anyone can register `{look_alike}`."),
-                format!("End the owner name before the wildcard: `{}`.", value.replacen(owner, literal, 1)),
-            ));
-        }
-    }
-    None
+/// Whether `value` admits every repository of its owner (TP604's class).
+fn org_wide(grammar: SubGrammar, value: &str, matches: Matcher) -> bool {
+    grammar != SubGrammar::Kubernetes
+        && owner_segment(grammar, value).is_some_and(|(owner, _)| {
+            subjects(grammar, owner, "zz-other-repo")
+                .iter()
+                .any(|s| matches(value, s))
+        })
 }
 
 /// TP604–TP607 and TP619: patterns broader than one repository and context.
@@ -205,53 +262,51 @@ fn within_owner(
     grammar: SubGrammar,
     value: &str,
     at: &str,
-    matches: fn(&str, &str) -> bool,
+    matches: Matcher,
+    like: bool,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let Some(owner) = owner_segment(grammar, value) else {
+    let Some((owner, _)) = owner_segment(grammar, value) else {
         return findings;
     };
-    if wildcard::has_wildcard(owner) && grammar != SubGrammar::Kubernetes {
-        return findings; // TP602's.
-    }
+    let (repo, _) = repo_segment(grammar, value).unwrap_or(("", value.len()));
     if grammar == SubGrammar::Kubernetes {
-        let account = repo_segment(grammar, value).unwrap_or_default();
-        if wildcard::has_wildcard(owner) || wildcard::has_wildcard(&account) {
+        if like && (wildcard::has_wildcard(owner) || wildcard::has_wildcard(repo)) {
             findings.push(check.at(
                 &TP619,
                 at,
-                format!("`{value}` admits {} of the cluster.", if wildcard::has_wildcard(owner) { "this service account name in every namespace" } else { "every service account of the namespace" }),
+                format!(
+                    "`{value}` admits {} of the cluster.",
+                    if wildcard::has_wildcard(owner) { "this service account name in every namespace" } else { "every service account of the namespace" }
+                ),
                 "Name the namespace and the service account: `system:serviceaccount:<namespace>:<name>`.".to_owned(),
             ));
         }
         return findings;
     }
-    let org_wide = subjects(grammar, owner, "zz-other-repo")
+    let (owner_noun, repo_noun) = nouns(grammar);
+    if subjects(grammar, owner, "zz-other-repo")
         .iter()
-        .any(|s| matches(value, s));
-    if org_wide {
+        .any(|s| matches(value, s))
+    {
         findings.push(check.at(
             &TP604,
             at,
-            format!("`{value}` admits every repository (project, workspace) of `{owner}`, including ones created later."),
-            "Name the repositories that need the role, one value each.".to_owned(),
+            format!("`{value}` admits every {repo_noun} of {owner_noun} `{owner}`, including ones created later."),
+            format!("Name the {repo_noun}s that need the role, one value each."),
         ));
         return findings;
     }
-    let Some(repo) = repo_segment(grammar, value) else {
-        return findings;
-    };
     if grammar == SubGrammar::GitHub {
-        let contexts = [
+        let any_context = [
             "ref:refs/heads/zz-branch",
             "ref:refs/tags/zz-tag",
             "environment:zz-env",
             "pull_request",
-        ];
-        let all = contexts
-            .iter()
-            .all(|ctx| matches(value, &format!("repo:{owner}/{repo}:{ctx}")));
-        if all {
+        ]
+        .iter()
+        .all(|ctx| matches(value, &format!("repo:{owner}/{repo}:{ctx}")));
+        if any_context {
             findings.push(check.at(
                 &TP605,
                 at,
@@ -263,31 +318,44 @@ fn within_owner(
             findings.push(check.at(
                 &TP606,
                 at,
-                format!("`{value}` admits pull request workflows of `{owner}/{repo}`: anyone who can open a PR from a branch can run code with the role."),
+                format!(
+                    "`{value}` admits pull request workflows of `{owner}/{repo}`: anyone who can open a pull request from a branch runs code with the role."
+                ),
                 "Trust a protected environment or branch instead of `pull_request`.".to_owned(),
             ));
         }
-        if all {
+        if any_context {
             return findings;
         }
     }
-    let wildcard_context = [
-        "ref:refs/heads/*",
-        "ref:refs/tags/*",
-        "ref:*",
-        "environment:*",
-        "run_phase:*",
-        "ref_type:*",
-        "workspace:*",
-        "pipeline:*",
-    ]
-    .iter()
-    .find(|marker| value.contains(*marker));
-    if let Some(marker) = wildcard_context {
+    // A wildcard in the branch, tag, environment or run phase (not in the
+    // commit, step or user, which vary by design).
+    let keys: &[&str] = match grammar {
+        SubGrammar::GitHub => &[
+            "repo",
+            "ref",
+            "environment",
+            "pull_request",
+            "job_workflow_ref",
+        ],
+        SubGrammar::GitLab => &["project_path", "ref_type", "ref", "environment"],
+        SubGrammar::Terraform => &["organization", "project", "workspace", "run_phase"],
+        SubGrammar::Buildkite => &["organization", "pipeline", "ref", "commit", "step"],
+        _ => &[],
+    };
+    let wild_context = crate::model::subject::segments(value, ':', keys).is_some_and(|segments| {
+        segments.iter().any(|(key, v)| {
+            // `ref:refs/heads/main:*` ends with "any commit and step": the ref itself is exact.
+            let own_value = v.split(':').next().unwrap_or(v);
+            ["ref", "environment", "run_phase", "ref_type"].contains(&key.as_str())
+                && wildcard::has_wildcard(own_value)
+        })
+    });
+    if like && wild_context {
         findings.push(check.at(
             &TP607,
             at,
-            format!("`{value}` wildcards a context segment (`{marker}`): every branch, tag, environment or phase matches."),
+            format!("`{value}` wildcards the branch, tag, environment or phase: every one that matches gets the role."),
             "Name the branch, environment or run phase that should get the role.".to_owned(),
         ));
     }

@@ -1,11 +1,13 @@
 //! TP608–TP618: condition values that cannot match the issuer's grammar, or
 //! match less (or more) than they seem to.
 
-use crate::model::issuers::{SubGrammar, Tenancy};
-use crate::model::policy::{Condition, SetQualifier, Statement};
+use crate::model::issuers::{IssuerFamily, SubGrammar, Tenancy};
+use crate::model::policy::{Condition, Statement};
 use crate::model::wildcard::has_wildcard;
 use crate::report::Finding;
-use crate::rules::{TP608, TP609, TP610, TP611, TP612, TP613, TP614, TP615, TP616, TP617, TP618};
+use crate::rules::{
+    TP106, TP608, TP609, TP610, TP611, TP612, TP613, TP614, TP615, TP616, TP617, TP618,
+};
 
 use super::{PolicyCheck, is_positive_pin, trusted_providers};
 
@@ -52,9 +54,9 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                     ));
                 }
             }
+            let subs: Vec<&Condition> = own("sub").collect();
+            findings.extend(name_only(check, statement, provider.name, family, &subs));
             if family.sub_grammar == SubGrammar::GitHub {
-                let subs: Vec<&Condition> = own("sub").collect();
-                findings.extend(name_only(check, statement, provider.name, &subs));
                 findings.extend(default_branch_only(check, statement, &subs));
                 for condition in own("job_workflow_ref") {
                     for value in condition.string_values() {
@@ -70,18 +72,15 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 }
             }
             for condition in own("aud") {
-                findings.extend(audience(
-                    check,
-                    condition,
-                    family.usual_audiences,
-                    family.id,
-                ));
+                let provider_partition = provider.arn.as_ref().map(|a| a.partition);
+                findings.extend(audience(check, condition, family, provider_partition));
             }
         }
     }
     findings
 }
 
+#[allow(clippy::too_many_lines)] // One match arm per issuer grammar.
 fn subject_value(
     check: &PolicyCheck<'_>,
     grammar: SubGrammar,
@@ -91,6 +90,18 @@ fn subject_value(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let finding = |rule, message: String, help: &str| check.at(rule, at, message, help.to_owned());
+    let gitlab_path = value
+        .strip_prefix("project_path:")
+        .map(|rest| rest.split(':').next().unwrap_or(rest));
+    if grammar == SubGrammar::GitLab
+        && gitlab_path.is_some_and(|p| p.chars().any(|c| c.is_ascii_uppercase()))
+    {
+        findings.push(finding(
+            &TP610,
+            format!("`{value}` has upper-case letters in the group or project path; StringLike compares case-sensitively."),
+            "Check the exact case in a real token (`oidc-doctor decode`).",
+        ));
+    }
     match grammar {
         SubGrammar::GitHub => {
             if let Some(rest) = value.strip_prefix("repo:") {
@@ -212,27 +223,48 @@ fn name_only(
     check: &PolicyCheck<'_>,
     statement: &Statement,
     provider: &str,
+    family: &IssuerFamily,
     subs: &[&Condition],
 ) -> Option<Finding> {
-    let first = subs.iter().find(|c| is_positive_pin(c))?;
+    // Claims that carry immutable ids, per family; `None`: no id can be pinned.
+    let (id_claims, help): (&[&str], String) = match family.sub_grammar {
+        SubGrammar::GitHub => (
+            &["repository_id", "repository_owner_id"],
+            format!("Also pin `{provider}:repository_id` (or use the immutable `repo:<owner>@<id>/<repo>@<id>:...` form)."),
+        ),
+        SubGrammar::GitLab if family.id == "gitlab" => (
+            &["project_id", "namespace_id"],
+            format!("Also pin `{provider}:project_id`: ids survive renames and cannot be re-registered."),
+        ),
+        SubGrammar::Terraform => (
+            &[],
+            "HCP Terraform exposes no id claim to STS; keep the organization (deleting it frees the name) and watch renames."
+                .to_owned(),
+        ),
+        _ => return None,
+    };
+    // A pin that admits any owner is not a name pin (TP601/TP502 say so).
+    let first = subs.iter().find(|c| {
+        is_positive_pin(c)
+            && c.string_values()
+                .any(|v| !super::subjects::admits_stranger(family.sub_grammar, c, v.value))
+    })?;
     let with_id = subs
         .iter()
         .flat_map(|c| c.string_values())
         .any(|v| v.value.contains('@'));
     let id_pinned = statement.conditions.iter().any(|c| {
         c.prefix().is_some_and(|p| p.eq_ignore_ascii_case(provider))
-            && ["repository_id", "repository_owner_id"]
-                .iter()
-                .any(|k| c.claim().eq_ignore_ascii_case(k))
+            && id_claims.iter().any(|k| c.claim().eq_ignore_ascii_case(k))
             && is_positive_pin(c)
     });
     (!with_id && !id_pinned).then(|| {
         check.at(
             &TP611,
             &first.key.pointer,
-            "The subject is pinned by names only: if the owner or repository is renamed or deleted, someone else can register the name."
+            "The subject is pinned by names only: if the owner is renamed or deleted, someone else can register the name."
                 .to_owned(),
-            format!("Also pin `{provider}:repository_id` (or use the immutable `repo:<owner>@<id>/<repo>@<id>:...` form)."),
+            help,
         )
     })
 }
@@ -268,12 +300,13 @@ fn default_branch_only(
 fn audience(
     check: &PolicyCheck<'_>,
     condition: &Condition,
-    usual: &[&str],
-    family: &str,
+    family: &IssuerFamily,
+    provider_partition: Option<&str>,
 ) -> Vec<Finding> {
+    let usual = family.usual_audiences;
     let mut findings = Vec::new();
     let wildcarded = condition.operator.is_some_and(|op| {
-        op.set.is_some() && op.set != Some(SetQualifier::ForAnyValue)
+        op.set.is_some()
             || op.base.is_like() && condition.string_values().any(|v| has_wildcard(v.value))
     });
     if wildcarded {
@@ -286,19 +319,34 @@ fn audience(
     }
     for value in condition.string_values() {
         let v = value.value;
-        let role_partition = check.role_arn().map(|a| a.partition.to_owned());
+        let partition = check
+            .role_arn()
+            .map(|a| a.partition.to_owned())
+            .or_else(|| provider_partition.map(str::to_owned));
+        let china = partition.as_deref().map(|p| p == "aws-cn");
+        if matches!(
+            (v, china),
+            ("sts.amazonaws.com.cn", Some(false)) | ("sts.amazonaws.com", Some(true))
+        ) {
+            findings.push(check.at(
+                &TP106,
+                &value.pointer,
+                format!(
+                    "Audience `{v}` belongs to {} partition, but the role is in `{}`.",
+                    if china == Some(false) { "the China" } else { "the commercial" },
+                    partition.as_deref().unwrap_or_default()
+                ),
+                "Clients request `sts.amazonaws.com.cn` only for roles in the China partition (`aws-cn`), and `sts.amazonaws.com` elsewhere."
+                    .to_owned(),
+            ));
+            continue;
+        }
         let wrong = match v {
             "sts.amazon.com" | "sts.amazonaws" | "sts.amazonaws.com/" => {
                 Some("a misspelling of `sts.amazonaws.com`".to_owned())
             }
             "sigstore" => Some("the audience of GitHub's retired 2021 tokens".to_owned()),
-            "sts.amazonaws.com.cn" if role_partition.as_deref().is_some_and(|p| p != "aws-cn") => {
-                Some("the China audience, for a role outside the China partition".to_owned())
-            }
-            "sts.amazonaws.com" if role_partition.as_deref() == Some("aws-cn") => {
-                Some("the global audience, for a role in the China partition".to_owned())
-            }
-            _ if family.starts_with("github") && v.starts_with("https://github.com/") => {
+            _ if family.id.starts_with("github") && v.starts_with("https://github.com/") => {
                 Some("GitHub's default audience, which AWS clients do not request".to_owned())
             }
             _ if !usual.contains(&v)
