@@ -402,7 +402,8 @@ fn evaluate(
     PolicyEvaluation {
         path: doc.path.clone(),
         resource: doc.resource.clone(),
-        evaluation: eval::evaluate(&policy, &context, &request),
+        // From the document, so that NotPrincipal/NotAction names are seen too.
+        evaluation: eval::evaluate_document(doc.value(), &context, &request),
         principal,
     }
 }

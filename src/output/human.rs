@@ -81,7 +81,8 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         Some((location, offset, len, file))
     });
     let rendered = if let Some((location, offset, len, file)) = source {
-        diagnostic = diagnostic.with_label(LabeledSpan::at(offset..offset + len, "here"));
+        diagnostic =
+            diagnostic.with_label(LabeledSpan::at(offset..offset + len, finding.rule.slug));
         let with_source = miette::Report::new(diagnostic).with_source_code(
             NamedSource::new(location.display_path(), file.text.to_string()).with_language("json"),
         );
@@ -409,7 +410,7 @@ mod tests {
         let shown = String::from_utf8(out).unwrap();
         assert!(shown.contains("[role.json:3:3]"), "{shown}");
         assert!(shown.contains("  \"Statement\": []"), "{shown}");
-        assert!(shown.contains("here"), "{shown}");
+        assert!(shown.contains("token-claim-missing"), "the label names the rule: {shown}");
         assert!(shown.ends_with("1 finding: 0 critical, 1 high, 0 medium, 0 low, 0 info\n"));
     }
 }

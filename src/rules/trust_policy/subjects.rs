@@ -223,7 +223,10 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                                 "`{}` has a wildcard in the {owner} name: `{probe}` matches, and anyone can register `{other}`.",
                                 value.value
                             ),
-                            format!("End the {owner} name before the wildcard: `{}`.", value.value.replacen(owner_text, literal, 1)),
+                            format!(
+                                "Write the {owner} name in full and no wildcard in it, e.g. `{}`.",
+                                subjects(grammar, literal, &format!("<{repo}>"))[0]
+                            ),
                         ));
                     } else {
                         findings.push(check.at(
