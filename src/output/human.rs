@@ -410,7 +410,10 @@ mod tests {
         let shown = String::from_utf8(out).unwrap();
         assert!(shown.contains("[role.json:3:3]"), "{shown}");
         assert!(shown.contains("  \"Statement\": []"), "{shown}");
-        assert!(shown.contains("token-claim-missing"), "the label names the rule: {shown}");
+        assert!(
+            shown.contains("token-claim-missing"),
+            "the label names the rule: {shown}"
+        );
         assert!(shown.ends_with("1 finding: 0 critical, 1 high, 0 medium, 0 low, 0 info\n"));
     }
 }
