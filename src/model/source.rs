@@ -43,6 +43,8 @@ pub struct JsonSource {
     /// Pointer → span of the node, including its key when it has one.
     spans: HashMap<String, Span>,
     pub duplicate_keys: Vec<DuplicateKey>,
+    /// Byte offset where each line starts, for positions in O(log n).
+    line_starts: Vec<usize>,
 }
 
 impl JsonSource {
@@ -58,6 +60,7 @@ impl JsonSource {
             value,
             spans: HashMap::new(),
             duplicate_keys: Vec::new(),
+            line_starts: line_starts(&text),
             text: String::new(),
         };
         // serde_json accepted the text as strict JSON, so the (more lenient)
@@ -81,6 +84,7 @@ impl JsonSource {
         duplicate_keys: Vec<DuplicateKey>,
     ) -> Self {
         JsonSource {
+            line_starts: line_starts(&text),
             text,
             value,
             spans,
@@ -134,7 +138,17 @@ impl JsonSource {
 
     /// 1-based line and character column of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        line_column(&self.text, offset)
+        let offset = offset.min(self.text.len());
+        let line = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1);
+        let start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |part| part.chars().count() + 1);
+        (line, column)
     }
 }
 
@@ -153,6 +167,12 @@ fn node_range(node: &Node<'_>) -> (usize, usize) {
 /// `pointer` extended by one reference token, escaped per RFC 6901.
 pub fn child(pointer: &str, token: &str) -> String {
     format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 /// 1-based line and character column of a byte offset in `text`.

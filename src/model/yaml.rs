@@ -12,15 +12,49 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::source::{DuplicateKey, JsonSource, Span, SyntaxError, child, line_column};
 
+/// Deeper nesting than this is no `CloudFormation` template (and would
+/// exhaust the stack of whoever walks the value).
+const MAX_DEPTH: usize = 128;
+/// Nodes a document may expand to through aliases (a "billion laughs" file
+/// of a few hundred bytes would otherwise take gigabytes).
+const MAX_NODES: usize = 1_000_000;
+
 /// Parses a YAML document into a [`JsonSource`].
 pub fn parse(text: String) -> Result<JsonSource, SyntaxError> {
-    let mut builder = Builder::default();
+    // yaml-rust2 counts positions in characters; spans are in bytes.
+    let mut bytes_at: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    bytes_at.push(text.len());
+    let mut builder = Builder {
+        bytes_at,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(&text);
-    if let Err(error) = parser.load(&mut builder, false) {
-        let offset = error.marker().index();
+    // Driven event by event: `Parser::load` recurses once per nesting level,
+    // and a deeply nested file would overflow the stack before any limit.
+    let result = loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break Ok(()),
+            Ok((event, mark)) => {
+                builder.on_event(event, mark);
+                if builder.done || builder.limit.is_some() {
+                    break Ok(());
+                }
+            }
+            Err(error) => break Err(error),
+        }
+    };
+    let error = match (result, builder.limit.take()) {
+        (_, Some((message, at))) => Some((message, at)),
+        (Err(error), None) => Some((
+            error.info().to_owned(),
+            builder.byte(error.marker().index()),
+        )),
+        (Ok(()), None) => None,
+    };
+    if let Some((message, offset)) = error {
         let (line, column) = line_column(&text, offset);
         return Err(SyntaxError {
-            message: error.info().to_owned(),
+            message,
             line,
             column,
             offset,
@@ -60,11 +94,38 @@ struct Builder {
     root: Option<Value>,
     spans: HashMap<String, Span>,
     duplicates: Vec<DuplicateKey>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values and how many nodes each holds.
+    anchors: HashMap<usize, (Value, usize)>,
     done: bool,
+    /// Byte offset of each character (and of the end).
+    bytes_at: Vec<usize>,
+    /// Nodes built so far, aliases expanded.
+    nodes: usize,
+    /// Set when a limit was hit: the message and where.
+    limit: Option<(String, usize)>,
 }
 
 impl Builder {
+    /// The byte offset of a character position.
+    fn byte(&self, char_index: usize) -> usize {
+        self.bytes_at
+            .get(char_index)
+            .copied()
+            .unwrap_or_else(|| self.bytes_at.last().copied().unwrap_or(0))
+    }
+
+    /// Counts `count` more nodes; false (and the limit recorded) when too many.
+    fn grow(&mut self, count: usize, at: usize) -> bool {
+        self.nodes = self.nodes.saturating_add(count);
+        if self.nodes > MAX_NODES && self.limit.is_none() {
+            self.limit = Some((
+                format!("the document expands to more than {MAX_NODES} nodes (aliases)"),
+                at,
+            ));
+        }
+        self.limit.is_none()
+    }
+
     /// The pointer and span start the next value will have.
     fn next_slot(&self, mark: usize) -> (String, usize) {
         match self.stack.last() {
@@ -91,11 +152,12 @@ impl Builder {
 }
 
 impl MarkedEventReceiver for Builder {
+    #[allow(clippy::too_many_lines)] // One arm per YAML event.
     fn on_event(&mut self, event: Event, mark: Marker) {
-        if self.done {
-            return; // Only the first document.
+        if self.done || self.limit.is_some() {
+            return; // Only the first document, and nothing past a limit.
         }
-        let at = mark.index();
+        let at = self.byte(mark.index());
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 if self.expects_key() {
@@ -106,14 +168,24 @@ impl MarkedEventReceiver for Builder {
                 }
                 let quoted = !matches!(style, TScalarStyle::Plain);
                 let value = intrinsic(tag.as_ref(), scalar(&text, quoted, tag.as_ref()));
+                if !self.grow(1, at) {
+                    return;
+                }
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), 1));
                 }
                 let len = text.len() + if quoted { 2 } else { 0 };
                 self.attach_at(value, at, at + len);
             }
             Event::Alias(anchor) => {
-                let value = self.anchors.get(&anchor).cloned().unwrap_or(Value::Null);
+                let size = self.anchors.get(&anchor).map_or(1, |(_, size)| *size);
+                if !self.grow(size, at) {
+                    return;
+                }
+                let value = self
+                    .anchors
+                    .get(&anchor)
+                    .map_or(Value::Null, |(value, _)| value.clone());
                 if self.expects_key() {
                     if let Some(Frame::Mapping { pending, .. }) = self.stack.last_mut() {
                         *pending = Some((value.as_str().unwrap_or_default().to_owned(), at));
@@ -123,6 +195,13 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::SequenceStart(anchor, tag) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.limit = Some((format!("nesting deeper than {MAX_DEPTH} levels"), at));
+                    return;
+                }
+                if !self.grow(1, at) {
+                    return;
+                }
                 let (pointer, _) = self.next_slot(at);
                 self.stack.push(Frame::Sequence {
                     pointer,
@@ -133,6 +212,13 @@ impl MarkedEventReceiver for Builder {
                 });
             }
             Event::MappingStart(anchor, tag) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.limit = Some((format!("nesting deeper than {MAX_DEPTH} levels"), at));
+                    return;
+                }
+                if !self.grow(1, at) {
+                    return;
+                }
                 let (pointer, _) = self.next_slot(at);
                 self.stack.push(Frame::Mapping {
                     pointer,
@@ -164,7 +250,8 @@ impl MarkedEventReceiver for Builder {
                 };
                 let value = intrinsic(tag.as_ref(), value);
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    let size = node_count(&value);
+                    self.anchors.insert(anchor, (value.clone(), size));
                 }
                 self.attach_at(value, start, at);
             }
@@ -212,6 +299,15 @@ impl Builder {
                 map.insert(key, value);
             }
         }
+    }
+}
+
+/// How many nodes a value holds (itself included).
+fn node_count(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Object(map) => 1 + map.values().map(node_count).sum::<usize>(),
+        _ => 1,
     }
 }
 
@@ -314,6 +410,47 @@ Resources:
             source.text[start..]
                 .starts_with("token.actions.githubusercontent.com:sub: repo:acme/*")
         );
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        use std::fmt::Write as _;
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            writeln!(bomb, "a{i}: &a{i} [{refs}]").unwrap();
+        }
+        let error = parse(bomb).unwrap_err();
+        assert!(
+            error.message.contains("more than 1000000 nodes"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("a:\n{}x\n", "- ".repeat(20_000));
+        let error = parse(deep).unwrap_err();
+        assert!(
+            error.message.contains("nesting deeper than 128"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn positions_are_bytes_even_after_multibyte_characters() {
+        let text = "Description: \"caf\u{e9} \u{2014} \u{201c}q\u{201d}\"\nResources:\n  R: 1\n"
+            .to_owned();
+        let source = parse(text).unwrap();
+        let (start, _) = source.span("/Resources/R").unwrap();
+        assert!(
+            source.text[start..].starts_with("R: 1"),
+            "{:?}",
+            &source.text[start..]
+        );
+        assert_eq!(source.line_column(start), (3, 3));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
         })
         .collect();
     findings.extend(duplicate_keys(check));
+    let mut reported_operators = std::collections::HashSet::new();
     findings.extend(version(check));
     for statement in &check.policy.statements {
         for (pointer, element) in [
@@ -67,12 +68,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             if condition.operator.is_none() {
                 let written = &condition.operator_text.value;
                 // One finding per operator block, not per key.
-                if findings.iter().any(|f| {
-                    f.rule.code == "TP007"
-                        && f.location
-                            .as_ref()
-                            .is_some_and(|l| l.pointer == condition.operator_text.pointer)
-                }) {
+                if !reported_operators.insert(condition.operator_text.pointer.clone()) {
                     continue;
                 }
                 findings.push(check.at(

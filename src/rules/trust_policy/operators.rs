@@ -1,13 +1,12 @@
 //! TP401–TP410: condition operators and the keys they are applied to.
 
-use crate::model::issuers;
-use crate::model::policy::{BaseOperator, Condition, SetQualifier, Statement};
+use crate::model::policy::{BaseOperator, Condition, SetQualifier};
 use crate::model::wildcard::has_wildcard;
 use crate::report::Finding;
-use crate::rules::{TP401, TP402, TP403, TP404, TP405, TP406, TP407, TP408, TP409, TP410};
+use crate::rules::{TP401, TP402, TP403, TP404, TP407, TP408, TP409, TP410};
 
+use super::PolicyCheck;
 use super::keys::is_global_key;
-use super::{PolicyCheck, is_positive_pin};
 
 /// Claims whose value is a single string (everything but `amr`).
 fn is_single_valued(condition: &Condition) -> bool {
@@ -96,15 +95,8 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                     ));
                 }
             }
-            let non_string = matches!(
-                op.base,
-                BaseOperator::Bool
-                    | BaseOperator::BinaryEquals
-                    | BaseOperator::IpAddress
-                    | BaseOperator::NotIpAddress
-            ) || op.base.name().starts_with("Numeric")
-                || op.base.name().starts_with("Date")
-                || op.base.name().starts_with("Arn");
+            // Every operator but the String ones and `Null` compares another type.
+            let non_string = !op.base.is_string() && op.base != BaseOperator::Null;
             if non_string && !is_global_key(&lower_key) && condition.prefix().is_some() {
                 findings.push(check.at(
                     &TP407,
@@ -144,63 +136,6 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                     "Remove it, or use self-hosted runners that call STS through a VPC endpoint.".to_owned(),
                 ));
             }
-        }
-        if statement.is_allow() {
-            findings.extend(tenancy_pins(check, statement));
-        }
-    }
-    findings
-}
-
-/// TP405 and TP406: the tenancy claim constrained only by negation or `Null`.
-fn tenancy_pins(check: &PolicyCheck<'_>, statement: &Statement) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for provider in super::trusted_providers(statement) {
-        let Some(family) = provider
-            .family
-            .filter(|f| f.tenancy == issuers::Tenancy::Shared)
-        else {
-            continue;
-        };
-        let on_tenancy: Vec<&Condition> = statement
-            .conditions
-            .iter()
-            .filter(|c| {
-                c.prefix()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(provider.name))
-            })
-            .filter(|c| c.claim().eq_ignore_ascii_case(family.tenancy_claim))
-            .collect();
-        if on_tenancy.is_empty() || on_tenancy.iter().any(|c| is_positive_pin(c)) {
-            continue;
-        }
-        let all_negated = on_tenancy
-            .iter()
-            .all(|c| c.operator.is_some_and(|op| op.base.is_negated()));
-        let all_null = on_tenancy
-            .iter()
-            .all(|c| c.operator.is_some_and(|op| op.base == BaseOperator::Null));
-        let first = &on_tenancy[0].key.pointer;
-        if all_negated {
-            findings.push(check.at(
-                &TP405,
-                first,
-                format!("`{}` is only excluded (`StringNot*`), never pinned: every other tenant of {} passes.", family.tenancy_claim, family.name),
-                format!("Pin `{}` positively with StringEquals or StringLike to your own owner.", family.tenancy_claim),
-            ));
-        } else if all_null {
-            findings.push(check.at(
-                &TP406,
-                first,
-                format!(
-                    "`{}` is only required to exist (`Null`): every token of {} has it.",
-                    family.tenancy_claim, family.name
-                ),
-                format!(
-                    "Pin `{}` with StringEquals or StringLike to your own owner.",
-                    family.tenancy_claim
-                ),
-            ));
         }
     }
     findings

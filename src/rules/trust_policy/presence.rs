@@ -1,9 +1,12 @@
-//! TP501–TP506: whether a federated Allow pins who may use it.
+//! TP405, TP406 and TP501–TP506: whether a federated Allow pins who may use
+//! it. One classification per provider decides which of them applies, so a
+//! policy that pins nobody always gets exactly one of these findings.
 
 use crate::model::issuers::{IssuerFamily, Tenancy};
-use crate::model::policy::{Condition, Statement};
+use crate::model::policy::{BaseOperator, Condition, Statement};
+use crate::model::wildcard;
 use crate::report::{Finding, Severity};
-use crate::rules::{TP501, TP502, TP503, TP504, TP505, TP506};
+use crate::rules::{TP405, TP406, TP501, TP502, TP503, TP504, TP505, TP506};
 
 use super::{PolicyCheck, TrustedProvider, is_positive_pin, trusted_providers};
 
@@ -39,6 +42,25 @@ const NON_IDENTIFYING: [&str; 9] = [
     "event_name",
 ];
 
+/// Whether anyone can get a token that names them in this family.
+fn is_shared(family: &IssuerFamily) -> bool {
+    matches!(family.tenancy, Tenancy::Shared | Tenancy::Enterprise)
+}
+
+/// A positive pin that pins something: at least one value that is not all
+/// wildcards and, for `sub`, does not admit any tenant.
+pub(super) fn pins_something(condition: &Condition, family: &IssuerFamily) -> bool {
+    let like = condition.operator.is_some_and(|op| op.base.is_like());
+    is_positive_pin(condition)
+        && condition.string_values().any(|v| {
+            let only_wildcards =
+                like && !v.value.is_empty() && v.value.chars().all(|c| c == '*' || c == '?');
+            let admits_anyone = condition.claim().eq_ignore_ascii_case("sub")
+                && super::subjects::admits_stranger(family.sub_grammar, condition, v.value);
+            !only_wildcards && !admits_anyone
+        })
+}
+
 fn own<'a>(statement: &'a Statement, provider: &TrustedProvider<'_>) -> Vec<&'a Condition> {
     statement
         .conditions
@@ -54,10 +76,12 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for statement in check.federated_allows() {
         let providers = trusted_providers(statement);
+        let at = statement
+            .condition_pointer
+            .as_deref()
+            .unwrap_or(&statement.pointer);
         if statement.conditions.is_empty() {
-            let shared = providers
-                .iter()
-                .any(|p| p.family.is_some_and(|f| f.tenancy == Tenancy::Shared));
+            let shared = providers.iter().any(|p| p.family.is_some_and(is_shared));
             let finding = check.at(
                 &TP501,
                 &statement.pointer,
@@ -80,42 +104,35 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             let Some(family) = provider.family else {
                 continue;
             };
-            if family.builtin {
-                continue; // TP104 judges built-in principals.
-            }
             let conditions = own(statement, provider);
             if providers.len() > 1 && conditions.is_empty() {
                 continue; // TP103: this provider's tokens share another's conditions.
             }
-            // A pin whose every value admits any tenant (`*`, `repo:*`) pins nothing.
-            let effective = |c: &Condition| {
-                is_positive_pin(c)
-                    && (!c.claim().eq_ignore_ascii_case("sub")
-                        || c.string_values().any(|v| {
-                            !super::subjects::admits_stranger(family.sub_grammar, c, v.value)
-                        }))
-            };
             let pins = |claim: &str| {
                 conditions
                     .iter()
-                    .any(|c| c.claim().eq_ignore_ascii_case(claim) && effective(c))
+                    .any(|c| c.claim().eq_ignore_ascii_case(claim) && pins_something(c, family))
             };
-            // Single-tenant issuers: any positive pin counts (TP601 judges its breadth).
-            let positive = |claim: &str| {
-                conditions
-                    .iter()
-                    .any(|c| c.claim().eq_ignore_ascii_case(claim) && is_positive_pin(c))
-            };
-            if !pins("aud") {
-                findings.push(
-                    check.at(
-                        &TP505,
-                        statement
-                            .condition_pointer
-                            .as_deref()
-                            .unwrap_or(&statement.pointer),
-                        format!("No positive pin on `{}:aud`.", provider.name),
-                        format!(
+            let tenancy = family.tenancy_claim;
+            let identified = pins(tenancy) || identifying_claims(family).iter().any(|c| pins(c));
+            if is_shared(family) && !identified {
+                findings.extend(unpinned(check, at, provider, family, &conditions));
+            }
+            if family.builtin {
+                continue; // TP104 judges the rest for built-in principals.
+            }
+            // A wildcarded audience is TP618's; a missing one is TP505's.
+            let positive_aud = conditions
+                .iter()
+                .any(|c| c.claim().eq_ignore_ascii_case("aud") && is_positive_pin(c));
+            // Where `aud` names the tenant, an unpinned `aud` is TP502's (above).
+            let tenancy_finding = is_shared(family) && !identified && tenancy == "aud";
+            if !positive_aud && !tenancy_finding {
+                findings.push(check.at(
+                    &TP505,
+                    at,
+                    format!("No positive pin on `{}:aud`.", provider.name),
+                    format!(
                             "Pin the audience your clients request{}.",
                             family
                                 .usual_audiences
@@ -123,55 +140,81 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                                 .map(|a| format!(" (usually `{a}`)"))
                                 .unwrap_or_default()
                         ),
-                    ),
-                );
+                ));
             }
-            let identified =
-                pins(family.tenancy_claim) || identifying_claims(family).iter().any(|c| pins(c));
-            match family.tenancy {
-                Tenancy::Shared | Tenancy::Enterprise if !identified => {
-                    findings.extend(unpinned_shared(check, statement, provider, family, &conditions));
-                }
-                Tenancy::SingleTenant if !positive("sub") && family.id != "auth0" => findings.push(check.at(
+            // Single-tenant issuers: any positive pin counts (TP601 judges its breadth).
+            let positive_sub = conditions
+                .iter()
+                .any(|c| c.claim().eq_ignore_ascii_case("sub") && is_positive_pin(c));
+            if family.tenancy == Tenancy::SingleTenant && !positive_sub && family.id != "auth0" {
+                findings.push(check.at(
                     &TP504,
-                    statement.condition_pointer.as_deref().unwrap_or(&statement.pointer),
+                    at,
                     format!("`{}:sub` is not pinned: every identity of {} can assume the role.", provider.name, family.name),
                     "Pin `sub` to the service account, project or pipeline that should assume the role.".to_owned(),
-                )),
-                _ => {}
+                ));
             }
         }
     }
     findings
 }
 
-fn unpinned_shared(
+/// Which finding explains a shared issuer's statement that pins no owner.
+fn unpinned(
     check: &PolicyCheck<'_>,
-    statement: &Statement,
+    at: &str,
     provider: &TrustedProvider<'_>,
     family: &IssuerFamily,
     conditions: &[&Condition],
 ) -> Option<Finding> {
     let tenancy = family.tenancy_claim;
-    // Negated or Null-only pins on the tenancy claim are TP405/TP406's.
-    if conditions.iter().any(|c| {
-        c.claim().eq_ignore_ascii_case(tenancy)
-            && !is_positive_pin(c)
-            && c.operator
-                .is_some_and(|op| !op.if_exists && op.set.is_none())
-    }) {
-        return None;
+    let on_tenancy: Vec<&&Condition> = conditions
+        .iter()
+        .filter(|c| c.claim().eq_ignore_ascii_case(tenancy))
+        .collect();
+    if let Some(negated) = on_tenancy
+        .iter()
+        .find(|c| c.operator.is_some_and(|op| op.base.is_negated()))
+    {
+        return Some(check.at(
+            &TP405,
+            &negated.key.pointer,
+            format!("`{tenancy}` is only excluded (`StringNot*`), never pinned: every other tenant of {} passes.", family.name),
+            format!("Pin `{tenancy}` positively with StringEquals or StringLike to your own owner."),
+        ));
     }
-    let at = statement
-        .condition_pointer
-        .as_deref()
-        .unwrap_or(&statement.pointer);
+    if let Some(null) = on_tenancy
+        .iter()
+        .find(|c| c.operator.is_some_and(|op| op.base == BaseOperator::Null))
+    {
+        return Some(check.at(
+            &TP406,
+            &null.key.pointer,
+            format!(
+                "`{tenancy}` is only required to exist (`Null`): every token of {} has it.",
+                family.name
+            ),
+            format!("Pin `{tenancy}` with StringEquals or StringLike to your own owner."),
+        ));
+    }
+    if family.builtin {
+        return None; // TP104 says it for built-in principals.
+    }
     let pinned: Vec<String> = conditions
         .iter()
-        .filter(|c| is_positive_pin(c))
+        .filter(|c| {
+            is_positive_pin(c)
+                && c.string_values()
+                    .any(|v| !v.value.chars().all(|ch| ch == '*' || ch == '?'))
+        })
         .map(|c| c.claim().to_ascii_lowercase())
         .collect();
-    if family.id.starts_with("github") && pinned.iter().any(|c| c == "job_workflow_ref") {
+    let workflow_ref_pinned = conditions.iter().any(|c| {
+        c.claim().eq_ignore_ascii_case("job_workflow_ref")
+            && is_positive_pin(c)
+            && c.string_values().any(|v| !wildcard::has_wildcard(v.value))
+    });
+    if family.id.starts_with("github") && workflow_ref_pinned {
         return Some(check.at(
             &TP503,
             at,

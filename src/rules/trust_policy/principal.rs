@@ -194,9 +194,9 @@ fn builtin_unpinned(
             .iter()
             .filter(|c| keys.iter().any(|k| c.key.value.eq_ignore_ascii_case(k)))
             .collect();
-        // No condition at all is TP501's; a negated or Null-only audience is TP405/TP406's.
+        // No condition at all is TP501's; a negated or Null audience check is TP405/TP406's.
         let only_negated_or_null = !on_audience.is_empty()
-            && on_audience.iter().all(|c| {
+            && on_audience.iter().any(|c| {
                 c.operator.is_some_and(|op| {
                     op.base.is_negated() || op.base == crate::model::policy::BaseOperator::Null
                 })
@@ -204,8 +204,13 @@ fn builtin_unpinned(
         if statement.conditions.is_empty() || only_negated_or_null {
             continue;
         }
+        let family = crate::model::issuers::family_of_provider(&federated.value);
         let pinned = statement.conditions.iter().any(|c| {
-            keys.iter().any(|k| c.key.value.eq_ignore_ascii_case(k)) && is_positive_pin(c)
+            keys.iter().any(|k| c.key.value.eq_ignore_ascii_case(k))
+                && family.map_or_else(
+                    || is_positive_pin(c),
+                    |f| super::presence::pins_something(c, f),
+                )
         });
         if !pinned {
             findings.push(check.at(

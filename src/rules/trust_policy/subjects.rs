@@ -55,6 +55,13 @@ fn subjects(grammar: SubGrammar, owner: &str, repo: &str) -> Vec<String> {
         ]
         .iter()
         .map(|ctx| format!("repo:{owner}/{repo}:{ctx}"))
+        // Custom `sub` templates that start with another owner claim.
+        .chain([
+            format!("repository_owner:{owner}"),
+            format!("repository:{owner}/{repo}"),
+            format!("repository_owner_id:{owner}"),
+            format!("repository_id:{owner}"),
+        ])
         .collect(),
         SubGrammar::GitLab => vec![
             format!("project_path:{owner}/{repo}:ref_type:branch:ref:main"),
@@ -121,30 +128,48 @@ pub(super) fn admits_stranger(grammar: SubGrammar, condition: &Condition, value:
     let Some(matches) = matcher(condition) else {
         return false;
     };
+    // An owner segment of nothing but wildcards admits every owner.
+    // (A wildcard namespace on Kubernetes is TP619's: the cluster is single-tenant.)
+    let owner_all_wildcards = is_like(condition)
+        && grammar != SubGrammar::Kubernetes
+        && owner_segment(grammar, value).is_some_and(|(owner, _)| {
+            !owner.is_empty() && owner.chars().all(|c| c == '*' || c == '?')
+        });
     subjects(grammar, STRANGER, "x")
         .iter()
         .any(|s| matches(value, s))
         || value == "*" && is_like(condition)
+        || owner_all_wildcards
+}
+
+/// Whether `value` admits tokens of owners other than the intended one:
+/// any owner (TP601's class) or a look-alike (TP602's).
+pub(super) fn is_cross_tenant(grammar: SubGrammar, condition: &Condition, value: &str) -> bool {
+    admits_stranger(grammar, condition, value) || look_alike(grammar, condition, value).is_some()
 }
 
 /// A look-alike owner `value` admits (TP602's class): the owner segment with
 /// a wildcard that also matches `<owner>-evil` and the like.
 fn look_alike(grammar: SubGrammar, condition: &Condition, value: &str) -> Option<(String, String)> {
-    if !is_like(condition) {
+    // Namespaces belong to one cluster: a wildcard there is TP619's.
+    if !is_like(condition) || grammar == SubGrammar::Kubernetes {
         return None;
     }
     let (owner, range) = owner_segment(grammar, value)?;
-    let literal = &owner[..owner.find(['*', '?'])?];
-    if literal.is_empty() {
+    if !wildcard::has_wildcard(owner) {
         return None;
     }
-    ["-evil", "x", "1"].iter().find_map(|suffix| {
-        let other = format!("{literal}{suffix}");
-        // The value itself, with the owner replaced and other wildcards filled in.
-        let probe = format!("{}{other}{}", &value[..range.start], &value[range.end..])
-            .replace(['*', '?'], "x");
-        wildcard::matches(value, &probe).then_some((other, probe))
-    })
+    // Fill the owner's wildcards with what nobody owns yet (`acme*` →
+    // `acme-evil`, `*acme` → `evilacme`, `a?me` → `azme`), the rest of the
+    // value's wildcards with anything, and see whether the value matches.
+    let other = owner
+        .trim_end_matches('*')
+        .replace('*', "evil")
+        .replace('?', "z")
+        + if owner.ends_with('*') { "-evil" } else { "" };
+    let probe =
+        format!("{}{other}{}", &value[..range.start], &value[range.end..]).replace(['*', '?'], "x");
+    wildcard::matches(value, &probe).then_some((other, probe))
 }
 
 pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {

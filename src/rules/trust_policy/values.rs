@@ -247,7 +247,7 @@ fn name_only(
     let first = subs.iter().find(|c| {
         is_positive_pin(c)
             && c.string_values()
-                .any(|v| !super::subjects::admits_stranger(family.sub_grammar, c, v.value))
+                .any(|v| !super::subjects::is_cross_tenant(family.sub_grammar, c, v.value))
     })?;
     let with_id = subs
         .iter()
