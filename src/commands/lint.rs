@@ -303,7 +303,7 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
         }
         Recognised::NotAPolicyFile => {
             result.skipped =
-                Some("JSON, but not a policy, get-role output, template or plan".to_owned());
+                Some("JSON, but not a trust policy, get-role output, template or plan".to_owned());
         }
         Recognised::Unparseable(error) => {
             result

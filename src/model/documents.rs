@@ -111,7 +111,7 @@ fn recognise(path: &str, source: &Arc<JsonSource>) -> Recognised {
         base,
         unresolved: None,
     };
-    if top.contains_key("Statement") {
+    if top.contains_key("Statement") && is_trust_policy(&source.value) {
         return Recognised::Policies(vec![document(
             InputKind::PolicyDocument,
             String::new(),
@@ -153,6 +153,31 @@ fn recognise(path: &str, source: &Arc<JsonSource>) -> Recognised {
         return terraform_plan(path, source);
     }
     Recognised::NotAPolicyFile
+}
+
+/// Whether a policy document is a trust policy rather than an identity or
+/// resource policy: a statement names a principal, or allows `sts:AssumeRole*`
+/// (or no statement is an object at all).
+fn is_trust_policy(document: &Value) -> bool {
+    let statements: Vec<&Value> = match document.get("Statement") {
+        Some(Value::Array(list)) => list.iter().filter(|s| s.is_object()).collect(),
+        Some(single @ Value::Object(_)) => vec![single],
+        _ => Vec::new(),
+    };
+    // A malformed document is linted (TP002 says what is wrong with it).
+    if statements.is_empty() {
+        return true;
+    }
+    let assumes = |action: &str| action.to_ascii_lowercase().starts_with("sts:assumerole");
+    statements.iter().any(|statement| {
+        statement.get("Principal").is_some()
+            || statement.get("NotPrincipal").is_some()
+            || match statement.get("Action") {
+                Some(Value::String(action)) => assumes(action),
+                Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(assumes),
+                _ => false,
+            }
+    })
 }
 
 /// The name of a `CloudFormation` intrinsic function building the value, if any.
@@ -331,8 +356,15 @@ mod tests {
 
     #[test]
     fn recognises_each_kind() {
-        let plain = policies(r#"{"Version": "2012-10-17", "Statement": []}"#);
+        let plain = policies(r#"{"Version": "2012-10-17", "Statement": [{"Principal": {}}]}"#);
         assert_eq!(plain[0].kind, InputKind::PolicyDocument);
+        // An identity or bucket policy is not a trust policy.
+        let s3 =
+            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#;
+        assert!(matches!(
+            recognise_json("p.json", s3.to_owned()),
+            Recognised::NotAPolicyFile
+        ));
 
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
         let role = policies(&format!(

@@ -45,7 +45,13 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 continue;
             };
             if !providers.is_empty() && !providers.iter().any(|p| p.eq_ignore_ascii_case(prefix)) {
-                findings.push(prefix_mismatch(check, condition, prefix, &providers));
+                findings.push(prefix_mismatch(
+                    check,
+                    condition,
+                    prefix,
+                    &providers,
+                    statement.is_allow(),
+                ));
             } else if let Some(family) = issuers::family_of_provider(&prefix.to_ascii_lowercase()) {
                 findings.extend(unsupported(check, condition, prefix, Some(family)));
             } else if providers.iter().any(|p| p.eq_ignore_ascii_case(prefix)) {
@@ -63,6 +69,7 @@ fn prefix_mismatch(
     condition: &Condition,
     prefix: &str,
     providers: &[&str],
+    allow: bool,
 ) -> Finding {
     let trusted = providers[0];
     let why = if prefix.starts_with("https://") {
@@ -76,7 +83,8 @@ fn prefix_mismatch(
     } else {
         "is not the name of the trusted provider".to_owned()
     };
-    let open = passes_when_absent(condition);
+    // In a Deny the same mistake locks callers out instead: breakage, not exposure.
+    let open = allow && passes_when_absent(condition);
     let finding = check.at(
         &TP301,
         &condition.key.pointer,

@@ -23,14 +23,20 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for statement in &check.policy.statements {
         let principal = &statement.principal;
-        let wildcards = principal.wildcard.iter().chain(
-            principal
-                .federated
-                .iter()
-                .chain(&principal.aws)
-                .filter(|p| p.value == "*")
-                .map(|p| &p.pointer),
-        );
+        // A Deny for everyone is a guard, not a grant.
+        let allow = statement.is_allow();
+        let wildcards = principal
+            .wildcard
+            .iter()
+            .chain(
+                principal
+                    .federated
+                    .iter()
+                    .chain(&principal.aws)
+                    .filter(|p| p.value == "*")
+                    .map(|p| &p.pointer),
+            )
+            .filter(|_| allow);
         for pointer in wildcards {
             findings.push(check.at(
                 &TP102,

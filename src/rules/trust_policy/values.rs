@@ -119,7 +119,7 @@ fn subject_value(
                         format!("`{value}`: `{context}` is not a GitHub `sub` context (`ref:refs/...`, `environment:<name>`, `pull_request`)."),
                         "Write the branch as `ref:refs/heads/<branch>`, the tag as `ref:refs/tags/<tag>`.",
                     )),
-                    Some(context) if context.starts_with("environment:") && context["environment:".len()..].contains(':') => findings.push(finding(
+                    Some(context) if github_environment(context).is_some_and(|env| env.contains(':')) => findings.push(finding(
                         &TP615,
                         format!("`{value}`: the environment name contains `:`; GitHub encodes it as `%3A` in `sub`."),
                         "Write `:` inside names as `%3A`.",
@@ -199,6 +199,29 @@ fn subject_value(
         _ => {}
     }
     findings
+}
+
+/// The environment name of a GitHub `sub` context, up to the next claim of a
+/// custom template (`environment:prod:job_workflow_ref:...`).
+fn github_environment(context: &str) -> Option<String> {
+    let segments = crate::model::subject::segments(
+        context,
+        ':',
+        &[
+            "environment",
+            "job_workflow_ref",
+            "ref",
+            "repository_owner",
+            "workflow",
+            "actor",
+            "event_name",
+            "context",
+        ],
+    )?;
+    segments
+        .into_iter()
+        .find(|(key, _)| key == "environment")
+        .map(|(_, value)| value)
 }
 
 fn is_github_context(context: &str) -> bool {
