@@ -92,6 +92,10 @@ pub struct Location {
     pub span: Option<(usize, usize)>,
     /// Key of the [`SourceFile`] the span refers to, when a snippet can be shown.
     pub source: Option<String>,
+    /// For a policy embedded in the file as a string (Terraform, get-role):
+    /// where that string stands in the file, for tools that open the file
+    /// (SARIF, GitHub annotations). `line` and `column` count inside the policy.
+    pub in_file: Option<(usize, usize)>,
 }
 
 impl Location {

@@ -102,7 +102,8 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
             .map(|jwt| jwt.claims.clone()),
         provider: provider.clone(),
     };
-    let results = lint_parallel(&files, &options)?;
+    let explicit: std::collections::HashSet<&PathBuf> = args.paths.iter().collect();
+    let results = lint_parallel(&files, &explicit, &options)?;
 
     let mut data = LintData {
         files: files.len(),
@@ -206,7 +207,11 @@ fn bad_glob(glob: &str, error: &ignore::Error) -> Error {
 }
 
 /// Lints every file on all cores; the results keep the files' order.
-fn lint_parallel(files: &[PathBuf], options: &LintOptions) -> Result<Vec<FileResult>, Error> {
+fn lint_parallel(
+    files: &[PathBuf],
+    explicit: &std::collections::HashSet<&PathBuf>,
+    options: &LintOptions,
+) -> Result<Vec<FileResult>, Error> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len().max(1));
@@ -219,7 +224,15 @@ fn lint_parallel(files: &[PathBuf], options: &LintOptions) -> Result<Vec<FileRes
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let result = lint_file(path, options);
+                    // A named file that cannot be read stops the run (exit 2); one
+                    // found by the walk that vanished or is unreadable is skipped.
+                    let result = match lint_file(path, options) {
+                        Err(error) if !explicit.contains(path) => Ok(FileResult {
+                            skipped: Some(format!("unreadable: {error}")),
+                            ..FileResult::default()
+                        }),
+                        other => other,
+                    };
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(result);
                     }
@@ -291,9 +304,23 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
                     path: name.clone(),
                     kind: doc.kind,
                     resource: doc.resource.clone(),
-                    unresolved: doc.unresolved.clone(),
+                    unresolved: doc
+                        .unresolved
+                        .clone()
+                        .or_else(|| doc.broken.as_ref().map(|_| "not valid JSON".to_owned())),
                 });
-                if doc.unresolved.is_none() {
+                if let Some(error) = &doc.broken {
+                    let mut finding = trust_policy::unparseable(
+                        &name,
+                        doc.resource.as_deref(),
+                        &format!("trust policy in this {}", doc.kind.describe()),
+                        error,
+                    );
+                    if let Some(location) = finding.location.as_mut() {
+                        location.in_file = doc.outer;
+                    }
+                    result.findings.push(finding);
+                } else if doc.unresolved.is_none() {
                     result.findings.extend(trust_policy::check(&doc, options));
                     if let Some(claims) = &options.token_claims {
                         result.evaluations.push(evaluate(&doc, claims, options));

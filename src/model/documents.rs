@@ -45,9 +45,14 @@ pub struct PolicyDocument {
     pub source: Arc<JsonSource>,
     /// Where the policy stands inside `source` (`""` when it is the whole text).
     pub base: String,
-    /// The policy when it was written out in full: `None` when it is built
-    /// by a `CloudFormation` intrinsic (`Fn::Sub`...), which is not checked.
+    /// Why the policy is not checked: built by a `CloudFormation` intrinsic
+    /// (`Fn::Sub`...), or only known after a Terraform apply.
     pub unresolved: Option<String>,
+    /// An embedded policy that is not JSON (reported as TP001).
+    pub broken: Option<SyntaxError>,
+    /// Line and column, in the file, of the string an embedded policy is in
+    /// (positions inside the policy count from its own first line).
+    pub outer: Option<(usize, usize)>,
 }
 
 impl PolicyDocument {
@@ -110,6 +115,8 @@ fn recognise(path: &str, source: &Arc<JsonSource>) -> Recognised {
         source: Arc::clone(source),
         base,
         unresolved: None,
+        broken: None,
+        outer: None,
     };
     if top.contains_key("Statement") && is_trust_policy(&source.value) {
         return Recognised::Policies(vec![document(
@@ -201,6 +208,9 @@ fn get_role(path: &str, source: &Arc<JsonSource>, arn: Option<String>) -> Recogn
         // Some IAM APIs return the document URL-encoded.
         Some(Value::String(encoded)) => {
             let text = percent_decode(encoded);
+            let outer = source
+                .span(&base)
+                .map(|(offset, _)| source.line_column(offset));
             match JsonSource::parse(text) {
                 Ok(embedded) => Recognised::Policies(vec![PolicyDocument {
                     path: path.to_owned(),
@@ -210,6 +220,8 @@ fn get_role(path: &str, source: &Arc<JsonSource>, arn: Option<String>) -> Recogn
                     source: Arc::new(embedded),
                     base: String::new(),
                     unresolved: None,
+                    broken: None,
+                    outer,
                 }]),
                 Err(error) => Recognised::EmbeddedUnparseable {
                     kind: InputKind::GetRoleOutput,
@@ -226,6 +238,8 @@ fn get_role(path: &str, source: &Arc<JsonSource>, arn: Option<String>) -> Recogn
             source: Arc::clone(source),
             base,
             unresolved: None,
+            broken: None,
+            outer: None,
         }]),
     }
 }
@@ -237,7 +251,7 @@ fn terraform_plan(path: &str, source: &Arc<JsonSource>) -> Recognised {
         .value
         .get("resource_changes")
         .and_then(Value::as_array);
-    for change in changes.into_iter().flatten() {
+    for (i, change) in changes.into_iter().flatten().enumerate() {
         if change.get("type").and_then(Value::as_str) != Some("aws_iam_role") {
             continue;
         }
@@ -246,25 +260,30 @@ fn terraform_plan(path: &str, source: &Arc<JsonSource>) -> Recognised {
             .and_then(Value::as_str)
             .unwrap_or("aws_iam_role")
             .to_owned();
-        let policy = change
-            .pointer("/change/after/assume_role_policy")
-            .and_then(Value::as_str);
-        if let Some(policy) = policy {
-            seen.insert(address.clone());
-            match embedded(path, &address, policy) {
-                Ok(doc) => found.push(doc),
-                Err(unparseable) => return unparseable,
+        let pointer = format!("/resource_changes/{i}/change/after/assume_role_policy");
+        let unknown =
+            change.pointer("/change/after_unknown/assume_role_policy") == Some(&Value::Bool(true));
+        match change.pointer("/change/after/assume_role_policy") {
+            Some(Value::String(policy)) => {
+                found.push(embedded(path, &address, policy, source, &pointer));
             }
+            _ if unknown => found.push(unknown_policy(path, &address)),
+            _ => continue,
         }
+        seen.insert(address);
     }
     // Roles only in planned_values (no change planned) are linted too.
-    let mut modules = vec![source.value.pointer("/planned_values/root_module")];
-    while let Some(Some(module)) = modules.pop() {
-        for resource in module
+    let mut modules = vec![(
+        "/planned_values/root_module".to_owned(),
+        source.value.pointer("/planned_values/root_module"),
+    )];
+    while let Some((module_pointer, Some(module))) = modules.pop() {
+        for (i, resource) in module
             .get("resources")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            .enumerate()
         {
             let address = resource
                 .get("address")
@@ -280,40 +299,67 @@ fn terraform_plan(path: &str, source: &Arc<JsonSource>) -> Recognised {
                 .and_then(Value::as_str)
             {
                 seen.insert(address.to_owned());
-                match embedded(path, address, policy) {
-                    Ok(doc) => found.push(doc),
-                    Err(unparseable) => return unparseable,
-                }
+                let pointer = format!("{module_pointer}/resources/{i}/values/assume_role_policy");
+                found.push(embedded(path, address, policy, source, &pointer));
             }
         }
-        for child_module in module
+        for (i, child_module) in module
             .get("child_modules")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            .enumerate()
         {
-            modules.push(Some(child_module));
+            modules.push((
+                format!("{module_pointer}/child_modules/{i}"),
+                Some(child_module),
+            ));
         }
     }
     Recognised::Policies(found)
 }
 
-fn embedded(path: &str, address: &str, text: &str) -> Result<PolicyDocument, Recognised> {
-    match JsonSource::parse(text.to_owned()) {
-        Ok(source) => Ok(PolicyDocument {
-            path: path.to_owned(),
-            kind: InputKind::TerraformPlan,
-            resource: Some(address.to_owned()),
-            role_arn: None,
-            source: Arc::new(source),
-            base: String::new(),
-            unresolved: None,
-        }),
-        Err(error) => Err(Recognised::EmbeddedUnparseable {
-            kind: InputKind::TerraformPlan,
-            resource: Some(address.to_owned()),
-            error,
-        }),
+/// A policy embedded as a JSON string at `pointer` of the file; when it is
+/// not JSON the document carries the error (TP001) instead.
+fn embedded(
+    path: &str,
+    address: &str,
+    text: &str,
+    file: &JsonSource,
+    pointer: &str,
+) -> PolicyDocument {
+    let outer = file
+        .span(pointer)
+        .map(|(offset, _)| file.line_column(offset));
+    let (source, broken) = match JsonSource::parse(text.to_owned()) {
+        Ok(source) => (source, None),
+        Err(error) => (JsonSource::empty(), Some(error)),
+    };
+    PolicyDocument {
+        path: path.to_owned(),
+        kind: InputKind::TerraformPlan,
+        resource: Some(address.to_owned()),
+        role_arn: None,
+        source: Arc::new(source),
+        base: String::new(),
+        unresolved: None,
+        broken,
+        outer,
+    }
+}
+
+/// A role whose trust policy Terraform will only know after apply.
+fn unknown_policy(path: &str, address: &str) -> PolicyDocument {
+    PolicyDocument {
+        path: path.to_owned(),
+        kind: InputKind::TerraformPlan,
+        resource: Some(address.to_owned()),
+        role_arn: None,
+        source: Arc::new(JsonSource::empty()),
+        base: String::new(),
+        unresolved: Some("known after apply".to_owned()),
+        broken: None,
+        outer: None,
     }
 }
 
@@ -407,14 +453,17 @@ mod tests {
             recognise_json("p.json", "{,".to_owned()),
             Recognised::Unparseable(_)
         ));
-        let broken = r#"{"resource_changes": [{"address": "a", "type": "aws_iam_role", "change": {"after": {"assume_role_policy": "{"}}}]}"#;
-        assert!(matches!(
-            recognise_json("p.json", broken.to_owned()),
-            Recognised::EmbeddedUnparseable {
-                kind: InputKind::TerraformPlan,
-                ..
-            }
-        ));
+        // A broken embedded policy is reported, and the plan's other roles still linted.
+        let plan = r#"{"resource_changes": [
+            {"address": "a", "type": "aws_iam_role", "change": {"after": {"assume_role_policy": "{"}}},
+            {"address": "b", "type": "aws_iam_role", "change": {"after": {"assume_role_policy": "{\"Statement\": []}"}}},
+            {"address": "c", "type": "aws_iam_role", "change": {"after": {}, "after_unknown": {"assume_role_policy": true}}}]}"#;
+        let docs = policies(plan);
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].broken.is_some());
+        assert_eq!(docs[0].outer.map(|(line, _)| line), Some(2));
+        assert!(docs[1].broken.is_none() && docs[1].unresolved.is_none());
+        assert_eq!(docs[2].unresolved.as_deref(), Some("known after apply"));
     }
 
     #[test]

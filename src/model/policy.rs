@@ -8,6 +8,40 @@ use serde_json::Value;
 
 use super::source::child;
 
+/// The text a `CloudFormation` intrinsic stands for, as far as it can be told
+/// without deploying: `Fn::Sub`'s template, `${Name}` for `Ref`,
+/// `${Resource.Attribute}` for `Fn::GetAtt`, `${Fn::Join}` for the others.
+/// `None` for anything that is not an intrinsic.
+pub fn intrinsic_text(value: &Value) -> Option<String> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    let (name, argument) = map.iter().next().filter(|_| map.len() == 1)?;
+    match name.as_str() {
+        "Fn::Sub" => match argument {
+            Value::String(template) => Some(template.clone()),
+            Value::Array(parts) => parts.first()?.as_str().map(str::to_owned),
+            _ => None,
+        },
+        "Ref" => argument.as_str().map(|n| format!("${{{n}}}")),
+        "Fn::GetAtt" => match argument {
+            Value::String(path) => Some(format!("${{{path}}}")),
+            Value::Array(parts) => {
+                let parts: Vec<&str> = parts.iter().filter_map(Value::as_str).collect();
+                Some(format!("${{{}}}", parts.join(".")))
+            }
+            _ => None,
+        },
+        other if other.starts_with("Fn::") => Some(format!("${{{other}}}")),
+        _ => None,
+    }
+}
+
+/// A string as written, or the text of an intrinsic that builds one.
+fn resolved(value: &Value) -> Value {
+    intrinsic_text(value).map_or_else(|| value.clone(), Value::String)
+}
+
 /// A value and the pointer of the node it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located<T> {
@@ -401,7 +435,7 @@ impl Policy {
 
     /// A string or a list of strings, each with its pointer.
     fn strings(&mut self, value: &Value, pointer: &str, what: &str) -> Vec<Located<String>> {
-        match value {
+        match &resolved(value) {
             Value::String(s) => vec![Located {
                 value: s.clone(),
                 pointer: pointer.to_owned(),
@@ -411,9 +445,9 @@ impl Policy {
                 .enumerate()
                 .filter_map(|(i, v)| {
                     let at = child(pointer, &i.to_string());
-                    if let Value::String(s) = v {
+                    if let Value::String(s) = resolved(v) {
                         Some(Located {
-                            value: s.clone(),
+                            value: s,
                             pointer: at,
                         })
                     } else {
@@ -457,17 +491,18 @@ impl Policy {
                 if values.as_array().is_some_and(Vec::is_empty) {
                     statement.empty_conditions.push(key_pointer.clone());
                 }
+                // Values built by CloudFormation intrinsics are read as their text.
                 let values = match values {
                     Value::Array(list) => list
                         .iter()
                         .enumerate()
                         .map(|(i, v)| Located {
-                            value: v.clone(),
+                            value: resolved(v),
                             pointer: child(&key_pointer, &i.to_string()),
                         })
                         .collect(),
                     single => vec![Located {
-                        value: single.clone(),
+                        value: resolved(single),
                         pointer: key_pointer.clone(),
                     }],
                 };

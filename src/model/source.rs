@@ -76,6 +76,11 @@ impl JsonSource {
         Ok(source)
     }
 
+    /// No text at all: the stand-in for a policy that could not be read.
+    pub fn empty() -> Self {
+        JsonSource::from_parts(String::new(), Value::Null, HashMap::new(), Vec::new())
+    }
+
     /// A source built by another parser (YAML) that recorded its own spans.
     pub fn from_parts(
         text: String,

@@ -35,8 +35,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         match (&finding.location, &report.input) {
             (Some(location), _) => {
                 properties.push(format!("file={}", escape_property(&location.path)));
-                properties.push(format!("line={}", location.line));
-                properties.push(format!("col={}", location.column));
+                let (line, column) = location.in_file.unwrap_or((location.line, location.column));
+                properties.push(format!("line={line}"));
+                properties.push(format!("col={column}"));
             }
             (None, Some(input)) => properties.push(format!("file={}", escape_property(input))),
             (None, None) => {}

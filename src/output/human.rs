@@ -320,7 +320,7 @@ fn write_lint(data: &crate::commands::lint::LintData, out: &mut dyn Write) -> io
     for policy in data.policies.iter().filter(|p| p.unresolved.is_some()) {
         writeln!(
             out,
-            "note: {} ({}): the trust policy is built by `{}`; unresolved, not checked",
+            "note: {} ({}): the trust policy is unresolved ({}), not checked",
             policy.path,
             policy.resource.as_deref().unwrap_or("?"),
             policy.unresolved.as_deref().unwrap_or_default()
@@ -398,6 +398,7 @@ mod tests {
                 resource: None,
                 span: Some((offset, "\"Statement\"".len())),
                 source: Some("role.json".to_owned()),
+                in_file: None,
             }),
         );
         let options = Options {

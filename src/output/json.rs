@@ -262,7 +262,7 @@ fn evaluation(item: &crate::commands::lint::PolicyEvaluation) -> Value {
         "resource": item.resource,
         "principal": item.principal,
         "allowed": e.allowed(),
-        "reason": super::refusal_reason(e).trim_start_matches(": "),
+        "reason": (!e.allowed()).then(|| super::refusal_reason(e).trim_start_matches(": ").to_owned()),
         "statements": statements,
     })
 }

@@ -76,7 +76,10 @@ fn rule_descriptor(rule: &Rule) -> Value {
 
 fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &str) -> Value {
     let (uri, line, column) = match (&finding.location, input) {
-        (Some(l), _) => (l.path.as_str(), l.line, l.column),
+        (Some(l), _) => {
+            let (line, column) = l.in_file.unwrap_or((l.line, l.column));
+            (l.path.as_str(), line, column)
+        }
         (None, Some(path)) => (path, 1, 1),
         (None, None) => (command, 1, 1),
     };

@@ -116,6 +116,16 @@ fn terraform_plans_report_the_resource_and_the_line_inside_the_policy() {
             "/Statement/0/Condition/StringLike/gitlab.com:sub".to_owned()
         ))
     );
+    // Tools that open the file (GitHub annotations, SARIF) get the string's position in it.
+    let out = oidc_doctor()
+        .args(["lint", "--format", "github", "fixtures/lint/plan.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("::warning file=fixtures/lint/plan.json,line=17,col=11,title=TP604::"),
+        "{text}"
+    );
     // The human snippet is the embedded policy, named by file and resource.
     let out = oidc_doctor()
         .args(["lint", "fixtures/lint/plan.json"])
@@ -186,6 +196,11 @@ fn token_evaluation_says_allowed_or_which_condition_refused() {
     assert_eq!(
         evaluation["allowed"], true,
         "repo:acme* admits repo:acme/app"
+    );
+    assert_eq!(
+        evaluation["reason"],
+        Value::Null,
+        "no refusal reason when allowed"
     );
     assert_eq!(
         report["evaluation"]["token"]["sub"],
@@ -321,5 +336,28 @@ fn sarif_and_github_formats_carry_lines() {
             "::error file=fixtures/lint/repo/infra/deploy-role.json,line=15,col=11,title=TP602::"
         ),
         "{text}"
+    );
+}
+
+#[test]
+fn cloudformation_substitutions_are_read_not_misjudged() {
+    let (code, report) = lint_json(&["fixtures/lint/template-substitutions.yaml"]);
+    assert_eq!(code, Some(1));
+    let mut by_resource: Vec<(String, String)> = findings(&report)
+        .into_iter()
+        .map(|f| (f.2.unwrap_or_default(), f.0))
+        .collect();
+    by_resource.sort();
+    // `!Sub` principal and subject are read as their text: the good role only
+    // gets the names-only note; the `!Ref` principal is inferred from its keys.
+    assert_eq!(
+        by_resource,
+        [
+            ("Resources/Good", "TP611"),
+            ("Resources/Open", "TP502"),
+            ("Resources/Open", "TP505"),
+            ("Resources/Open", "TP601"),
+        ]
+        .map(|(r, c)| (r.to_owned(), c.to_owned()))
     );
 }

@@ -92,6 +92,9 @@ pub fn trusted_providers(statement: &Statement) -> Vec<TrustedProvider<'_>> {
                     pointer: &federated.pointer,
                 });
             }
+            if value.contains("${") {
+                return unresolved_provider(statement, value, &federated.pointer);
+            }
             let arn = Arn::parse(value)?;
             let name = arn.resource.strip_prefix("oidc-provider/")?;
             Some(TrustedProvider {
@@ -102,6 +105,35 @@ pub fn trusted_providers(statement: &Statement) -> Vec<TrustedProvider<'_>> {
             })
         })
         .collect()
+}
+
+/// A provider named through a `CloudFormation` substitution
+/// (`arn:aws:iam::${AWS::AccountId}:oidc-provider/token.actions...`, or
+/// `${OidcProvider}` from a `Ref`): the name after `oidc-provider/` when it is
+/// written out, else the provider the condition keys name. Account and
+/// partition stay unknown.
+fn unresolved_provider<'a>(
+    statement: &'a Statement,
+    value: &'a str,
+    pointer: &'a str,
+) -> Option<TrustedProvider<'a>> {
+    let written = value
+        .split_once(":oidc-provider/")
+        .map(|(_, name)| name)
+        .filter(|name| !name.contains("${") && !name.is_empty());
+    let name = written.or_else(|| {
+        statement
+            .conditions
+            .iter()
+            .filter_map(Condition::prefix)
+            .find(|prefix| !keys::is_global_key(&format!("{prefix}:")))
+    })?;
+    Some(TrustedProvider {
+        name,
+        family: issuers::family_of_provider(name),
+        arn: None,
+        pointer,
+    })
 }
 
 /// One policy under examination, with what every rule needs.
@@ -158,6 +190,7 @@ pub fn locate(doc: &PolicyDocument, pointer: &str) -> Location {
         resource: doc.resource.clone(),
         span,
         source: Some(source_key(doc)),
+        in_file: doc.outer,
     }
 }
 
@@ -211,6 +244,7 @@ pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &Synta
         resource: resource.map(str::to_owned),
         span: None,
         source: None,
+        in_file: None,
     })
 }
 

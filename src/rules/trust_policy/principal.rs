@@ -69,7 +69,8 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
 }
 
 fn malformed(check: &PolicyCheck<'_>, value: &str, pointer: &str) -> Option<Finding> {
-    if BUILTIN_PRINCIPALS.contains(&value) {
+    // A CloudFormation substitution is judged once deployed, not here.
+    if BUILTIN_PRINCIPALS.contains(&value) || value.contains("${") {
         return None;
     }
     let problem = if value.contains("https://") {

@@ -129,9 +129,10 @@ fn subject_value(
                 let names = repo_part
                     .split('/')
                     .map(|n| n.split('@').next().unwrap_or(n));
-                if names
-                    .clone()
-                    .any(|n| n.chars().any(|c| c.is_ascii_uppercase()))
+                if !value.contains("${")
+                    && names
+                        .clone()
+                        .any(|n| n.chars().any(|c| c.is_ascii_uppercase()))
                 {
                     findings.push(finding(
                         &TP610,
