@@ -278,7 +278,8 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
     let is_json_file = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let recognised = if looks_json || is_json_file {
+    let json = looks_json || is_json_file;
+    let recognised = if json {
         documents::recognise_json(&name, text)
     } else {
         match documents::recognise_yaml(&name, text) {
@@ -290,6 +291,18 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
             other => other,
         }
     };
+    add_recognised(&mut result, &name, json, recognised, options);
+    Ok(result)
+}
+
+/// Lints what a file turned out to hold into `result`.
+fn add_recognised(
+    result: &mut FileResult,
+    name: &str,
+    json: bool,
+    recognised: Recognised,
+    options: &LintOptions,
+) {
     match recognised {
         Recognised::Policies(docs) => {
             let mut keys = std::collections::HashSet::new();
@@ -301,7 +314,7 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
                     });
                 }
                 result.policies.push(LintedPolicy {
-                    path: name.clone(),
+                    path: name.to_owned(),
                     kind: doc.kind,
                     resource: doc.resource.clone(),
                     unresolved: doc
@@ -311,7 +324,7 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
                 });
                 if let Some(error) = &doc.broken {
                     let mut finding = trust_policy::unparseable(
-                        &name,
+                        name,
                         doc.resource.as_deref(),
                         &format!("trust policy in this {}", doc.kind.describe()),
                         error,
@@ -330,12 +343,15 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
         }
         Recognised::NotAPolicyFile => {
             result.skipped =
-                Some("JSON, but not a trust policy, get-role output, template or plan".to_owned());
+                Some("not a trust policy, get-role output, template or plan".to_owned());
         }
         Recognised::Unparseable(error) => {
-            result
-                .findings
-                .push(trust_policy::unparseable(&name, None, "file", &error));
+            result.findings.push(trust_policy::unparseable(
+                name,
+                None,
+                if json { "JSON file" } else { "YAML file" },
+                &error,
+            ));
         }
         Recognised::EmbeddedUnparseable {
             kind,
@@ -343,14 +359,13 @@ fn lint_file(path: &Path, options: &LintOptions) -> Result<FileResult, Error> {
             error,
         } => {
             result.findings.push(trust_policy::unparseable(
-                &name,
+                name,
                 resource.as_deref(),
                 &format!("trust policy in this {}", kind.describe()),
                 &error,
             ));
         }
     }
-    Ok(result)
 }
 
 fn is_template_name(path: &Path) -> bool {

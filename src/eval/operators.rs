@@ -156,6 +156,17 @@ fn null(condition: &Condition, absent: bool) -> Outcome {
 /// `StringNotEquals`...): does the context value match this policy value?
 fn positive(base: BaseOperator, policy: &str, value: &str) -> Result<bool, Outcome> {
     use BaseOperator as B;
+    let is_arn_operator = matches!(
+        base,
+        B::ArnEquals | B::ArnNotEquals | B::ArnLike | B::ArnNotLike
+    );
+    if is_arn_operator && !value.starts_with("arn:") {
+        // A value that is no ARN is not of the operator's type.
+        return Err(Outcome::Unparseable {
+            value: value.to_owned(),
+            expected: "an ARN",
+        });
+    }
     if let Some(compare) = string_compare(base) {
         return Ok(compare.matches(policy, value));
     }

@@ -96,7 +96,7 @@ fn duplicate_keys(check: &PolicyCheck<'_>) -> Vec<Finding> {
             let pointer = crate::model::source::child(object, &dup.key);
             let text = &check.doc.source.text;
             let dropped = text.get(dup.first.0..dup.first.0 + dup.first.1).unwrap_or_default();
-            let drops_sub = dup.key.ends_with(":sub") || dropped.contains(":sub\"");
+            let drops_sub = dup.key.to_ascii_lowercase().ends_with(":sub") || { let dropped = dropped.to_ascii_lowercase(); dropped.contains(":sub\"") || dropped.contains(":sub:") };
             let (line, _) = check.doc.source.line_column(dup.first.0);
             let finding = check.at(
                 &TP003,

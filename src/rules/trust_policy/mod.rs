@@ -231,7 +231,7 @@ pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &Synta
     Finding::new(
         &TP001,
         format!(
-            "The {what} is not valid JSON: {} (line {}, column {}).",
+            "The {what} cannot be parsed: {} (line {}, column {}).",
             error.message, error.line, error.column
         ),
         "Fix the JSON at that position; IAM rejects the policy (`MalformedPolicyDocument`).",
