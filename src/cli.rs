@@ -130,6 +130,10 @@ pub struct DecodeArgs {
     /// Judge time claims at this instant instead of now (RFC 3339, e.g. 2026-06-01T12:00:00Z)
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     pub at: Option<jiff::Timestamp>,
+
+    /// Check the signature against this saved JWKS (the issuer's `jwks_uri` document)
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

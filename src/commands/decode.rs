@@ -8,6 +8,7 @@ use crate::cli::DecodeArgs;
 use crate::commands::token_input;
 use crate::error::Error;
 use crate::model::issuers::IssuerFamily;
+use crate::model::signature::{self, Verification};
 use crate::model::subject::{self, SubjectForm};
 use crate::model::token::{self, ParsedToken};
 use crate::report::{CommandData, Report, Stage};
@@ -25,14 +26,39 @@ pub struct DecodeData {
     pub now: Timestamp,
     /// Whether `--at` moved that instant away from the clock.
     pub at_given: bool,
+    /// The signature check, when a key set was given.
+    pub signature: Option<SignatureCheck>,
+}
+
+/// The signature checked against a key set.
+#[derive(Debug, Clone)]
+pub struct SignatureCheck {
+    /// Where the key set came from, as shown to the user.
+    pub key_set: String,
+    pub verification: Verification,
 }
 
 pub fn run(args: &DecodeArgs) -> Result<Report, Error> {
     let started = Instant::now();
     let input = token_input::read(&args.token)?;
     let now = args.at.unwrap_or_else(Timestamp::now);
-    let data = analyse(&input.bytes, input.source, now, args.at.is_some());
-    let findings = rules::token::check(&data.token, now);
+    let mut data = analyse(&input.bytes, input.source, now, args.at.is_some());
+    let mut findings = rules::token::check(&data.token, now);
+    if let Some(path) = &args.jwks {
+        let jwks = read_jwks(path)?;
+        if let Some(jwt) = data.token.jwt() {
+            let key_set = path.display().to_string();
+            let verification = signature::verify(jwt, &jwks).map_err(|e| Error::Usage {
+                message: format!("{key_set} is not a JWKS: {}", e.0),
+                help: "save the document the issuer's `jwks_uri` serves".to_owned(),
+            })?;
+            findings.extend(rules::token::signature::check(&verification, &key_set));
+            data.signature = Some(SignatureCheck {
+                key_set,
+                verification,
+            });
+        }
+    }
 
     let detail = match data.token.jwt() {
         Some(_) => format!("decoded a {}-character token", data.token.length),
@@ -66,5 +92,26 @@ pub fn analyse(bytes: &[u8], source: String, now: Timestamp, at_given: bool) -> 
         subject,
         now,
         at_given,
+        signature: None,
     }
+}
+
+fn read_jwks(path: &std::path::Path) -> Result<serde_json::Value, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Unreadable {
+        what: "JWKS file",
+        path: path.to_owned(),
+        help: "save the issuer's key set, e.g. `curl <jwks_uri> > jwks.json`".to_owned(),
+        source,
+    })?;
+    if bytes.len() > token_input::MAX_INPUT_BYTES {
+        return Err(Error::TooLarge {
+            what: format!("JWKS file `{}`", path.display()),
+            limit: token_input::MAX_INPUT_BYTES,
+            help: "a key set is a few kilobytes; this is not one",
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::Usage {
+        message: format!("{} is not JSON: {e}", path.display()),
+        help: "save the document the issuer's `jwks_uri` serves".to_owned(),
+    })
 }

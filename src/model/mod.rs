@@ -4,6 +4,7 @@ pub mod documents;
 pub mod issuers;
 pub mod policy;
 pub mod provider;
+pub mod signature;
 pub mod source;
 pub mod subject;
 pub mod time;

@@ -78,15 +78,24 @@ pub enum NotJwt {
 
 /// The signature bytes. Never printed: `Debug` shows `***`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Signature(Vec<u8>);
+pub struct Signature {
+    bytes: Vec<u8>,
+    /// The third part as written (base64url), for verification.
+    encoded: String,
+}
 
 impl Signature {
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.bytes.len()
+    }
+
+    /// The signature as written in the token, for a verifier. Never print it.
+    pub fn encoded(&self) -> &str {
+        &self.encoded
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.bytes.is_empty()
     }
 }
 
@@ -102,6 +111,8 @@ pub struct Jwt {
     pub header: Map<String, Value>,
     pub claims: Map<String, Value>,
     pub signature: Signature,
+    /// `header.payload` as written: what the signature signs.
+    pub signing_input: String,
 }
 
 impl Jwt {
@@ -331,7 +342,11 @@ fn split(token: &str) -> Result<Jwt, NotJwt> {
     Ok(Jwt {
         header,
         claims,
-        signature: Signature(signature),
+        signature: Signature {
+            bytes: signature,
+            encoded: parts[2].to_owned(),
+        },
+        signing_input: format!("{}.{}", parts[0], parts[1]),
     })
 }
 

@@ -243,10 +243,7 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
     if let Some(iss) = jwt.claim_str("iss") {
         writeln!(out, "Condition keys: `{}:<claim>`", provider_name(iss))?;
     }
-    writeln!(
-        out,
-        "Signature: not checked. decode judges the token offline, as STS would before fetching keys.\n"
-    )
+    writeln!(out, "Signature: {}\n", super::signature_line(data))
 }
 
 fn write_evaluations(

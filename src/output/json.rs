@@ -220,7 +220,15 @@ fn token(data: &DecodeData) -> Value {
             "form": s.form,
             "parts": s.parts.iter().map(|(label, value)| json!({"label": label, "value": value})).collect::<Vec<_>>(),
         })),
-        "signature": {"checked": false, "present": jwt.is_some_and(|j| !j.signature.is_empty())},
+        "signature": {
+            "checked": data.signature.as_ref().is_some_and(|s| !matches!(s.verification, crate::model::signature::Verification::AlgNotCheckable { .. })),
+            "present": jwt.is_some_and(|j| !j.signature.is_empty()),
+            "valid": data.signature.as_ref().and_then(|s| match s.verification {
+                crate::model::signature::Verification::AlgNotCheckable { .. } => None,
+                ref v => Some(v.is_verified()),
+            }),
+            "key_set": data.signature.as_ref().map(|s| &s.key_set),
+        },
     })
 }
 

@@ -89,7 +89,11 @@ fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
     for n in &data.token.normalisations {
         writeln!(out, "- {}", n.describe())?;
     }
-    writeln!(out, "\nThe signature was not checked.")?;
+    writeln!(
+        out,
+        "\nSignature: {}.",
+        inline(&super::signature_line(data))
+    )?;
     let Some(jwt) = data.token.jwt() else {
         return Ok(());
     };

@@ -112,6 +112,28 @@ pub fn write_error(error: &Error, color: bool, out: &mut dyn Write) -> io::Resul
     out.flush()
 }
 
+/// One line on the signature check of `decode`.
+pub fn signature_line(data: &crate::commands::decode::DecodeData) -> String {
+    use crate::model::signature::Verification;
+    let Some(check) = &data.signature else {
+        return "not checked: decode judges the token offline, as STS would before fetching keys \
+                (`--jwks FILE` checks it against a saved key set)"
+            .to_owned();
+    };
+    match &check.verification {
+        Verification::Verified { kid, alg } => format!(
+            "verified ({alg}) with key {} from {}",
+            kid.as_deref()
+                .map_or("(the only key)".to_owned(), |k| format!("`{k}`")),
+            check.key_set
+        ),
+        Verification::AlgNotCheckable { alg } => {
+            format!("not checked: `{alg}` signatures cannot be verified here")
+        }
+        _ => format!("INVALID against {} (TK013)", check.key_set),
+    }
+}
+
 /// Why an evaluation refused, in one clause (`: ...`), for every format.
 pub fn refusal_reason(evaluation: &crate::eval::Evaluation) -> String {
     if let Some(statement) = evaluation.refused().and_then(|a| a.deciding_statement()) {

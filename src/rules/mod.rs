@@ -70,6 +70,7 @@ catalogue! {
     TK010 = "TK010", "token-issuer-form", High, Breakage;
     TK011 = "TK011", "token-session-tags", Medium, Breakage;
     TK012 = "TK012", "token-short-lifetime", Low, Hygiene;
+    TK013 = "TK013", "token-signature-invalid", High, Breakage;
     TK014 = "TK014", "token-subject-form", Info, Hygiene;
     TP001 = "TP001", "policy-unparseable", High, Breakage;
     TP002 = "TP002", "policy-shape", High, Breakage;

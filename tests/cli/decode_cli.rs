@@ -285,3 +285,64 @@ fn the_format_can_come_from_the_environment() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["command"], "decode");
 }
+
+#[test]
+fn jwks_checks_the_signature() {
+    let verified = oidc_doctor()
+        .args([
+            "decode",
+            "--at",
+            FIXTURE_NOW,
+            "--jwks",
+            "fixtures/keys/test-jwks.json",
+            "fixtures/examples/github-actions.jwt",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(verified.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains(
+            "Signature: verified (RS256) with key `test-rsa-1` from fixtures/keys/test-jwks.json"
+        ),
+        "{stdout}"
+    );
+
+    let tampered = oidc_doctor()
+        .args([
+            "decode",
+            "--at",
+            FIXTURE_NOW,
+            "--jwks",
+            "fixtures/keys/test-jwks.json",
+            "--format",
+            "json",
+        ])
+        .arg("fixtures/token/TK013-token-signature-invalid/bad-tampered.jwt")
+        .output()
+        .unwrap();
+    assert_eq!(tampered.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&tampered.stdout).unwrap();
+    assert_eq!(report["token"]["signature"]["valid"], false);
+    assert!(codes(&report).contains(&"TK013".to_owned()));
+
+    oidc_doctor()
+        .args([
+            "decode",
+            "--jwks",
+            "no/such/jwks.json",
+            "fixtures/examples/github-actions.jwt",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/jwks.json"));
+    oidc_doctor()
+        .args([
+            "decode",
+            "--jwks",
+            "fixtures/lint/provider.json",
+            "fixtures/examples/github-actions.jwt",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no `keys` array"));
+}

@@ -64,7 +64,7 @@ fn json_has_header_claims_family_and_findings() {
     assert_eq!(token["subject"]["form"], "default");
     assert_eq!(
         token["signature"],
-        serde_json::json!({"checked": false, "present": true})
+        serde_json::json!({"checked": false, "present": true, "valid": null, "key_set": null})
     );
     let finding = &report["findings"][0];
     assert_eq!(finding["code"], "TK005");

@@ -13,7 +13,24 @@ use crate::support::{FIXTURE_NOW, fixture};
 fn findings_for(path: &Path) -> Vec<Finding> {
     let bytes = std::fs::read(path).expect("fixture readable");
     let now: Timestamp = FIXTURE_NOW.parse().expect("instant");
-    rules::token::check(&token::parse(&bytes), now)
+    let parsed = token::parse(&bytes);
+    let mut findings = rules::token::check(&parsed, now);
+    // TK013's fixtures are checked against the test key set, as `decode --jwks` does.
+    if path
+        .parent()
+        .is_some_and(|d| d.ends_with("TK013-token-signature-invalid"))
+    {
+        let jwks: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture("keys/test-jwks.json")).unwrap())
+                .unwrap();
+        let verification =
+            oidc_doctor::model::signature::verify(parsed.jwt().unwrap(), &jwks).unwrap();
+        findings.extend(rules::token::signature::check(
+            &verification,
+            "test-jwks.json",
+        ));
+    }
+    findings
 }
 
 fn findings_of(relative: &str) -> Vec<Finding> {
@@ -35,11 +52,7 @@ fn every_bad_fixture_fires_and_every_ok_fixture_does_not() {
         }
         let name = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
         let code = &name[..5];
-        if rules::find(code).is_none() {
-            // TK013 needs a JWKS; its fixtures are exercised by the verify tests.
-            continue;
-        }
-        let rule = rules::find(code).unwrap();
+        let rule = rules::find(code).unwrap_or_else(|| panic!("{name}: no rule {code}"));
         assert_eq!(
             name,
             format!("{code}-{}", rule.slug),
@@ -63,7 +76,7 @@ fn every_bad_fixture_fires_and_every_ok_fixture_does_not() {
             }
         }
     }
-    assert!(checked >= 65, "only {checked} fixtures checked");
+    assert!(checked >= 70, "only {checked} fixtures checked");
 }
 
 #[test]
@@ -458,6 +471,33 @@ fn every_rule_in_the_catalogue_fires_on_some_fixture() {
             seen.contains(rule.code),
             "{} never fires on any fixture",
             rule.code
+        );
+    }
+}
+
+#[test]
+fn tk013_says_why_the_signature_fails() {
+    for (file, expected) in [
+        (
+            "bad-unknown-kid.jwt",
+            "has the token's kid `rotated-away` (it holds test-rsa-1, test-ec-1)",
+        ),
+        (
+            "bad-tampered.jwt",
+            "The RS256 signature does not verify with key `test-rsa-1`",
+        ),
+        (
+            "bad-alg-key-mismatch.jwt",
+            "is an RSA key, which cannot check an ES256 signature",
+        ),
+    ] {
+        let findings = findings_of(&format!("token/TK013-token-signature-invalid/{file}"));
+        let tk013 = only(&findings, "TK013");
+        assert_eq!(tk013.len(), 1, "{file}");
+        assert!(
+            tk013[0].message.contains(expected),
+            "{file}: {}",
+            tk013[0].message
         );
     }
 }

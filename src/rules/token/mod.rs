@@ -3,6 +3,7 @@
 mod claims;
 mod header;
 mod shape;
+pub mod signature;
 mod subject;
 mod tags;
 mod time;
