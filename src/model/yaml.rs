@@ -126,6 +126,16 @@ impl Builder {
         self.limit.is_none()
     }
 
+    /// Starts a mapping or sequence at `at`: its pointer, or `None` (and the
+    /// limit recorded) when it would nest too deep or hold too many nodes.
+    fn open(&mut self, at: usize) -> Option<String> {
+        if self.stack.len() >= MAX_DEPTH {
+            self.limit = Some((format!("nesting deeper than {MAX_DEPTH} levels"), at));
+            return None;
+        }
+        self.grow(1, at).then(|| self.next_slot(at).0)
+    }
+
     /// The pointer and span start the next value will have.
     fn next_slot(&self, mark: usize) -> (String, usize) {
         match self.stack.last() {
@@ -195,14 +205,7 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::SequenceStart(anchor, tag) => {
-                if self.stack.len() >= MAX_DEPTH {
-                    self.limit = Some((format!("nesting deeper than {MAX_DEPTH} levels"), at));
-                    return;
-                }
-                if !self.grow(1, at) {
-                    return;
-                }
-                let (pointer, _) = self.next_slot(at);
+                let Some(pointer) = self.open(at) else { return };
                 self.stack.push(Frame::Sequence {
                     pointer,
                     start: at,
@@ -212,14 +215,7 @@ impl MarkedEventReceiver for Builder {
                 });
             }
             Event::MappingStart(anchor, tag) => {
-                if self.stack.len() >= MAX_DEPTH {
-                    self.limit = Some((format!("nesting deeper than {MAX_DEPTH} levels"), at));
-                    return;
-                }
-                if !self.grow(1, at) {
-                    return;
-                }
-                let (pointer, _) = self.next_slot(at);
+                let Some(pointer) = self.open(at) else { return };
                 self.stack.push(Frame::Mapping {
                     pointer,
                     start: at,
