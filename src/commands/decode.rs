@@ -9,10 +9,12 @@ use crate::commands::token_input;
 use crate::error::Error;
 use crate::model::issuers::IssuerFamily;
 use crate::model::signature::{self, Verification};
+use crate::model::source::JsonSource;
 use crate::model::subject::{self, SubjectForm};
 use crate::model::token::{self, ParsedToken};
-use crate::report::{CommandData, Report, Stage};
+use crate::report::{CommandData, Report, SourceFile, Stage};
 use crate::rules;
+use crate::rules::issuer::jwks::KeySet;
 
 /// What `decode` shows beside its findings.
 #[derive(Debug)]
@@ -44,19 +46,34 @@ pub fn run(args: &DecodeArgs) -> Result<Report, Error> {
     let now = args.at.unwrap_or_else(Timestamp::now);
     let mut data = analyse(&input.bytes, input.source, now, args.at.is_some());
     let mut findings = rules::token::check(&data.token, now);
+    let mut sources = Vec::new();
     if let Some(path) = &args.jwks {
-        let jwks = read_jwks(path)?;
-        if let Some(jwt) = data.token.jwt() {
-            let key_set = path.display().to_string();
-            let verification = signature::verify(jwt, &jwks).map_err(|e| Error::Usage {
-                message: format!("{key_set} is not a JWKS: {}", e.0),
-                help: "save the document the issuer's `jwks_uri` serves".to_owned(),
-            })?;
-            findings.extend(rules::token::signature::check(&verification, &key_set));
-            data.signature = Some(SignatureCheck {
-                key_set,
-                verification,
-            });
+        let key_set = path.display().to_string();
+        match JsonSource::parse(read_jwks(path)?) {
+            Err(error) => findings.push(rules::issuer::jwks::unparseable(&key_set, &error)),
+            Ok(source) => {
+                let set = KeySet {
+                    origin: &key_set,
+                    source: &source,
+                };
+                findings.extend(rules::issuer::jwks::check(&set));
+                // A set without a `keys` array is IS007's: nothing to verify with.
+                let verification = data
+                    .token
+                    .jwt()
+                    .and_then(|jwt| signature::verify(jwt, &source.value).ok());
+                if let Some(verification) = verification {
+                    findings.extend(rules::token::signature::check(&verification, &key_set));
+                    data.signature = Some(SignatureCheck {
+                        key_set: key_set.clone(),
+                        verification,
+                    });
+                }
+                sources.push(SourceFile {
+                    key: key_set,
+                    text: source.text.as_str().into(),
+                });
+            }
         }
     }
 
@@ -73,6 +90,7 @@ pub fn run(args: &DecodeArgs) -> Result<Report, Error> {
     let mut report = Report::new("decode", CommandData::Decode(Box::new(data)));
     report.input = input.path.map(|p| p.display().to_string());
     report.findings = findings;
+    report.sources = sources;
     report.stages.push(stage);
     report.sort_findings();
     Ok(report)
@@ -96,7 +114,7 @@ pub fn analyse(bytes: &[u8], source: String, now: Timestamp, at_given: bool) -> 
     }
 }
 
-fn read_jwks(path: &std::path::Path) -> Result<serde_json::Value, Error> {
+fn read_jwks(path: &std::path::Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Unreadable {
         what: "JWKS file",
         path: path.to_owned(),
@@ -110,8 +128,6 @@ fn read_jwks(path: &std::path::Path) -> Result<serde_json::Value, Error> {
             help: "a key set is a few kilobytes; this is not one",
         });
     }
-    serde_json::from_slice(&bytes).map_err(|e| Error::Usage {
-        message: format!("{} is not JSON: {e}", path.display()),
-        help: "save the document the issuer's `jwks_uri` serves".to_owned(),
-    })
+    // Not UTF-8 is not JSON either: IS007 says so, at the first bad byte.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -5,6 +5,7 @@
 //! rule: code, slug, default severity, category and its documentation page
 //! (compiled in from `docs/rules/CODE.md`, the same text `explain` prints).
 
+pub mod issuer;
 pub mod provider;
 pub mod token;
 pub mod trust_policy;
@@ -56,6 +57,11 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    IS007 = "IS007", "jwks-invalid", High, Breakage;
+    IS010 = "IS010", "jwks-too-many-keys", High, Breakage;
+    IS011 = "IS011", "jwk-kid-problem", Medium, Breakage;
+    IS012 = "IS012", "jwk-unusable", High, Breakage;
+    IS013 = "IS013", "jwk-private-material", Critical, Security;
     PV002 = "PV002", "audience-not-registered", High, Breakage;
     PV003 = "PV003", "policy-audience-not-registered", High, Breakage;
     TK001 = "TK001", "token-not-jwt", High, Breakage;

@@ -335,6 +335,7 @@ fn jwks_checks_the_signature() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no/such/jwks.json"));
+    // A document that is no key set is a finding (IS007), not a usage error.
     oidc_doctor()
         .args([
             "decode",
@@ -343,6 +344,6 @@ fn jwks_checks_the_signature() {
             "fixtures/examples/github-actions.jwt",
         ])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("has no `keys` array"));
+        .code(1)
+        .stdout(predicate::str::contains("The key set has no `keys` array."));
 }

@@ -8,6 +8,7 @@ mod catalogue;
 mod decode_cli;
 mod formats;
 mod json_schema;
+mod jwks_rules;
 mod lint_cli;
 mod robustness;
 mod support;

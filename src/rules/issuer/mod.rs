@@ -1,0 +1,3 @@
+//! IS rules: the issuer as STS sees it.
+
+pub mod jwks;
