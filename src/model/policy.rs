@@ -263,7 +263,8 @@ pub struct Condition {
 }
 
 impl Condition {
-    /// The key without its `<provider>:` prefix, lower-cased (`sub`, `aud`).
+    /// The key without its `<provider>:` prefix, as written (`sub`, `aud`);
+    /// compare it ignoring case, as IAM does.
     pub fn claim(&self) -> &str {
         self.key
             .value
@@ -317,6 +318,23 @@ impl Statement {
     pub fn conditions_on<'a>(&'a self, claim: &'a str) -> impl Iterator<Item = &'a Condition> {
         self.conditions
             .iter()
+            .filter(move |c| c.claim().eq_ignore_ascii_case(claim))
+    }
+
+    /// Conditions whose key belongs to `provider` (keys ignore case, as in IAM).
+    pub fn conditions_of<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = &'a Condition> {
+        self.conditions
+            .iter()
+            .filter(move |c| c.prefix().is_some_and(|p| p.eq_ignore_ascii_case(provider)))
+    }
+
+    /// Conditions on `provider`'s claim `claim` (`<provider>:<claim>`).
+    pub fn conditions_for<'a>(
+        &'a self,
+        provider: &'a str,
+        claim: &'a str,
+    ) -> impl Iterator<Item = &'a Condition> {
+        self.conditions_of(provider)
             .filter(move |c| c.claim().eq_ignore_ascii_case(claim))
     }
 }

@@ -42,8 +42,8 @@ pub fn policy_audiences(provider: &OidcProvider, check: &PolicyCheck<'_>) -> Vec
         {
             continue;
         }
-        for condition in statement.conditions_on("aud") {
-            if condition.prefix() != Some(provider.url.as_str()) || !is_positive_pin(condition) {
+        for condition in statement.conditions_for(&provider.url, "aud") {
+            if !is_positive_pin(condition) {
                 continue;
             }
             for value in condition.string_values() {

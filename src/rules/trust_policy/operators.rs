@@ -106,7 +106,9 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 ));
             }
             if claim == "amr"
-                && condition.prefix() == Some("cognito-identity.amazonaws.com")
+                && condition
+                    .prefix()
+                    .is_some_and(|p| p.eq_ignore_ascii_case("cognito-identity.amazonaws.com"))
                 && op.set.is_none()
             {
                 findings.push(check.at(

@@ -3,7 +3,7 @@
 //! policy that pins nobody always gets exactly one of these findings.
 
 use crate::model::issuers::{IssuerFamily, Tenancy};
-use crate::model::policy::{BaseOperator, Condition, Statement};
+use crate::model::policy::{BaseOperator, Condition};
 use crate::model::wildcard;
 use crate::report::{Finding, Severity};
 use crate::rules::{TP405, TP406, TP501, TP502, TP503, TP504, TP505, TP506};
@@ -61,17 +61,6 @@ pub(super) fn pins_something(condition: &Condition, family: &IssuerFamily) -> bo
         })
 }
 
-fn own<'a>(statement: &'a Statement, provider: &TrustedProvider<'_>) -> Vec<&'a Condition> {
-    statement
-        .conditions
-        .iter()
-        .filter(|c| {
-            c.prefix()
-                .is_some_and(|p| p.eq_ignore_ascii_case(provider.name))
-        })
-        .collect()
-}
-
 pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for statement in check.federated_allows() {
@@ -104,7 +93,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             let Some(family) = provider.family else {
                 continue;
             };
-            let conditions = own(statement, provider);
+            let conditions: Vec<&Condition> = statement.conditions_of(provider.name).collect();
             if providers.len() > 1 && conditions.is_empty() {
                 continue; // TP103: this provider's tokens share another's conditions.
             }

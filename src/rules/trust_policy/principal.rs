@@ -230,9 +230,10 @@ fn builtin_unpinned(
                 format!("Add \"StringEquals\": {{\"{}\": \"<your app or pool id>\"}}.", keys[0]),
             ));
         } else if federated.value == "cognito-identity.amazonaws.com"
-            && !statement
-                .conditions_on("amr")
-                .any(|c| c.prefix() == Some("cognito-identity.amazonaws.com"))
+            && statement
+                .conditions_for("cognito-identity.amazonaws.com", "amr")
+                .next()
+                .is_none()
         {
             findings.push(
                 check.at(
@@ -259,15 +260,7 @@ fn shared_statement(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for provider in providers {
-        let own: Vec<_> = statement
-            .conditions
-            .iter()
-            .filter(|c| {
-                c.prefix()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(provider.name))
-            })
-            .collect();
-        if !own.is_empty() {
+        if statement.conditions_of(provider.name).next().is_some() {
             continue;
         }
         let pinned: Vec<_> = statement

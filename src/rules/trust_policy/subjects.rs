@@ -180,12 +180,8 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 continue;
             };
             let grammar = family.sub_grammar;
-            for condition in statement.conditions_on("sub") {
-                let own = condition
-                    .prefix()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(provider.name));
-                let Some(matches) =
-                    matcher(condition).filter(|_| own && is_positive_pin(condition))
+            for condition in statement.conditions_for(provider.name, "sub") {
+                let Some(matches) = matcher(condition).filter(|_| is_positive_pin(condition))
                 else {
                     continue;
                 };

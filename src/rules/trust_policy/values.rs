@@ -36,13 +36,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             let Some(family) = provider.family else {
                 continue;
             };
-            let own = |claim: &'static str| {
-                statement.conditions.iter().filter(move |c| {
-                    c.prefix()
-                        .is_some_and(|p| p.eq_ignore_ascii_case(provider.name))
-                        && c.claim().eq_ignore_ascii_case(claim)
-                })
-            };
+            let own = |claim: &'static str| statement.conditions_for(provider.name, claim);
             for condition in own("sub") {
                 for value in condition.string_values() {
                     findings.extend(subject_value(
