@@ -361,3 +361,51 @@ fn cloudformation_substitutions_are_read_not_misjudged() {
         .map(|(r, c)| (r.to_owned(), c.to_owned()))
     );
 }
+
+#[test]
+fn pv002_fires_only_for_an_unregistered_audience_of_the_same_issuer() {
+    let run = |provider: &str, token: &str| {
+        let (_, report) = lint_json(&[
+            "--provider-json",
+            provider,
+            "--token",
+            token,
+            "--at",
+            FIXTURE_NOW,
+            "fixtures/lint/plan.json",
+        ]);
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "PV002")
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let pv002 = run(
+        "fixtures/lint/provider-other-audience.json",
+        "fixtures/examples/github-actions.jwt",
+    );
+    assert_eq!(pv002.len(), 1, "sts.amazonaws.com is not registered");
+    assert!(
+        pv002[0].contains("`aud` `sts.amazonaws.com`")
+            && pv002[0].contains("`https://github.com/acme`"),
+        "{}",
+        pv002[0]
+    );
+    assert!(
+        run(
+            "fixtures/lint/provider.json",
+            "fixtures/examples/github-actions.jwt"
+        )
+        .is_empty()
+    );
+    // A GitLab token is not judged against GitHub's provider.
+    assert!(
+        run(
+            "fixtures/lint/provider-other-audience.json",
+            "fixtures/examples/expired-gitlab.jwt"
+        )
+        .is_empty()
+    );
+}

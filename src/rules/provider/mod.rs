@@ -7,7 +7,13 @@ use crate::rules::trust_policy::{PolicyCheck, is_positive_pin, trusted_providers
 use crate::rules::{PV002, PV003};
 
 /// PV002: the token's audience (`azp` first) is not a client ID of the provider.
+/// Judged only when the provider is the token issuer's: another provider's
+/// client list says nothing about this token.
 pub fn token_audience(provider: &OidcProvider, jwt: &Jwt) -> Option<Finding> {
+    let iss = jwt.claim_str("iss")?;
+    if crate::model::issuers::provider_name(iss) != provider.url {
+        return None;
+    }
     let audience = jwt.effective_audience()?;
     if provider.client_ids.iter().any(|id| id == audience) {
         return None;
