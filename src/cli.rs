@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode a web identity token and judge it the way STS will (offline)
     Decode(DecodeArgs),
+    /// Probe an issuer's discovery document and JWKS the way STS does
+    Issuer(IssuerArgs),
     /// Lint trust policies in files and directories (offline)
     Lint(LintArgs),
     /// Print a rule's documentation, or list every rule
@@ -132,8 +134,53 @@ pub struct DecodeArgs {
     pub at: Option<jiff::Timestamp>,
 
     /// Check the signature against this saved JWKS (the issuer's `jwks_uri` document)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_url")]
     pub jwks: Option<PathBuf>,
+
+    /// Fetch the JWKS through discovery from the token's `iss` and check the signature
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Fetch the JWKS from this URL (instead of through discovery) and check the signature
+    #[arg(long, value_name = "URL")]
+    pub jwks_url: Option<String>,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// How online commands use the network.
+#[derive(Debug, Clone, Args)]
+pub struct NetArgs {
+    /// Give up on a request after this many seconds (STS allows about 5)
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub timeout: std::time::Duration,
+
+    /// Also trust the CA certificates in this PEM file (for issuers with a private CA)
+    #[arg(long, value_name = "FILE", env = "SSL_CERT_FILE")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IssuerArgs {
+    /// The issuer URL: the token's `iss`, e.g. `https://token.actions.githubusercontent.com`
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// How many times to walk discovery then JWKS
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub samples: u16,
+
+    /// Seconds between the starts of samples (0: they start together)
+    #[arg(long, value_name = "SECONDS", default_value = "0", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+
+    /// Also send K parallel JWKS requests at once, like K pipelines starting together (at most 50)
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub burst: Option<u16>,
+
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +257,24 @@ pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+fn parse_seconds(value: &str) -> Result<std::time::Duration, String> {
+    match value.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 300.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err("expected a number of seconds above 0 and at most 300, e.g. 5 or 0.5".to_owned()),
+    }
+}
+
+fn parse_interval(value: &str) -> Result<std::time::Duration, String> {
+    match value.parse::<f64>() {
+        Ok(seconds) if (0.0..=60.0).contains(&seconds) => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err("expected a number of seconds from 0 to 60, e.g. 0 or 1.5".to_owned()),
+    }
 }
 
 fn parse_instant(value: &str) -> Result<jiff::Timestamp, String> {

@@ -58,6 +58,10 @@ pub enum Error {
     #[diagnostic(code(oidc_doctor::usage), help("{help}"))]
     Usage { message: String, help: String },
 
+    #[error("{message}")]
+    #[diagnostic(code(oidc_doctor::environment), help("{help}"))]
+    Environment { message: String, help: String },
+
     #[error("no rule has code `{code}`")]
     #[diagnostic(code(oidc_doctor::unknown_rule), help("{help}"))]
     UnknownRule { code: String, help: String },
@@ -74,6 +78,7 @@ impl Error {
             | Error::EnvVar { .. }
             | Error::UnknownRule { .. }
             | Error::Usage { .. } => 2,
+            Error::Environment { .. } => 3,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod commands;
 pub mod error;
 pub mod eval;
 pub mod model;
+pub mod net;
 pub mod output;
 pub mod report;
 pub mod rules;

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     let fail_on = FailOn::from(cli.output.fail_on);
     let mut stdout = io::stdout().lock();
 
-    let written = match commands::run(cli.command) {
+    let written = match commands::run(cli.command, &output::TerminalProgress::new()) {
         Ok(Outcome::Report(report)) => output::write_report(&report, &options, &mut stdout)
             .map(|()| u8::from(fail_on.is_failed_by(&report.findings))),
         Ok(Outcome::Completions(shell)) => {

@@ -251,6 +251,7 @@ pub enum CommandData {
     Decode(Box<crate::commands::decode::DecodeData>),
     Lint(Box<crate::commands::lint::LintData>),
     Explain(crate::commands::explain::ExplainData),
+    Issuer(Box<crate::commands::issuer::IssuerData>),
 }
 
 impl Report {

@@ -1,6 +1,9 @@
 //! Plain data types with no I/O: what the commands gather and the rules judge.
 
+pub mod chain;
+pub mod discovery;
 pub mod documents;
+pub mod issuer;
 pub mod issuers;
 pub mod policy;
 pub mod provider;

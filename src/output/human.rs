@@ -24,6 +24,9 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
     match &report.data {
         CommandData::Explain(explain) => return write_explain(explain, options, out),
         CommandData::Decode(decode) => write_decode(decode, options, out)?,
+        CommandData::Issuer(issuer) => {
+            super::issuer::write_human(issuer, || new_table(options), out)?;
+        }
         CommandData::Lint(_) | CommandData::None => {}
     }
     for finding in &report.findings {
@@ -35,6 +38,9 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
     if let CommandData::Lint(lint) = &report.data {
         write_evaluations(lint, options, out)?;
         write_lint(lint, out)?;
+    }
+    if let CommandData::Issuer(issuer) = &report.data {
+        writeln!(out, "Verdict: {}", super::issuer::verdict(report, issuer))?;
     }
     writeln!(out, "{}", summary_line(&report.summary()))
 }

@@ -115,6 +115,9 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
         CommandData::Decode(decode) => {
             map.insert("token".to_owned(), token(decode));
         }
+        CommandData::Issuer(issuer) => {
+            map.insert("issuer".to_owned(), super::issuer::json(issuer));
+        }
         CommandData::Lint(lint) => {
             let policies: Vec<Value> = lint
                 .policies

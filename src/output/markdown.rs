@@ -46,6 +46,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if let CommandData::Decode(decode) = &report.data {
         decode_markdown(decode, out)?;
     }
+    if let CommandData::Issuer(issuer) = &report.data {
+        writeln!(
+            out,
+            "\n**Verdict:** {}",
+            cell(&super::issuer::verdict(report, issuer))
+        )?;
+        super::issuer::write_markdown(issuer, cell, out)?;
+    }
     if !report.findings.is_empty() {
         writeln!(out, "\n## Findings\n")?;
         writeln!(

@@ -2,6 +2,7 @@
 
 mod github;
 mod human;
+mod issuer;
 mod json;
 mod markdown;
 mod sarif;
@@ -112,12 +113,54 @@ pub fn write_error(error: &Error, color: bool, out: &mut dyn Write) -> io::Resul
     out.flush()
 }
 
+/// Progress of slow network work, on one line of standard error that is
+/// rewritten in place; shown only when standard error is a terminal, so
+/// logs and pipes stay clean.
+#[derive(Debug)]
+pub struct TerminalProgress {
+    shown: bool,
+}
+
+impl TerminalProgress {
+    pub fn new() -> Self {
+        TerminalProgress {
+            shown: io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl Default for TerminalProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl crate::commands::Progress for TerminalProgress {
+    fn update(&self, message: &str) {
+        if self.shown {
+            let mut err = io::stderr().lock();
+            // Progress is a courtesy: a failed write changes nothing else.
+            let _ = write!(err, "\r\x1b[2K{}", printable(message));
+            let _ = err.flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            let _ = write!(io::stderr().lock(), "\r\x1b[2K");
+        }
+    }
+}
+
 /// One line on the signature check of `decode`.
 pub fn signature_line(data: &crate::commands::decode::DecodeData) -> String {
     use crate::model::signature::Verification;
     let Some(check) = &data.signature else {
-        return "not checked: decode judges the token offline, as STS would before fetching keys \
-                (`--jwks FILE` checks it against a saved key set)"
+        if let Some(why) = &data.signature_skipped {
+            return format!("NOT CHECKED: {why}");
+        }
+        return "not checked (--verify fetches the issuer's keys and checks it; \
+                --jwks FILE uses a saved key set)"
             .to_owned();
     };
     match &check.verification {

@@ -57,11 +57,27 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    IS001 = "IS001", "issuer-url-form", High, Breakage;
+    IS002 = "IS002", "discovery-unreachable", High, Breakage;
+    IS003 = "IS003", "discovery-invalid", High, Breakage;
+    IS004 = "IS004", "discovery-issuer-mismatch", High, Breakage;
+    IS005 = "IS005", "jwks-uri-invalid", High, Breakage;
+    IS006 = "IS006", "jwks-unreachable", High, Breakage;
     IS007 = "IS007", "jwks-invalid", High, Breakage;
+    IS008 = "IS008", "issuer-slow", High, Breakage;
+    IS009 = "IS009", "jwks-not-cacheable", Medium, Breakage;
     IS010 = "IS010", "jwks-too-many-keys", High, Breakage;
     IS011 = "IS011", "jwk-kid-problem", Medium, Breakage;
     IS012 = "IS012", "jwk-unusable", High, Breakage;
     IS013 = "IS013", "jwk-private-material", Critical, Security;
+    IS014 = "IS014", "signing-alg-unsupported", High, Breakage;
+    IS015 = "IS015", "tls-chain-order", High, Breakage;
+    IS016 = "IS016", "tls-not-publicly-trusted", Medium, Breakage;
+    IS017 = "IS017", "issuer-redirect", Medium, Breakage;
+    IS018 = "IS018", "issuer-intermittent", High, Breakage;
+    IS019 = "IS019", "issuer-rate-limited", High, Breakage;
+    IS020 = "IS020", "response-too-large", Medium, Breakage;
+    IS021 = "IS021", "tls-certificate-expiring", Medium, Hygiene;
     PV002 = "PV002", "audience-not-registered", High, Breakage;
     PV003 = "PV003", "policy-audience-not-registered", High, Breakage;
     TK001 = "TK001", "token-not-jwt", High, Breakage;

@@ -12,5 +12,7 @@ mod jwks_rules;
 mod lint_cli;
 mod robustness;
 mod support;
+mod test_issuer;
+mod test_issuer_self;
 mod token_rules;
 mod trust_policy_rules;

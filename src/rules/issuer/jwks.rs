@@ -8,8 +8,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 use x509_parser::public_key::PublicKey;
 
-use crate::model::source::{JsonSource, SyntaxError};
+use crate::model::source::SyntaxError;
 use crate::report::{Finding, Location, Severity};
+use crate::rules::issuer::ServedDocument;
 use crate::rules::{IS007, IS010, IS011, IS012, IS013};
 
 /// STS reads at most this many keys of each type.
@@ -18,39 +19,7 @@ const MAX_KEYS_PER_TYPE: usize = 100;
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 /// A key set and where it came from, for locations.
-#[derive(Debug)]
-pub struct KeySet<'a> {
-    /// The file or URL, as shown to the user.
-    pub origin: &'a str,
-    pub source: &'a JsonSource,
-}
-
-impl KeySet<'_> {
-    fn at(&self, pointer: &str) -> Location {
-        let span = self.source.span(pointer);
-        let (line, column) = span.map_or((1, 1), |(offset, _)| self.source.line_column(offset));
-        Location {
-            path: self.origin.to_owned(),
-            line,
-            column,
-            pointer: pointer.to_owned(),
-            resource: None,
-            span,
-            source: Some(self.origin.to_owned()),
-            in_file: None,
-        }
-    }
-
-    fn finding(
-        &self,
-        rule: &'static crate::rules::Rule,
-        pointer: &str,
-        message: String,
-        help: &str,
-    ) -> Finding {
-        Finding::new(rule, message, help).with_location(self.at(pointer))
-    }
-}
+pub type KeySet<'a> = ServedDocument<'a>;
 
 /// IS007 for a key set that is not JSON at all.
 pub fn unparseable(origin: &str, error: &SyntaxError) -> Finding {

@@ -1,0 +1,56 @@
+//! The only code that talks to the outside world. Everything here has a
+//! timeout, a size cap and a bounded number of attempts; what it fetches is
+//! handed back as plain model values for the rules to judge.
+
+pub mod http;
+pub mod probe;
+pub mod tls;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+
+use crate::error::Error;
+
+/// Responses are read up to this many bytes and no further (IS020).
+pub const BODY_CAP: usize = 1024 * 1024;
+/// Redirects followed per document, https only (IS017).
+pub const MAX_REDIRECTS: usize = 3;
+
+/// How the network is used: shared by every online command.
+#[derive(Debug, Clone)]
+pub struct NetOptions {
+    /// Per request (connect, TLS, headers and body together).
+    pub timeout: Duration,
+    /// Extra trusted roots (`--ca-bundle`, `SSL_CERT_FILE`).
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// Reads a PEM bundle of extra trusted roots.
+pub fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Unreadable {
+        what: "CA bundle",
+        path: path.to_owned(),
+        source,
+        help: "--ca-bundle (or SSL_CERT_FILE) must name a readable PEM file of CA certificates"
+            .to_owned(),
+    })?;
+    let certificates = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| Error::Usage {
+            message: format!(
+                "the CA bundle `{}` is not valid PEM: {error}",
+                path.display()
+            ),
+            help: "give a file of `-----BEGIN CERTIFICATE-----` blocks".to_owned(),
+        })?;
+    if certificates.is_empty() {
+        return Err(Error::Usage {
+            message: format!("the CA bundle `{}` holds no certificate", path.display()),
+            help: "give a file of `-----BEGIN CERTIFICATE-----` blocks".to_owned(),
+        });
+    }
+    Ok(certificates)
+}

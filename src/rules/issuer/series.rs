@@ -1,0 +1,85 @@
+//! IS008, IS018: the samples as a series — how long the chain STS walks
+//! takes, and whether it sometimes fails.
+
+use std::time::Duration;
+
+use crate::model::issuer::{Sample, Spread, seconds};
+use crate::report::{Finding, Severity};
+use crate::rules::{IS008, IS018};
+
+/// STS gives up on the issuer after about this long.
+pub const STS_BUDGET: Duration = Duration::from_secs(5);
+/// From here a chain is slow enough to fail when the issuer has a bad moment.
+pub const SLOW: Duration = Duration::from_secs(2);
+/// A sample this many times the median is a spike...
+pub const SPIKE_FACTOR: u32 = 3;
+/// ...when it is also at least this long (10 ms against 30 ms is noise).
+pub const SPIKE_FLOOR: Duration = Duration::from_secs(1);
+
+/// IS008 over the chain times of all samples.
+pub fn slow(samples: &[Sample]) -> Option<Finding> {
+    let spread = Spread::of(samples.iter().map(Sample::chain_time))?;
+    let slowest = samples.iter().max_by_key(|s| s.chain_time())?;
+    let breakdown = format!(
+        "sample {} took {} (discovery {}, JWKS {})",
+        slowest.index,
+        seconds(slowest.chain_time()),
+        seconds(slowest.discovery.total),
+        seconds(slowest.jwks.as_ref().map_or(Duration::ZERO, |j| j.total)),
+    );
+    let series = format!(
+        "min {}, median {}, max {}",
+        seconds(spread.min),
+        seconds(spread.median),
+        seconds(spread.max)
+    );
+    let help = "Make discovery and the JWKS answer quickly from everywhere STS runs: serve them as static files from a CDN or object storage, with caching allowed.";
+    let (severity, message) = if spread.max >= STS_BUDGET {
+        (
+            Severity::High,
+            format!(
+                "Discovery plus JWKS takes {} or more: {breakdown}; STS gives up after about 5 s with \"Couldn't retrieve verification key\" ({series}).",
+                seconds(STS_BUDGET)
+            ),
+        )
+    } else if spread.max >= SLOW {
+        (
+            Severity::Medium,
+            format!(
+                "Discovery plus JWKS is slow: {breakdown}, close to STS's 5 s limit ({series})."
+            ),
+        )
+    } else if spread.max >= SPIKE_FLOOR && spread.max >= spread.median * SPIKE_FACTOR {
+        (
+            Severity::Medium,
+            format!(
+                "One sample was at least {SPIKE_FACTOR}× the median: {breakdown} ({series}); spikes like this push some logins past STS's 5 s limit."
+            ),
+        )
+    } else {
+        return None;
+    };
+    Some(Finding::new(&IS008, message, help).with_severity(severity))
+}
+
+/// IS018: some samples worked and others did not.
+pub fn intermittent(samples: &[Sample]) -> Option<Finding> {
+    let failed: Vec<&Sample> = samples.iter().filter(|s| !s.succeeded()).collect();
+    if failed.is_empty() || failed.len() == samples.len() {
+        return None;
+    }
+    let which: Vec<String> = failed
+        .iter()
+        .map(|s| format!("sample {}: {}", s.index, s.problem().unwrap_or_default()))
+        .collect();
+    Some(Finding::new(
+        &IS018,
+        format!(
+            "{} of {} samples failed and the others succeeded ({}): the pattern behind random InvalidIdentityToken failures.",
+            failed.len(),
+            samples.len(),
+            which.join("; ")
+        ),
+        "Find out why the issuer fails some requests (overload, a bad node behind the load balancer, rate limits); until then callers must retry \"Couldn't retrieve verification key\".",
+    ))
+}
