@@ -207,15 +207,19 @@ enum Hop {
     Answer,
 }
 
-/// A rustls error anywhere in `cause`, in words.
+/// A rustls error in `cause` or wrapped inside it, in words. I/O errors
+/// wrap others without reporting them as their `source`, so each layer is
+/// opened by hand (a few at most).
 fn find_tls_error(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
-    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-        return Some(tls.to_string());
+    let mut current = cause;
+    for _ in 0..8 {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        let inner = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+        current = inner;
     }
-    let io = cause.downcast_ref::<std::io::Error>()?;
-    io.get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .map(ToString::to_string)
+    None
 }
 
 fn kept_headers(response: &reqwest::Response) -> Vec<(String, String)> {

@@ -4,14 +4,42 @@
 use serde_json::Value;
 
 use crate::support::{FIXTURE_NOW, oidc_doctor, root};
+use crate::test_issuer::{Behaviour, TestIssuer};
 
 /// Objects whose keys come from the input (token header and claims, the
 /// time entries present): the documented keys must be a subset.
 const FREE_FORM: [&str; 3] = ["/token/header", "/token/claims", "/token/times"];
 
 /// Fields that are `null` in some entries and an object or string in others.
-const NULLABLE: [&str; 7] = [
+const NULLABLE: &[&str] = &[
     "/findings/*/location",
+    "/issuer/jwks_url",
+    "/issuer/discovery/cache",
+    "/issuer/discovery/cache/lifetime_seconds",
+    "/issuer/discovery/cache/cache_control",
+    "/issuer/discovery/cache/etag",
+    "/issuer/discovery/issuer",
+    "/issuer/discovery/signing_algs",
+    "/issuer/jwks/cache",
+    "/issuer/jwks/cache/lifetime_seconds",
+    "/issuer/jwks/cache/cache_control",
+    "/issuer/jwks/cache/etag",
+    "/issuer/jwks/keys",
+    "/issuer/samples/*/problem",
+    "/issuer/samples/*/jwks",
+    "/issuer/samples/*/discovery/status",
+    "/issuer/samples/*/discovery/error",
+    "/issuer/samples/*/discovery/error_kind",
+    "/issuer/samples/*/discovery/bytes",
+    "/issuer/samples/*/discovery/retry_after",
+    "/issuer/samples/*/jwks/status",
+    "/issuer/samples/*/jwks/error",
+    "/issuer/samples/*/jwks/error_kind",
+    "/issuer/samples/*/jwks/retry_after",
+    "/issuer/chain_ms",
+    "/issuer/tls/*/trust_error",
+    "/issuer/tls/*/thumbprint",
+    "/issuer/burst",
     "/findings/*/location/resource",
     "/lint/policies/*/resource",
     "/lint/policies/*/unresolved",
@@ -95,8 +123,8 @@ fn the_documented_examples_match_real_output() {
     let examples = examples();
     assert_eq!(
         examples.len(),
-        3,
-        "one example each for decode, lint and explain"
+        4,
+        "one example each for decode, lint, issuer and explain"
     );
     let decode = run(&[
         "decode",
@@ -135,9 +163,37 @@ fn the_documented_examples_match_real_output() {
         lint["evaluation"]["policies"][0]["reason"]
     );
 
+    // The local issuer, made to show the optional parts: a redirect, an ETag,
+    // an uncacheable JWKS.
+    let issuer = TestIssuer::start(Behaviour {
+        discovery_redirects: 1,
+        extra_headers: vec![("ETag".into(), "\"v1\"".into())],
+        jwks_cache_control: Some("no-cache".into()),
+        ..Behaviour::default()
+    });
+    let ca = issuer.ca_bundle().display().to_string();
+    let url = issuer.url();
+    let probed = run(&[
+        "issuer",
+        &url,
+        "--ca-bundle",
+        &ca,
+        "--samples",
+        "1",
+        "--burst",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_same_shape(&examples[2], &probed, "");
+    assert_eq!(
+        examples[2]["findings"][0]["code"],
+        probed["findings"][0]["code"]
+    );
+
     let explain = run(&["explain", "--all", "--format", "json"]);
-    assert_same_shape(&examples[2], &explain, "");
-    assert_eq!(examples[2]["rules"][0], explain["rules"][0]);
+    assert_same_shape(&examples[3], &explain, "");
+    assert_eq!(examples[3]["rules"][0], explain["rules"][0]);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod catalogue;
 mod decode_cli;
 mod formats;
+mod issuer_cli;
 mod json_schema;
 mod jwks_rules;
 mod lint_cli;
@@ -16,3 +17,4 @@ mod test_issuer;
 mod test_issuer_self;
 mod token_rules;
 mod trust_policy_rules;
+mod verify_cli;

@@ -36,6 +36,8 @@ fn scrubbed_variables() -> impl Iterator<Item = String> {
                 .any(|prefix| key.starts_with(prefix))
                 || ["NO_COLOR", "CLICOLOR_FORCE", "COLUMNS", "SSL_CERT_FILE"]
                     .contains(&key.as_str())
+                // Proxies would send the requests to the local issuer elsewhere.
+                || key.to_ascii_lowercase().ends_with("_proxy")
         })
 }
 

@@ -88,7 +88,8 @@ pub struct Behaviour {
     pub delay: Duration,
     /// Extra sleep before the JWKS only.
     pub jwks_delay: Duration,
-    /// The 2nd, 4th, ... request (over all paths) gets 503.
+    /// The 2nd, 4th, ... request for each path gets 503 (counted per path, so
+    /// that concurrent samples fail and succeed in a predictable mix).
     pub fail_every_other: bool,
     /// More than this many requests in flight (counting the arriving one): 429, `Retry-After: 1`.
     pub max_in_flight: Option<usize>,
@@ -388,7 +389,7 @@ async fn respond(state: &State, path: String, user_agent: Option<String>) -> Res
             user_agent,
             at: Instant::now(),
         });
-        requests.len()
+        requests.iter().filter(|r| r.path == path).count()
     };
     let in_flight = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     let _guard = InFlight(&state.in_flight);

@@ -83,3 +83,75 @@ pub fn intermittent(samples: &[Sample]) -> Option<Finding> {
         "Find out why the issuer fails some requests (overload, a bad node behind the load balancer, rate limits); until then callers must retry \"Couldn't retrieve verification key\".",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::issuer::{Fetch, FetchFailure, HttpResponse};
+
+    fn fetch(millis: u64, status: u16) -> Fetch {
+        Fetch {
+            url: "https://example.com/x".into(),
+            redirects: Vec::new(),
+            result: Ok(HttpResponse {
+                status,
+                ..HttpResponse::default()
+            }),
+            first_byte: Some(Duration::from_millis(millis)),
+            total: Duration::from_millis(millis),
+        }
+    }
+
+    fn sample(index: usize, discovery: u64, jwks: u64) -> Sample {
+        Sample {
+            index,
+            offset: Duration::ZERO,
+            discovery: fetch(discovery, 200),
+            discovery_probe: None,
+            jwks: Some(fetch(jwks, 200)),
+            jwks_probe: None,
+        }
+    }
+
+    #[test]
+    fn five_seconds_in_any_sample_is_high_two_is_medium() {
+        let high = slow(&[sample(1, 100, 100), sample(2, 3000, 2000)]).unwrap();
+        assert_eq!(high.severity, Severity::High);
+        assert!(
+            high.message
+                .contains("sample 2 took 5.0 s (discovery 3.0 s, JWKS 2.0 s)")
+        );
+        let medium = slow(&[sample(1, 1000, 1000)]).unwrap();
+        assert_eq!(medium.severity, Severity::Medium);
+        assert!(slow(&[sample(1, 900, 900)]).is_none());
+    }
+
+    #[test]
+    fn a_spike_of_three_times_the_median_counts_from_one_second() {
+        let spike = slow(&[
+            sample(1, 100, 100),
+            sample(2, 100, 100),
+            sample(3, 600, 600),
+        ])
+        .unwrap();
+        assert_eq!(spike.severity, Severity::Medium);
+        assert!(spike.message.contains("3× the median"));
+        // 30 ms against 10 ms is three times, but noise.
+        assert!(slow(&[sample(1, 5, 5), sample(2, 5, 5), sample(3, 15, 15)]).is_none());
+    }
+
+    #[test]
+    fn intermittent_needs_both_failures_and_successes() {
+        let mut failed = sample(2, 10, 10);
+        failed.discovery.result = Err(FetchFailure::Timeout(Duration::from_secs(5)));
+        failed.jwks = None;
+        let found = intermittent(&[sample(1, 10, 10), failed.clone()]).unwrap();
+        assert!(
+            found
+                .message
+                .contains("sample 2: discovery: no complete answer within 5.0 s")
+        );
+        assert!(intermittent(&[sample(1, 10, 10)]).is_none());
+        assert!(intermittent(&[failed]).is_none());
+    }
+}
