@@ -80,16 +80,31 @@ pub fn run(args: &IssuerArgs, progress: &dyn Progress) -> Result<Report, Error> 
         _ => None,
     };
     progress.finish();
-    let now = Timestamp::now();
     Ok(judge(
-        url,
-        samples,
-        burst,
-        args.burst.is_some(),
-        now,
-        started,
-        client.timeout(),
+        Probed {
+            url,
+            samples,
+            burst,
+            burst_asked: args.burst.is_some(),
+            elapsed: started.elapsed(),
+            timeout: client.timeout(),
+        },
+        Timestamp::now(),
     ))
+}
+
+/// What the probe gathered, before it is judged.
+#[derive(Debug)]
+pub struct Probed {
+    /// The issuer URL as the user gave it (trimmed).
+    pub url: String,
+    pub samples: Vec<Sample>,
+    pub burst: Option<Burst>,
+    /// `--burst` was given (a burst can be asked for and still not run).
+    pub burst_asked: bool,
+    /// The wall time of the whole probe.
+    pub elapsed: Duration,
+    pub timeout: Duration,
 }
 
 /// The first good answer of a document, parsed.
@@ -182,16 +197,17 @@ fn host_chains(samples: &[Sample], now: Timestamp) -> Vec<HostChain> {
     hosts
 }
 
-#[allow(clippy::too_many_arguments)]
-fn judge(
-    url: String,
-    samples: Vec<Sample>,
-    burst: Option<Burst>,
-    burst_asked: bool,
-    now: Timestamp,
-    started: Instant,
-    timeout: Duration,
-) -> Report {
+/// Runs the IS rules over what the probe gathered and builds the report:
+/// pure, so it is also what the fuzz target and the property tests drive.
+pub fn judge(probed: Probed, now: Timestamp) -> Report {
+    let Probed {
+        url,
+        samples,
+        burst,
+        burst_asked,
+        elapsed,
+        timeout,
+    } = probed;
     let discovery_body = first_body(&samples, Document::Discovery);
     let jwks_body = first_body(&samples, Document::Jwks);
     let hosts = host_chains(&samples, now);
@@ -227,7 +243,7 @@ fn judge(
             .and_then(serde_json::Value::as_array)
             .map(Vec::len),
         chain_time: Spread::of(samples.iter().map(Sample::chain_time)),
-        elapsed: started.elapsed(),
+        elapsed,
         timeout,
         url,
         samples,

@@ -44,7 +44,23 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// Builds the client, and with it pays the one-time costs of TLS before
+    /// any clock starts: the system's roots are read here, and the random
+    /// generator is seeded on another thread meanwhile. Left to the first
+    /// handshake, that seeding (tens of milliseconds in AWS-LC with CPU
+    /// jitter entropy) would be measured as the issuer's TLS time.
     pub fn new(options: &NetOptions) -> Result<Self, Error> {
+        let seeding = std::thread::spawn(|| {
+            // A failure here would recur, and be reported, at the handshake.
+            let _ = aws_lc_rs::rand::fill(&mut [0_u8; 16]);
+        });
+        let client = Self::build(options);
+        // The seeding thread only fills a buffer; a panic there is not ours to report.
+        let _ = seeding.join();
+        client
+    }
+
+    fn build(options: &NetOptions) -> Result<Self, Error> {
         let extra_roots = match &options.ca_bundle {
             Some(path) => read_ca_bundle(path)?,
             None => Vec::new(),

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use comfy_table::Table;
+use comfy_table::{ColumnConstraint, Table, Width};
 use serde_json::{Value, json};
 
 use crate::commands::issuer::IssuerData;
@@ -48,7 +48,7 @@ pub fn verdict(report: &Report, data: &IssuerData) -> String {
         });
     if let Some(finding) = worst {
         return format!(
-            "STS is likely to fail with this issuer: {} {}, {}",
+            "STS is likely to fail with this issuer ({} {}): {}",
             finding.rule.code,
             finding.rule.slug,
             printable(&finding.message)
@@ -218,6 +218,11 @@ pub fn write_human(
     for host in &data.hosts {
         let mut chain = table();
         chain.set_header(["#", "subject", "issuer", "expires", "SHA-1 thumbprint"]);
+        // A thumbprint is copied into IAM: never wrap its 40 characters (plus
+        // the padding); names wrap instead.
+        if let Some(column) = chain.column_mut(4) {
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(42)));
+        }
         let top = host.chain.top_intermediate().map(|c| c.position);
         for certificate in &host.chain.certificates {
             let mark = if Some(certificate.position) == top {

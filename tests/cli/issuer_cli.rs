@@ -584,10 +584,17 @@ fn human_output_has_the_phase_table_the_chain_and_a_verdict() {
         "cacheable for 1h; Cache-Control: public, max-age=3600",
         &format!("TLS chain of 127.0.0.1:{}", issuer.port()),
         "↑ IAM thumbprint",
-        "Verdict: STS is likely to fail with this issuer: IS001 issuer-url-form",
+        "Verdict: STS is likely to fail with this issuer (IS001 issuer-url-form): ",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
+    // The thumbprint to paste into IAM is never wrapped across lines.
+    let thumbprint = hex_sha1(&issuer.intermediate_der());
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("│ 2 ") && line.contains(&thumbprint)),
+        "thumbprint {thumbprint} not whole on the intermediate's row in\n{text}"
+    );
 }
 
 #[test]

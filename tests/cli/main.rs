@@ -8,6 +8,7 @@ mod catalogue;
 mod decode_cli;
 mod formats;
 mod issuer_cli;
+mod issuer_robustness;
 mod json_schema;
 mod jwks_rules;
 mod lint_cli;

@@ -24,7 +24,7 @@ const FORMATS: [Format; 5] = [
     Format::Markdown,
 ];
 
-fn json_value() -> impl Strategy<Value = Value> {
+pub fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
