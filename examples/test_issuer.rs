@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     drop(stdout);
     // Serve until killed; the server runs on its own thread.
     loop {
-        std::thread::sleep(Duration::from_secs(3600));
+        std::thread::sleep(Duration::from_hours(1));
     }
 }
 

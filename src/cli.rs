@@ -30,6 +30,12 @@ pub enum Command {
     Issuer(IssuerArgs),
     /// Lint trust policies in files and directories (offline)
     Lint(LintArgs),
+    /// Compare the IAM OIDC provider and the role with the token and the issuer (needs AWS credentials)
+    Provider(ProviderArgs),
+    /// Call `AssumeRoleWithWebIdentity` with classified retries (needs no AWS credentials)
+    Assume(AssumeArgs),
+    /// Lint the trust policy of every role in the account that trusts a web identity (needs AWS credentials)
+    Scan(ScanArgs),
     /// Print a rule's documentation, or list every rule
     Explain(ExplainArgs),
     /// Print shell completions
@@ -181,6 +187,128 @@ pub struct IssuerArgs {
 
     #[command(flatten)]
     pub net: NetArgs,
+}
+
+/// Where AWS calls go: the standard chain decides the rest.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// Use this profile of ~/.aws/config (also `AWS_PROFILE`)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The region whose STS and IAM endpoints to call (also `AWS_REGION`); decides the partition
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
+/// The role to assume.
+#[derive(Debug, Clone, Args)]
+pub struct RoleArgs {
+    /// The role's ARN
+    #[arg(long, value_name = "ARN", env = "AWS_ROLE_ARN")]
+    pub role_arn: Option<String>,
+
+    /// The role session name (default `AWS_ROLE_SESSION_NAME`, else `oidc-doctor-<time>`)
+    #[arg(long, value_name = "NAME", env = "AWS_ROLE_SESSION_NAME")]
+    pub session_name: Option<String>,
+
+    /// Session duration to ask for, in seconds (900 to the role's maximum; STS's default is 3600)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(1..=129_600))]
+    pub duration: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    /// The issuer to look up, when no token is given (the token's `iss` otherwise)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// Read this provider instead of looking one up by issuer
+    #[arg(long, value_name = "ARN")]
+    pub provider_arn: Option<String>,
+
+    #[command(flatten)]
+    pub role: RoleArgs,
+
+    /// Do not probe the issuer's TLS chain (the thumbprint checks are then skipped)
+    #[arg(long)]
+    pub no_issuer_probe: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// How `assume --export` hands the credentials on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// `export AWS_ACCESS_KEY_ID=...` lines for `eval`
+    Env,
+    /// One JSON object
+    Json,
+    /// The AWS `credential_process` format (Version 1, Expiration)
+    CredentialProcess,
+    /// `::add-mask::` lines on standard output, then the variables appended to `$GITHUB_ENV`
+    GithubEnv,
+}
+
+#[derive(Debug, Args)]
+pub struct AssumeArgs {
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
+    pub role: RoleArgs,
+
+    /// Attempts in all, the first included
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
+    /// Seconds after which no new attempt starts
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub deadline: u64,
+
+    /// Print the credentials in this form on standard output (the report then goes to standard error)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub export: Option<ExportFormat>,
+
+    /// Share credentials between invocations: `--cache` uses the user cache directory, `--cache=DIR` another
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub cache: Option<PathBuf>,
+
+    /// The role's trust policy, to name the refusing condition on `AccessDenied` (else read with `iam:GetRole`)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Give up on one STS request after about three times this many seconds
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Only roles that trust this issuer (a URL or provider name, e.g. token.actions.githubusercontent.com)
+    #[arg(long, value_name = "ISSUER")]
+    pub provider: Option<String>,
+
+    /// IAM requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: u16,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Give up on one IAM request after about three times this many seconds
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -27,8 +27,17 @@ fn main() -> ExitCode {
     let mut stdout = io::stdout().lock();
 
     let written = match commands::run(cli.command, &output::TerminalProgress::new()) {
+        // `assume --export`: the credentials on standard output, the report
+        // on standard error, so that `eval "$(...)"` and credential_process
+        // see nothing else.
+        Ok(Outcome::Report(report)) if output::exports(&report) => {
+            let stderr_options = Options::for_stderr(cli.output.format, cli_color);
+            output::write_export(&report, &mut stdout)
+                .and_then(|()| output::write_report(&report, &stderr_options, &mut io::stderr()))
+                .map(|()| u8::from(fail_on.is_failed(&report)))
+        }
         Ok(Outcome::Report(report)) => output::write_report(&report, &options, &mut stdout)
-            .map(|()| u8::from(fail_on.is_failed_by(&report.findings))),
+            .map(|()| u8::from(fail_on.is_failed(&report))),
         Ok(Outcome::Completions(shell)) => {
             output::write_completions(shell, &mut Cli::command(), &mut stdout).map(|()| 0)
         }

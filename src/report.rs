@@ -242,6 +242,18 @@ pub struct Report {
     pub stages: Vec<Stage>,
     pub sources: Vec<SourceFile>,
     pub data: CommandData,
+    /// The command's own verdict, when it has one: it decides the exit code
+    /// instead of `--fail-on` (except `--fail-on never`).
+    pub verdict: Option<Verdict>,
+}
+
+/// A command's own verdict on its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// What the user asked for was done (`assume --export` got credentials).
+    Succeeded,
+    /// What the user asked for was not done (`assume` got no credentials).
+    Failed,
 }
 
 /// Command-specific data shown beside the findings.
@@ -252,6 +264,9 @@ pub enum CommandData {
     Lint(Box<crate::commands::lint::LintData>),
     Explain(crate::commands::explain::ExplainData),
     Issuer(Box<crate::commands::issuer::IssuerData>),
+    Assume(Box<crate::commands::assume::AssumeData>),
+    Provider(Box<crate::commands::provider::ProviderData>),
+    Scan(Box<crate::commands::scan::ScanData>),
 }
 
 impl Report {
@@ -263,6 +278,7 @@ impl Report {
             stages: Vec::new(),
             sources: Vec::new(),
             data,
+            verdict: None,
         }
     }
 
@@ -305,6 +321,16 @@ impl FailOn {
         match self {
             FailOn::Never => false,
             FailOn::AtOrAbove(threshold) => findings.iter().any(|f| f.severity >= threshold),
+        }
+    }
+
+    /// Whether the run exits 1: the command's verdict when it gave one,
+    /// else the findings against the threshold; never with `never`.
+    pub fn is_failed(self, report: &Report) -> bool {
+        match (self, report.verdict) {
+            (FailOn::Never, _) | (_, Some(Verdict::Succeeded)) => false,
+            (_, Some(Verdict::Failed)) => true,
+            (threshold, None) => threshold.is_failed_by(&report.findings),
         }
     }
 }

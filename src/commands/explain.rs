@@ -7,31 +7,34 @@ use crate::rules::{self, Rule};
 
 #[derive(Debug)]
 pub enum ExplainData {
-    /// One rule's page.
-    One(&'static Rule),
+    /// The pages of the rules asked for: one, or those sharing a slug
+    /// (rules.md gives `token-expired` to TK005 and AS106, and
+    /// `thumbprint-mismatch` to PV004 and AS105).
+    Pages(Vec<&'static Rule>),
     /// Every implemented rule.
     All(&'static [&'static Rule]),
 }
 
 pub fn run(args: &ExplainArgs) -> Result<Report, Error> {
     let data = match args.code.as_deref() {
-        Some(code) if !args.all => ExplainData::One(lookup(code)?),
+        Some(code) if !args.all => ExplainData::Pages(lookup(code)?),
         _ => ExplainData::All(rules::CATALOGUE),
     };
     Ok(Report::new("explain", CommandData::Explain(data)))
 }
 
-fn lookup(code: &str) -> Result<&'static Rule, Error> {
+fn lookup(code: &str) -> Result<Vec<&'static Rule>, Error> {
     if let Some(rule) = rules::find(code) {
-        return Ok(rule);
+        return Ok(vec![rule]);
     }
     // Accept a slug too: `explain token-expired`.
-    if let Some(rule) = rules::CATALOGUE
+    let by_slug: Vec<&'static Rule> = rules::CATALOGUE
         .iter()
         .copied()
-        .find(|r| r.slug == code.trim())
-    {
-        return Ok(rule);
+        .filter(|r| r.slug == code.trim())
+        .collect();
+    if !by_slug.is_empty() {
+        return Ok(by_slug);
     }
     let nearest = rules::nearest(code, 3);
     let help = if nearest.is_empty() {

@@ -163,7 +163,7 @@ fn final_url(fetch: &Fetch) -> String {
 }
 
 /// Groups the first sample's handshake probes by host and reads their chains.
-fn host_chains(samples: &[Sample], now: Timestamp) -> Vec<HostChain> {
+pub fn host_chains(samples: &[Sample], now: Timestamp) -> Vec<HostChain> {
     let unix_now = UnixTime::since_unix_epoch(Duration::from_secs(
         u64::try_from(now.as_second()).unwrap_or(0),
     ));

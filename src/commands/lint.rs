@@ -408,7 +408,7 @@ fn read_token(args: &crate::cli::TokenArgs, now: jiff::Timestamp) -> Result<Toke
 
 /// Evaluates one policy against the token's claims, as the principal of the
 /// token's issuer (the policy's own ARN for it when the policy names one).
-fn evaluate(
+pub fn evaluate(
     doc: &PolicyDocument,
     claims: &Map<String, Value>,
     options: &LintOptions,

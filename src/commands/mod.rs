@@ -1,10 +1,13 @@
 //! One module per subcommand: gather inputs, run the rules, hand a report to
 //! the output layer. No printing here.
 
+pub mod assume;
 pub mod decode;
 pub mod explain;
 pub mod issuer;
 pub mod lint;
+pub mod provider;
+pub mod scan;
 pub mod token_input;
 
 use crate::cli::Command;
@@ -44,6 +47,9 @@ pub fn run(command: Command, progress: &dyn Progress) -> Result<Outcome, Error> 
         Command::Issuer(args) => issuer::run(&args, progress).map(Outcome::Report),
         Command::Explain(args) => explain::run(&args).map(Outcome::Report),
         Command::Lint(args) => lint::run(&args).map(Outcome::Report),
+        Command::Provider(args) => provider::run(&args, progress).map(Outcome::Report),
+        Command::Assume(args) => assume::run(&args, progress).map(Outcome::Report),
+        Command::Scan(args) => scan::run(&args, progress).map(Outcome::Report),
         Command::Completions(args) => Ok(Outcome::Completions(args.shell)),
     }
 }

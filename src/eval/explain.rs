@@ -17,6 +17,36 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// Why the policy refused, in one clause (`: ...`), naming the statement
+    /// and the first condition that failed with the values compared. Values
+    /// from the token are not escaped here; the output layer does that.
+    pub fn refusal_reason(&self) -> String {
+        if let Some(statement) = self.refused().and_then(|a| a.deciding_statement()) {
+            return format!(": statement {} denies it explicitly", statement.index);
+        }
+        let Some(candidate) = self.best_candidate() else {
+            return ": no statement trusts this provider with this action".to_owned();
+        };
+        match self.first_failure() {
+            Some(failure) => {
+                let expected: Vec<&str> =
+                    failure.expected.iter().map(|e| e.value.as_str()).collect();
+                let why = failure
+                    .mismatch
+                    .as_ref()
+                    .map_or_else(String::new, |m| format!("; {}", m.difference.describe()));
+                format!(
+                    ": statement {}, `{}` on `{}` expects {}{why}",
+                    candidate.index,
+                    failure.operator.value,
+                    failure.key.value,
+                    expected.join(" or ")
+                )
+            }
+            None => format!(": statement {} does not apply", candidate.index),
+        }
+    }
+
     /// Whether the policy allows every action of the request.
     pub fn allowed(&self) -> bool {
         !self.actions.is_empty() && self.actions.iter().all(|a| a.decision == Decision::Allowed)

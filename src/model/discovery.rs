@@ -171,7 +171,7 @@ mod tests {
             ("etag", "\"v1\""),
         ]));
         assert!(info.cacheable());
-        assert_eq!(info.lifetime, Some(Duration::from_secs(3000)));
+        assert_eq!(info.lifetime, Some(Duration::from_mins(50)));
         assert_eq!(info.etag.as_deref(), Some("\"v1\""));
     }
 
@@ -181,7 +181,7 @@ mod tests {
             ("date", "Sun, 01 Nov 2026 08:00:00 GMT"),
             ("expires", "Sun, 01 Nov 2026 09:00:00 GMT"),
         ]));
-        assert_eq!(info.lifetime, Some(Duration::from_secs(3600)));
+        assert_eq!(info.lifetime, Some(Duration::from_hours(1)));
         let unknown = CacheInfo::of(&response(&[("expires", "0")]));
         assert_eq!(unknown.lifetime, Some(Duration::ZERO));
         assert_eq!(CacheInfo::of(&response(&[])).lifetime, None);

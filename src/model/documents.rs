@@ -16,6 +16,8 @@ pub enum InputKind {
     GetRoleOutput,
     CloudFormation,
     TerraformPlan,
+    /// Read from IAM itself (`provider`, `scan`, `assume`).
+    IamRole,
 }
 
 impl InputKind {
@@ -25,6 +27,7 @@ impl InputKind {
             InputKind::GetRoleOutput => "`aws iam get-role` output",
             InputKind::CloudFormation => "CloudFormation template",
             InputKind::TerraformPlan => "Terraform plan",
+            InputKind::IamRole => "IAM role",
         }
     }
 }
@@ -56,6 +59,29 @@ pub struct PolicyDocument {
 }
 
 impl PolicyDocument {
+    /// A trust policy read from IAM (`GetRole`, `ListRoles`, or the text of
+    /// `assume --policy FILE`): locations name `resource`, the role ARN or
+    /// the file. The text may still be URL-encoded, as IAM sends it.
+    pub fn from_text(resource: &str, text: String) -> Result<PolicyDocument, SyntaxError> {
+        let text = if text.trim_start().starts_with('%') {
+            percent_decode(&text)
+        } else {
+            text
+        };
+        let source = JsonSource::parse(text)?;
+        Ok(PolicyDocument {
+            path: resource.to_owned(),
+            kind: InputKind::IamRole,
+            resource: None,
+            role_arn: resource.starts_with("arn:").then(|| resource.to_owned()),
+            source: Arc::new(source),
+            base: String::new(),
+            unresolved: None,
+            broken: None,
+            outer: None,
+        })
+    }
+
     /// The policy value.
     pub fn value(&self) -> &Value {
         self.source

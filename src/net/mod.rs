@@ -2,6 +2,8 @@
 //! timeout, a size cap and a bounded number of attempts; what it fetches is
 //! handed back as plain model values for the rules to judge.
 
+pub mod aws;
+pub mod cache;
 pub mod http;
 pub mod probe;
 pub mod tls;

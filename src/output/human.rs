@@ -27,6 +27,15 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
         CommandData::Issuer(issuer) => {
             super::issuer::write_human(issuer, || new_table(options), out)?;
         }
+        CommandData::Assume(assume) => {
+            super::assume::write_human(assume, || new_table(options), out)?;
+        }
+        CommandData::Provider(provider) => {
+            super::provider::write_human(provider, || new_table(options), out)?;
+        }
+        CommandData::Scan(scan) => {
+            super::provider::write_scan_human(scan, || new_table(options), out)?;
+        }
         CommandData::Lint(_) | CommandData::None => {}
     }
     for finding in &report.findings {
@@ -348,9 +357,20 @@ fn write_lint(data: &crate::commands::lint::LintData, out: &mut dyn Write) -> io
     )
 }
 
+/// Rule pages, a rule between them when a slug names several.
+pub fn pages(rules: &[&crate::rules::Rule], out: &mut dyn Write) -> io::Result<()> {
+    for (i, rule) in rules.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b"\n---\n\n")?;
+        }
+        out.write_all(rule.doc.as_bytes())?;
+    }
+    Ok(())
+}
+
 fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> io::Result<()> {
     match data {
-        ExplainData::One(rule) => out.write_all(rule.doc.as_bytes()),
+        ExplainData::Pages(rules) => pages(rules, out),
         ExplainData::All(rules) => {
             let mut table = new_table(options);
             table.set_header(vec!["Code", "Slug", "Severity", "Summary"]);

@@ -118,6 +118,21 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
         CommandData::Issuer(issuer) => {
             map.insert("issuer".to_owned(), super::issuer::json(issuer));
         }
+        CommandData::Assume(assume) => {
+            map.insert("assume".to_owned(), super::assume::json(assume));
+        }
+        CommandData::Provider(provider) => {
+            map.insert("provider".to_owned(), super::provider::json(provider));
+            if let Some(evaluation) = &provider.evaluation {
+                map.insert(
+                    "evaluation".to_owned(),
+                    json!({"policies": [self::evaluation(evaluation)]}),
+                );
+            }
+        }
+        CommandData::Scan(scan) => {
+            map.insert("scan".to_owned(), super::provider::scan_json(scan));
+        }
         CommandData::Lint(lint) => {
             let policies: Vec<Value> = lint
                 .policies
@@ -152,8 +167,9 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
                 );
             }
         }
-        CommandData::Explain(ExplainData::One(rule)) => {
-            map.insert("rules".to_owned(), json!([rule_entry(rule, true)]));
+        CommandData::Explain(ExplainData::Pages(rules)) => {
+            let entries: Vec<Value> = rules.iter().map(|r| rule_entry(r, true)).collect();
+            map.insert("rules".to_owned(), Value::Array(entries));
         }
         CommandData::Explain(ExplainData::All(rules)) => {
             let entries: Vec<Value> = rules.iter().map(|r| rule_entry(r, false)).collect();

@@ -54,6 +54,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
         super::issuer::write_markdown(issuer, cell, out)?;
     }
+    match &report.data {
+        CommandData::Assume(assume) => super::assume::write_markdown(assume, cell, out)?,
+        CommandData::Provider(provider) => super::provider::write_markdown(provider, cell, out)?,
+        CommandData::Scan(scan) => super::provider::write_scan_markdown(scan, cell, out)?,
+        _ => {}
+    }
     if !report.findings.is_empty() {
         writeln!(out, "\n## Findings\n")?;
         writeln!(
@@ -127,7 +133,7 @@ fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
 
 fn explain_markdown(data: &ExplainData, out: &mut dyn Write) -> io::Result<()> {
     match data {
-        ExplainData::One(rule) => out.write_all(rule.doc.as_bytes()),
+        ExplainData::Pages(rules) => super::human::pages(rules, out),
         ExplainData::All(rules) => {
             writeln!(
                 out,

@@ -1,10 +1,13 @@
 //! The only code that prints. Every format renders the same [`Report`].
 
+mod assume;
+mod export;
 mod github;
 mod human;
 mod issuer;
 mod json;
 mod markdown;
+mod provider;
 mod sarif;
 
 use std::io::{self, IsTerminal, Write};
@@ -35,6 +38,16 @@ impl Options {
             format,
             color,
             width,
+        }
+    }
+}
+
+impl Options {
+    /// As [`Options::from_env`], with colour decided for standard error.
+    pub fn for_stderr(format: Format, color: ColorChoice) -> Self {
+        Options {
+            color: use_color(color, io::stderr().is_terminal()),
+            ..Options::from_env(format, color)
         }
     }
 }
@@ -93,6 +106,8 @@ pub fn write_report(report: &Report, options: &Options, out: &mut dyn Write) -> 
     }?;
     out.flush()
 }
+
+pub use export::{exports, write_export};
 
 /// Writes shell completions for the command line.
 pub fn write_completions(
@@ -177,31 +192,9 @@ pub fn signature_line(data: &crate::commands::decode::DecodeData) -> String {
     }
 }
 
-/// Why an evaluation refused, in one clause (`: ...`), for every format.
+/// Why the policy refused the token, escaped for printing.
 pub fn refusal_reason(evaluation: &crate::eval::Evaluation) -> String {
-    if let Some(statement) = evaluation.refused().and_then(|a| a.deciding_statement()) {
-        return format!(": statement {} denies it explicitly", statement.index);
-    }
-    let Some(candidate) = evaluation.best_candidate() else {
-        return ": no statement trusts this provider with this action".to_owned();
-    };
-    match evaluation.first_failure() {
-        Some(failure) => {
-            let expected: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
-            let why = failure
-                .mismatch
-                .as_ref()
-                .map_or_else(String::new, |m| format!("; {}", m.difference.describe()));
-            format!(
-                ": statement {}, `{}` on `{}` expects {}{why}",
-                candidate.index,
-                failure.operator.value,
-                failure.key.value,
-                printable(&expected.join(" or "))
-            )
-        }
-        None => format!(": statement {} does not apply", candidate.index),
-    }
+    printable(&evaluation.refusal_reason()).into_owned()
 }
 
 /// `3 findings: 1 critical, 0 high, 2 medium, 0 low, 0 info`.

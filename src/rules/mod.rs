@@ -5,6 +5,7 @@
 //! rule: code, slug, default severity, category and its documentation page
 //! (compiled in from `docs/rules/CODE.md`, the same text `explain` prints).
 
+pub mod assume;
 pub mod issuer;
 pub mod provider;
 pub mod token;
@@ -57,6 +58,23 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    AS001 = "AS001", "assumed", Info, Hygiene;
+    AS002 = "AS002", "assumed-after-retries", Medium, Breakage;
+    AS101 = "AS101", "access-denied", High, Breakage;
+    AS102 = "AS102", "incorrect-audience", High, Breakage;
+    AS103 = "AS103", "no-provider-for-issuer", High, Breakage;
+    AS104 = "AS104", "verification-key-unavailable", High, Breakage;
+    AS105 = "AS105", "thumbprint-mismatch", High, Breakage;
+    AS106 = "AS106", "token-expired", High, Breakage;
+    AS107 = "AS107", "invalid-jwt", High, Breakage;
+    AS108 = "AS108", "missing-claim", High, Breakage;
+    AS109 = "AS109", "throttled", Medium, Breakage;
+    AS110 = "AS110", "idp-communication-error", High, Breakage;
+    AS111 = "AS111", "request-invalid", High, Breakage;
+    AS112 = "AS112", "region-disabled", High, Breakage;
+    AS113 = "AS113", "packed-policy-too-large", High, Breakage;
+    AS114 = "AS114", "sts-unreachable", High, Breakage;
+    AS199 = "AS199", "unrecognised-error", High, Breakage;
     IS001 = "IS001", "issuer-url-form", High, Breakage;
     IS002 = "IS002", "discovery-unreachable", High, Breakage;
     IS003 = "IS003", "discovery-invalid", High, Breakage;
@@ -78,8 +96,14 @@ catalogue! {
     IS019 = "IS019", "issuer-rate-limited", High, Breakage;
     IS020 = "IS020", "response-too-large", Medium, Breakage;
     IS021 = "IS021", "tls-certificate-expiring", Medium, Hygiene;
+    PV001 = "PV001", "provider-not-found", High, Breakage;
     PV002 = "PV002", "audience-not-registered", High, Breakage;
     PV003 = "PV003", "policy-audience-not-registered", High, Breakage;
+    PV004 = "PV004", "thumbprint-mismatch", High, Breakage;
+    PV005 = "PV005", "principal-provider-mismatch", High, Breakage;
+    PV006 = "PV006", "role-arn-mismatch", High, Breakage;
+    PV007 = "PV007", "duration-exceeds-max", High, Breakage;
+    PV008 = "PV008", "unused-thumbprints", Info, Hygiene;
     TK001 = "TK001", "token-not-jwt", High, Breakage;
     TK002 = "TK002", "token-alg-unsupported", High, Breakage;
     TK003 = "TK003", "token-kid-missing", Medium, Breakage;

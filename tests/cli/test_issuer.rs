@@ -35,7 +35,7 @@ use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
 pub const DISCOVERY: &str = "/.well-known/openid-configuration";
-pub const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DAY: Duration = Duration::from_hours(24);
 
 /// A running issuer. Dropping it stops the server and joins its thread.
 pub struct TestIssuer {

@@ -444,7 +444,7 @@ fn test_issuer_survives_clients_that_hang_up_during_the_handshake() {
 #[test]
 fn test_issuer_drop_stops_the_server_even_mid_request() {
     let issuer = TestIssuer::start(Behaviour {
-        delay: Duration::from_secs(60),
+        delay: Duration::from_mins(1),
         ..Behaviour::default()
     });
     let port = issuer.port();

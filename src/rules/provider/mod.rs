@@ -1,4 +1,9 @@
-//! PV rules: the IAM side. Offline here, from a saved provider description.
+//! PV rules: the IAM side, from what IAM holds (read by `provider` and
+//! `scan`, or saved and given to `lint --provider-json`).
+
+pub mod registry;
+pub mod role;
+pub mod thumbprints;
 
 use crate::model::provider::OidcProvider;
 use crate::model::token::Jwt;

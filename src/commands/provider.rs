@@ -1,0 +1,409 @@
+//! `provider`: what IAM holds for the token's issuer (the OIDC provider, its
+//! client IDs and thumbprints) and for the role (ARN, path, maximum
+//! duration, trust policy), compared with the token, the issuer's served
+//! certificate chain and what the caller asks for.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+use crate::cli::ProviderArgs;
+use crate::commands::lint::PolicyEvaluation;
+use crate::commands::{Progress, issuer, token_input};
+use crate::error::Error;
+use crate::model::aws::{IamRole, partition_of_region};
+use crate::model::chain::HostChain;
+use crate::model::documents::PolicyDocument;
+use crate::model::issuers::provider_name;
+use crate::model::policy::Policy;
+use crate::model::provider::OidcProvider;
+use crate::model::token::{self, Jwt};
+use crate::net::aws::{self, AwsError, AwsOptions};
+use crate::net::http::HttpClient;
+use crate::net::probe;
+use crate::report::{CommandData, Finding, Report, SourceFile, Stage, StageStatus};
+use crate::rules;
+use crate::rules::provider::registry::{self, ListedProvider, Lookup};
+use crate::rules::trust_policy::{Arn, LintOptions};
+
+/// What `provider` shows beside its findings.
+#[derive(Debug, Default)]
+pub struct ProviderData {
+    /// The account of the caller's credentials.
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Where the IAM requests went.
+    pub endpoint: Option<String>,
+    /// The issuer looked up (the token's `iss`, or `--issuer`).
+    pub issuer: Option<String>,
+    /// Where the token came from, and its `sub` and audience.
+    pub token: Option<(String, Option<String>, Option<String>)>,
+    /// Every provider the account lists.
+    pub listed: Vec<ListedProvider>,
+    /// The provider read, with its ARN.
+    pub provider: Option<(String, OidcProvider)>,
+    pub role: Option<IamRole>,
+    /// Why the role was not read.
+    pub role_skipped: Option<String>,
+    /// The chains the issuer served, for the thumbprint checks.
+    pub hosts: Vec<HostChain>,
+    pub probe_skipped: Option<String>,
+    pub evaluation: Option<PolicyEvaluation>,
+}
+
+/// IAM refused or failed a call the command cannot do without.
+fn iam_error(error: &AwsError, permission: &str) -> Error {
+    let help = if error.is_access_denied() {
+        format!(
+            "the credentials need `{permission}`; use a profile or role that has it (--profile)"
+        )
+    } else {
+        "check the region (--region), AWS_ENDPOINT_URL_IAM and the network".to_owned()
+    };
+    Error::Environment {
+        message: error.to_string(),
+        help,
+    }
+}
+
+/// Loads the AWS configuration and insists on credentials (exit 3 without).
+pub fn load_with_credentials(
+    runtime: &tokio::runtime::Runtime,
+    options: &AwsOptions,
+    command: &str,
+) -> Result<aws_config::SdkConfig, Error> {
+    let config = runtime.block_on(aws::load(options, true));
+    runtime
+        .block_on(aws::check_credentials(&config))
+        .map_err(|why| Error::Environment {
+            message: format!("`{command}` reads IAM and needs AWS credentials; none were found ({why})"),
+            help: "set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
+                   `aws sso login`; on EC2, ECS or EKS the instance or task role is used"
+                .to_owned(),
+        })?;
+    Ok(config)
+}
+
+/// The token, when one was given (or `AWS_WEB_IDENTITY_TOKEN_FILE` is set).
+fn optional_token(args: &ProviderArgs) -> Result<Option<(String, Jwt)>, Error> {
+    match token_input::read(&args.token) {
+        Ok(input) => Ok(token::parse(&input.bytes).jwt().cloned().map(|jwt| (input.source, jwt))),
+        Err(Error::NoToken) if args.issuer.is_some() || args.provider_arn.is_some() => Ok(None),
+        Err(Error::NoToken) => Err(Error::Usage {
+            message: "no token and no issuer to look up".to_owned(),
+            help: "give the token (argument, -, --token-file, --token-env), or --issuer URL, or --provider-arn ARN"
+                .to_owned(),
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error> {
+    let started = Instant::now();
+    let token = optional_token(args)?;
+    let jwt = token.as_ref().map(|(_, jwt)| jwt);
+    let iss = args
+        .issuer
+        .clone()
+        .or_else(|| jwt.and_then(|j| j.claim_str("iss")).map(str::to_owned));
+    let mut data = ProviderData {
+        issuer: iss.clone(),
+        token: token.as_ref().map(|(source, jwt)| {
+            (
+                source.clone(),
+                jwt.claim_str("sub").map(str::to_owned),
+                jwt.effective_audience().map(str::to_owned),
+            )
+        }),
+        ..ProviderData::default()
+    };
+    let mut report = Report::new("provider", CommandData::None);
+    let runtime = issuer::runtime()?;
+    let options = AwsOptions {
+        profile: args.aws.profile.clone(),
+        region: args.aws.region.clone(),
+        timeout: args.net.timeout,
+    };
+    progress.update("loading AWS credentials…");
+    let config = load_with_credentials(&runtime, &options, "provider")?;
+    data.region = aws::region(&config);
+    let (iam, endpoint) = aws::iam(&config);
+    progress.update("reading the caller's account…");
+    data.account = runtime.block_on(aws::caller_account(&config)).ok();
+    let role_arn = args.role.role_arn.as_deref();
+    let role_account = role_arn
+        .and_then(Arn::parse)
+        .map(|a| a.account.to_owned())
+        .or_else(|| data.account.clone());
+
+    // The provider: by ARN, or looked up by issuer.
+    progress.update("listing IAM OIDC providers…");
+    let listed = runtime
+        .block_on(aws::list_providers(&iam))
+        .map_err(|e| iam_error(&e, "iam:ListOpenIDConnectProviders"))?;
+    data.listed = listed
+        .iter()
+        .filter_map(|arn| ListedProvider::from_arn(arn))
+        .collect();
+    let mut provider_findings = Vec::new();
+    let chosen = match (&args.provider_arn, &iss) {
+        (Some(arn), _) => Some(arn.clone()),
+        (None, Some(iss)) => match registry::lookup(iss, &data.listed, role_account.as_deref()) {
+            Lookup::Found(found) => Some(found.arn),
+            miss => {
+                provider_findings.extend(registry::not_found(
+                    iss,
+                    &miss,
+                    data.listed.len(),
+                    role_account.as_deref(),
+                ));
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    if let Some(arn) = &chosen {
+        progress.update("reading the provider…");
+        let provider = runtime
+            .block_on(aws::get_provider(&iam, arn))
+            .map_err(|e| iam_error(&e, "iam:GetOpenIDConnectProvider"))?;
+        if let Some(jwt) = jwt {
+            provider_findings.extend(rules::provider::token_audience(&provider, jwt));
+        }
+        data.provider = Some((arn.clone(), provider));
+    }
+    report.stages.push(Stage {
+        name: "provider",
+        status: Stage::judge(&provider_findings),
+        duration: started.elapsed(),
+        detail: match &data.provider {
+            Some((arn, p)) => format!(
+                "{arn}: {} client ID(s), {} thumbprint(s)",
+                p.client_ids.len(),
+                p.thumbprints.len()
+            ),
+            None => format!("no provider for {}", iss.as_deref().unwrap_or("the issuer")),
+        },
+    });
+    report.findings.extend(provider_findings);
+
+    // The role and its trust policy.
+    let role_started = Instant::now();
+    let mut role_findings = Vec::new();
+    if let Some(requested) = role_arn {
+        match (Arn::parse(requested), &data.account) {
+            (Some(arn), Some(account))
+                if arn.account != account && !requested.contains(":oidc-provider/") =>
+            {
+                data.role_skipped = Some(format!(
+                    "the role is in account {}, the credentials are for account {account}: IAM shows only the caller's roles",
+                    arn.account
+                ));
+            }
+            _ => {
+                let name = requested.rsplit_once('/').map_or(requested, |(_, n)| n);
+                progress.update("reading the role…");
+                match runtime
+                    .block_on(aws::get_role(&iam, name))
+                    .map_err(|e| iam_error(&e, "iam:GetRole"))?
+                {
+                    Some(role) => {
+                        role_findings.extend(rules::provider::role::role_arn(requested, &role));
+                        if let Some(duration) = args.role.duration {
+                            role_findings.extend(rules::provider::role::duration(duration, &role));
+                        }
+                        data.role = Some(role);
+                    }
+                    None => {
+                        role_findings.push(no_such_role(requested, name, data.account.as_deref()));
+                    }
+                }
+            }
+        }
+    }
+    report.stages.push(Stage {
+        name: "role",
+        status: if role_arn.is_none() || data.role_skipped.is_some() {
+            StageStatus::Skip
+        } else {
+            Stage::judge(&role_findings)
+        },
+        duration: role_started.elapsed(),
+        detail: match (&data.role, &data.role_skipped, role_arn) {
+            (Some(role), _, _) => format!(
+                "{}: path {}, max session {} s",
+                role.arn,
+                role.path,
+                role.max_session_duration.unwrap_or(3600)
+            ),
+            (None, Some(why), _) => format!("not read: {why}"),
+            (None, None, Some(arn)) => format!("{arn}: not found"),
+            (None, None, None) => "not asked for (--role-arn)".to_owned(),
+        },
+    });
+    report.findings.extend(role_findings);
+    let (policy_findings, policy_stage) = trust_policy(&mut data, &mut report, jwt);
+    report.stages.push(policy_stage);
+    report.findings.extend(policy_findings);
+
+    // The issuer's chains, for the thumbprints.
+    let tls_started = Instant::now();
+    let mut tls_findings = Vec::new();
+    match (&iss, &data.provider, args.no_issuer_probe) {
+        (_, _, true) => data.probe_skipped = Some("--no-issuer-probe".to_owned()),
+        (None, _, _) => data.probe_skipped = Some("no issuer URL".to_owned()),
+        (_, None, _) => data.probe_skipped = Some("no provider to compare with".to_owned()),
+        (Some(iss), Some((_, provider)), false) => {
+            progress.update(&format!("probing {iss} for its certificate chains…"));
+            let client = HttpClient::new(&issuer::net_options(&args.net))?;
+            let sample = runtime.block_on(probe::sample(client, iss.clone(), 1, Duration::ZERO));
+            data.hosts = issuer::host_chains(std::slice::from_ref(&sample), Timestamp::now());
+            if data.hosts.is_empty() {
+                data.probe_skipped = Some(
+                    sample
+                        .discovery_probe
+                        .and_then(|p| p.error)
+                        .unwrap_or_else(|| "no certificate chain was served".to_owned()),
+                );
+            }
+            tls_findings.extend(rules::provider::thumbprints::check(provider, &data.hosts));
+        }
+    }
+    report.stages.push(Stage {
+        name: "tls",
+        status: if data.hosts.is_empty() {
+            StageStatus::Skip
+        } else {
+            Stage::judge(&tls_findings)
+        },
+        duration: tls_started.elapsed(),
+        detail: data.probe_skipped.as_ref().map_or_else(
+            || format!("{} host(s) probed", data.hosts.len()),
+            |why| format!("thumbprints not compared with a chain: {why}"),
+        ),
+    });
+    report.findings.extend(tls_findings);
+    progress.finish();
+    data.endpoint = endpoint.endpoint();
+    report.data = CommandData::Provider(Box::new(data));
+    report.sort_findings();
+    Ok(report)
+}
+
+fn no_such_role(requested: &str, name: &str, account: Option<&str>) -> Finding {
+    Finding::new(
+        &rules::PV006,
+        format!(
+            "`{requested}` names a role `{name}` that account {} does not have: STS answers AccessDenied for it.",
+            account.unwrap_or("of the credentials")
+        ),
+        "Check the role name and account: `aws iam list-roles --query 'Roles[].Arn'` lists the ARNs.",
+    )
+}
+
+/// TP rules on the live policy, PV003 and PV005, and the evaluation.
+fn trust_policy(
+    data: &mut ProviderData,
+    report: &mut Report,
+    jwt: Option<&Jwt>,
+) -> (Vec<Finding>, Stage) {
+    let started = Instant::now();
+    let Some(role) = &data.role else {
+        return (Vec::new(), skipped_stage("trust-policy", "no role read"));
+    };
+    let Some(text) = role.trust_policy.clone() else {
+        return (
+            Vec::new(),
+            skipped_stage("trust-policy", "IAM returned no trust policy"),
+        );
+    };
+    let document = match PolicyDocument::from_text(&role.arn, text) {
+        Ok(document) => document,
+        Err(error) => {
+            let finding = rules::trust_policy::unparseable(
+                &role.arn,
+                None,
+                "trust policy of this IAM role",
+                &error,
+            );
+            let findings = vec![finding];
+            let stage = Stage {
+                name: "trust-policy",
+                status: Stage::judge(&findings),
+                duration: started.elapsed(),
+                detail: format!("{}: not JSON", role.arn),
+            };
+            return (findings, stage);
+        }
+    };
+    let options = LintOptions {
+        role_arn: Some(role.arn.clone()),
+        token_claims: jwt.map(|j| j.claims.clone()),
+        provider: data.provider.as_ref().map(|(_, p)| p.clone()),
+    };
+    let mut findings = rules::trust_policy::check(&document, &options);
+    if let Some((arn, _)) = &data.provider {
+        findings.extend(rules::provider::role::principal(
+            role,
+            &Policy::from_value(document.value()),
+            arn,
+        ));
+    }
+    if let Some(jwt) = jwt {
+        data.evaluation = Some(crate::commands::lint::evaluate(
+            &document,
+            &jwt.claims,
+            &options,
+        ));
+    }
+    report.sources.push(SourceFile {
+        key: rules::trust_policy::source_key(&document),
+        text: document.source.text.as_str().into(),
+    });
+    let detail = match &data.evaluation {
+        Some(e) if e.evaluation.allowed() => format!("{}: allows the token", role.arn),
+        Some(e) => format!(
+            "{}: refuses the token{}",
+            role.arn,
+            e.evaluation.refusal_reason()
+        ),
+        None => format!("{}: linted (no token to evaluate)", role.arn),
+    };
+    // A refusal is no rule's finding (the conditions may be exactly as
+    // meant for other tokens), but it fails the stage: this token is refused.
+    let refused = data
+        .evaluation
+        .as_ref()
+        .is_some_and(|e| !e.evaluation.allowed());
+    let stage = Stage {
+        name: "trust-policy",
+        status: if refused {
+            StageStatus::Fail
+        } else {
+            Stage::judge(&findings)
+        },
+        duration: started.elapsed(),
+        detail,
+    };
+    (findings, stage)
+}
+
+fn skipped_stage(name: &'static str, why: &str) -> Stage {
+    Stage {
+        name,
+        status: StageStatus::Skip,
+        duration: Duration::ZERO,
+        detail: why.to_owned(),
+    }
+}
+
+/// The partition of the configured region, for the output.
+pub fn partition(data: &ProviderData) -> Option<&'static str> {
+    data.region.as_deref().map(partition_of_region)
+}
+
+/// `provider_name` of the issuer, for the output.
+pub fn issuer_name(data: &ProviderData) -> Option<&str> {
+    data.issuer.as_deref().map(provider_name)
+}

@@ -1,0 +1,369 @@
+//! Thin wrappers over aws-config, aws-sdk-iam and aws-sdk-sts that return
+//! model values. The standard chain (environment, profiles, SSO,
+//! `credential_process`, IMDS) finds credentials and region; endpoints follow
+//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM` and `AWS_ENDPOINT_URL_STS`.
+//! `AssumeRoleWithWebIdentity` is sent unsigned, with the SDK's own retries
+//! off: the caller classifies each answer and decides (`rules::assume`).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_sts::config::{ConfigBag, Intercept, ProvideCredentials, RuntimeComponents};
+use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::model::aws::{Assumed, Credentials, IamRole, Secret, StsAnswer, StsFailure};
+use crate::model::documents::percent_decode;
+use crate::model::provider::OidcProvider;
+
+/// IAM calls are retried by the SDK's standard mode (throttling, 5xx,
+/// network errors), with backoff, up to this many attempts.
+const IAM_ATTEMPTS: u32 = 5;
+
+/// `--profile` and `--region` as given.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// Per attempt of any AWS call.
+    pub timeout: Duration,
+}
+
+/// Loads the shared configuration. Without `credentials`, none are looked
+/// for at all (no profile credentials, no IMDS): what `assume` needs.
+pub async fn load(options: &AwsOptions, credentials: bool) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(options.timeout)
+            .operation_attempt_timeout(options.timeout * 3)
+            .build(),
+    );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if !credentials {
+        loader = loader.no_credentials();
+    }
+    loader.load().await
+}
+
+/// Whether the chain finds credentials; `Err` says what it tried.
+pub async fn check_credentials(config: &SdkConfig) -> Result<(), String> {
+    let Some(provider) = config.credentials_provider() else {
+        return Err("no credentials provider is configured".to_owned());
+    };
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|error| DisplayErrorContext(&error).to_string())
+}
+
+/// The region the configuration resolved, if any.
+pub fn region(config: &SdkConfig) -> Option<String> {
+    config.region().map(ToString::to_string)
+}
+
+/// Remembers the URL the last request went to: the endpoint really used,
+/// whichever setting chose it.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointRecorder(Arc<Mutex<Option<String>>>);
+
+impl EndpointRecorder {
+    /// `scheme://host[:port]` of the last request.
+    pub fn endpoint(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Intercept for EndpointRecorder {
+    fn name(&self) -> &'static str {
+        "oidc-doctor endpoint recorder"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let uri = context.request().uri();
+        let endpoint = url::Url::parse(uri)
+            .map_or_else(|_| uri.to_owned(), |u| u.origin().ascii_serialization());
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(endpoint);
+        Ok(())
+    }
+}
+
+/// An IAM client that retries throttling itself.
+pub fn iam(config: &SdkConfig) -> (aws_sdk_iam::Client, EndpointRecorder) {
+    let recorder = EndpointRecorder::default();
+    let iam_config = aws_sdk_iam::config::Builder::from(config)
+        .retry_config(RetryConfig::standard().with_max_attempts(IAM_ATTEMPTS))
+        .interceptor(recorder.clone())
+        .build();
+    (aws_sdk_iam::Client::from_conf(iam_config), recorder)
+}
+
+/// An STS client that makes exactly one request per call.
+pub fn sts(config: &SdkConfig) -> (aws_sdk_sts::Client, EndpointRecorder) {
+    let recorder = EndpointRecorder::default();
+    let sts_config = aws_sdk_sts::config::Builder::from(config)
+        .retry_config(RetryConfig::disabled())
+        .interceptor(recorder.clone())
+        .build();
+    (aws_sdk_sts::Client::from_conf(sts_config), recorder)
+}
+
+/// An IAM or STS call that failed, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub operation: &'static str,
+    /// The service's error code, when it answered.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} failed: {code}: {}", self.operation, self.message),
+            None => write!(f, "{} failed: {}", self.operation, self.message),
+        }
+    }
+}
+
+impl AwsError {
+    /// IAM refused the caller (a missing permission).
+    pub fn is_access_denied(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("AccessDenied") || c == "UnauthorizedOperation")
+    }
+}
+
+fn aws_error<E, R>(operation: &'static str, error: &SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::ServiceError(context) => AwsError {
+            operation,
+            code: context.err().code().map(str::to_owned),
+            message: context.err().message().map_or_else(
+                || DisplayErrorContext(context.err()).to_string(),
+                str::to_owned,
+            ),
+        },
+        other => AwsError {
+            operation,
+            code: None,
+            message: DisplayErrorContext(other).to_string(),
+        },
+    }
+}
+
+/// The account of the caller's credentials (`sts:GetCallerIdentity`).
+pub async fn caller_account(config: &SdkConfig) -> Result<String, AwsError> {
+    let client = aws_sdk_sts::Client::new(config);
+    let identity = client
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity", &e))?;
+    identity.account().map(str::to_owned).ok_or(AwsError {
+        operation: "sts:GetCallerIdentity",
+        code: None,
+        message: "the answer named no account".to_owned(),
+    })
+}
+
+/// The ARNs of every IAM OIDC provider in the caller's account.
+pub async fn list_providers(iam: &aws_sdk_iam::Client) -> Result<Vec<String>, AwsError> {
+    let listed = iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:ListOpenIDConnectProviders", &e))?;
+    Ok(listed
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|entry| entry.arn().map(str::to_owned))
+        .collect())
+}
+
+/// One provider's URL, client IDs and thumbprints.
+pub async fn get_provider(iam: &aws_sdk_iam::Client, arn: &str) -> Result<OidcProvider, AwsError> {
+    let provider = iam
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:GetOpenIDConnectProvider", &e))?;
+    let url = provider.url().unwrap_or_default();
+    Ok(OidcProvider {
+        url: url.strip_prefix("https://").unwrap_or(url).to_owned(),
+        client_ids: provider.client_id_list().to_vec(),
+        thumbprints: provider.thumbprint_list().to_vec(),
+    })
+}
+
+fn role(
+    arn: &str,
+    name: &str,
+    path: &str,
+    max_session_duration: Option<i32>,
+    document: Option<&str>,
+) -> IamRole {
+    IamRole {
+        arn: arn.to_owned(),
+        name: name.to_owned(),
+        path: path.to_owned(),
+        max_session_duration,
+        // IAM sends the document URL-encoded.
+        trust_policy: document.map(|text| {
+            if text.trim_start().starts_with('{') {
+                text.to_owned()
+            } else {
+                percent_decode(text)
+            }
+        }),
+    }
+}
+
+/// A role by name; `Ok(None)` when there is no such role.
+pub async fn get_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<IamRole>, AwsError> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(output) => Ok(output.role().map(|r| {
+            role(
+                r.arn(),
+                r.role_name(),
+                r.path(),
+                r.max_session_duration(),
+                r.assume_role_policy_document(),
+            )
+        })),
+        Err(SdkError::ServiceError(context)) if context.err().is_no_such_entity_exception() => {
+            Ok(None)
+        }
+        Err(error) => Err(aws_error("iam:GetRole", &error)),
+    }
+}
+
+/// Every role of the account (all pages).
+pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<IamRole>, AwsError> {
+    let mut roles = Vec::new();
+    let mut pages = iam.list_roles().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("iam:ListRoles", &e))?;
+        roles.extend(page.roles().iter().map(|r| {
+            role(
+                r.arn(),
+                r.role_name(),
+                r.path(),
+                r.max_session_duration(),
+                r.assume_role_policy_document(),
+            )
+        }));
+    }
+    Ok(roles)
+}
+
+/// What one `AssumeRoleWithWebIdentity` sends.
+#[derive(Clone)]
+pub struct AssumeRequest {
+    pub role_arn: String,
+    pub session_name: String,
+    pub token: Secret,
+    pub duration: Option<i32>,
+}
+
+impl std::fmt::Debug for AssumeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRequest")
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("token", &"***")
+            .field("duration", &self.duration)
+            .finish()
+    }
+}
+
+/// One unsigned `AssumeRoleWithWebIdentity`, no retry.
+pub async fn assume(sts: &aws_sdk_sts::Client, request: &AssumeRequest) -> StsAnswer {
+    let answer = sts
+        .assume_role_with_web_identity()
+        .role_arn(&request.role_arn)
+        .role_session_name(&request.session_name)
+        .web_identity_token(request.token.expose())
+        .set_duration_seconds(request.duration)
+        .send()
+        .await;
+    let output = answer.map_err(|error| sts_failure(&error))?;
+    let credentials = output.credentials().ok_or_else(|| StsFailure::Service {
+        code: "NoCredentials".to_owned(),
+        message: "STS answered without credentials".to_owned(),
+        status: None,
+    })?;
+    let expiration = jiff::Timestamp::from_second(credentials.expiration().secs())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    Ok(Assumed {
+        assumed_role_arn: output.assumed_role_user().map(|u| u.arn().to_owned()),
+        subject: output.subject_from_web_identity_token().map(str::to_owned),
+        audience: output.audience().map(str::to_owned),
+        provider: output.provider().map(str::to_owned),
+        credentials: Credentials {
+            access_key_id: Secret::new(credentials.access_key_id()),
+            secret_access_key: Secret::new(credentials.secret_access_key()),
+            session_token: Secret::new(credentials.session_token()),
+            expiration,
+        },
+    })
+}
+
+fn sts_failure(
+    error: &SdkError<
+        aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
+    >,
+) -> StsFailure {
+    match error {
+        SdkError::ServiceError(context) => StsFailure::Service {
+            code: context.err().code().unwrap_or("Unknown").to_owned(),
+            message: context.err().message().unwrap_or_default().to_owned(),
+            status: Some(context.raw().status().as_u16()),
+        },
+        SdkError::TimeoutError(_) => StsFailure::Timeout(DisplayErrorContext(error).to_string()),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            StsFailure::Timeout(DisplayErrorContext(error).to_string())
+        }
+        SdkError::ResponseError(context) => {
+            let status = context.raw().status().as_u16();
+            if status >= 500 {
+                StsFailure::Service {
+                    code: format!("HTTP {status}"),
+                    message: "a server error without a readable body".to_owned(),
+                    status: Some(status),
+                }
+            } else {
+                StsFailure::Network(format!(
+                    "an answer that is not STS's (HTTP {status}): {}",
+                    DisplayErrorContext(error)
+                ))
+            }
+        }
+        SdkError::ConstructionFailure(_) => {
+            StsFailure::Request(DisplayErrorContext(error).to_string())
+        }
+        _ => StsFailure::Network(DisplayErrorContext(error).to_string()),
+    }
+}

@@ -1,0 +1,431 @@
+//! The credential cache of `assume --cache`: one file per role, session
+//! name, duration and token identity (a hash of `iss`, `sub` and `aud`), so
+//! that parallel jobs that present the same identity share one STS call.
+//!
+//! A lock file per entry, held with an advisory lock while STS is called,
+//! makes N concurrent invocations wait for the first: it calls STS, the rest
+//! read what it wrote. Entries are written to a temporary file (mode 0600)
+//! and renamed into place, so a reader never sees half a file; one that is
+//! unreadable anyway is ignored and replaced, never fatal.
+
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::model::aws::{Assumed, Credentials, Secret};
+
+/// Entries are reused until this long before the credentials expire.
+pub const REUSE_MARGIN: Duration = Duration::from_mins(5);
+/// How often a waiting process looks at the lock again.
+const POLL: Duration = Duration::from_millis(25);
+const FORMAT_VERSION: u64 = 1;
+
+/// What an entry is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    pub role_arn: String,
+    pub session_name: String,
+    pub duration: Option<i32>,
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+}
+
+impl CacheKey {
+    /// The file name stem: SHA-256 over the role, session, duration and a
+    /// SHA-256 of the token identity, in hex. Names nothing by itself.
+    pub fn file_stem(&self) -> String {
+        let identity = sha256_hex(&[&self.iss, &self.sub, &self.aud]);
+        let duration = self.duration.map_or_else(String::new, |d| d.to_string());
+        sha256_hex(&[&self.role_arn, &self.session_name, &duration, &identity])
+    }
+}
+
+fn sha256_hex(parts: &[&str]) -> String {
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for part in parts {
+        // Length-prefixed, so that ("ab", "c") and ("a", "bc") differ.
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part.as_bytes());
+    }
+    context
+        .finish()
+        .as_ref()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// The cache directory.
+#[derive(Debug, Clone)]
+pub struct CredentialCache {
+    dir: PathBuf,
+}
+
+/// An entry that was found but not used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    Absent,
+    /// Expires within [`REUSE_MARGIN`] (or has expired).
+    Stale(Timestamp),
+    /// Not a cache entry this version can read: replaced.
+    Unreadable(String),
+}
+
+/// The held lock of one entry: read it, and write it before letting go.
+#[derive(Debug)]
+pub struct Locked {
+    lock: File,
+    entry: PathBuf,
+    dir: PathBuf,
+    /// How long the lock took to get (another process held it).
+    pub waited: Duration,
+}
+
+impl CredentialCache {
+    /// `dir`, or the user's cache directory (`$XDG_CACHE_HOME/oidc-doctor`,
+    /// `~/.cache/oidc-doctor`, `~/Library/Caches/oidc-doctor`), created with
+    /// mode 0700.
+    pub fn open(dir: Option<PathBuf>) -> Result<Self, Error> {
+        let dir = match dir {
+            Some(dir) => dir,
+            None => dirs::cache_dir()
+                .ok_or_else(|| Error::Environment {
+                    message: "there is no user cache directory (no HOME)".to_owned(),
+                    help: "give one: `--cache DIR`".to_owned(),
+                })?
+                .join("oidc-doctor")
+                .join("credentials"),
+        };
+        create_private_dir(&dir)?;
+        Ok(CredentialCache { dir })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes the entry's lock, waiting for another process up to `timeout`.
+    pub fn lock(&self, key: &CacheKey, timeout: Duration) -> Result<Locked, Error> {
+        let stem = key.file_stem();
+        let lock_path = self.dir.join(format!("{stem}.lock"));
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| unwritable(&lock_path, source))?;
+        let started = Instant::now();
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                    std::thread::sleep(POLL);
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::Environment {
+                        message: format!(
+                            "another oidc-doctor held the cache entry `{}` for over {} s",
+                            lock_path.display(),
+                            timeout.as_secs()
+                        ),
+                        help: "it is still calling STS, or hung; raise --deadline, or run without --cache".to_owned(),
+                    });
+                }
+                Err(TryLockError::Error(source)) => return Err(unwritable(&lock_path, source)),
+            }
+        }
+        Ok(Locked {
+            lock,
+            entry: self.dir.join(format!("{stem}.json")),
+            dir: self.dir.clone(),
+            waited: started.elapsed(),
+        })
+    }
+}
+
+impl Locked {
+    /// The cached credentials when they are good for at least
+    /// [`REUSE_MARGIN`] more; otherwise why not.
+    pub fn read(&self, now: Timestamp) -> Result<Assumed, Miss> {
+        let text = match fs::read_to_string(&self.entry) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
+            Err(error) => return Err(Miss::Unreadable(error.to_string())),
+        };
+        let assumed = parse_entry(&text).map_err(Miss::Unreadable)?;
+        let margin = jiff::SignedDuration::try_from(REUSE_MARGIN).unwrap_or_default();
+        match now.checked_add(margin) {
+            Ok(limit) if assumed.credentials.expiration > limit => Ok(assumed),
+            _ => Err(Miss::Stale(assumed.credentials.expiration)),
+        }
+    }
+
+    /// Writes the entry atomically (temporary file, mode 0600, renamed).
+    pub fn write(&self, assumed: &Assumed) -> Result<(), Error> {
+        let mut file =
+            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| unwritable(&self.dir, e))?;
+        restrict(file.as_file(), &self.entry)?;
+        let text = entry_json(assumed).to_string();
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.as_file().sync_all())
+            .map_err(|e| unwritable(&self.entry, e))?;
+        file.persist(&self.entry)
+            .map_err(|e| unwritable(&self.entry, e.error))?;
+        Ok(())
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; this is only sooner.
+        let _ = self.lock.unlock();
+    }
+}
+
+fn entry_json(assumed: &Assumed) -> Value {
+    let c = &assumed.credentials;
+    json!({
+        "version": FORMAT_VERSION,
+        "assumed_role_arn": assumed.assumed_role_arn,
+        "subject": assumed.subject,
+        "audience": assumed.audience,
+        "provider": assumed.provider,
+        "access_key_id": c.access_key_id.expose(),
+        "secret_access_key": c.secret_access_key.expose(),
+        "session_token": c.session_token.expose(),
+        "expiration": c.expiration.to_string(),
+    })
+}
+
+fn parse_entry(text: &str) -> Result<Assumed, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    if value.get("version").and_then(Value::as_u64) != Some(FORMAT_VERSION) {
+        return Err("written by another version".to_owned());
+    }
+    let text_of = |name: &str| -> Result<String, String> {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no `{name}`"))
+    };
+    let optional = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    let expiration = text_of("expiration")?
+        .parse::<Timestamp>()
+        .map_err(|e| format!("bad `expiration` ({e})"))?;
+    Ok(Assumed {
+        assumed_role_arn: optional("assumed_role_arn"),
+        subject: optional("subject"),
+        audience: optional("audience"),
+        provider: optional("provider"),
+        credentials: Credentials {
+            access_key_id: Secret::new(text_of("access_key_id")?),
+            secret_access_key: Secret::new(text_of("secret_access_key")?),
+            session_token: Secret::new(text_of("session_token")?),
+            expiration,
+        },
+    })
+}
+
+fn unwritable(path: &Path, source: std::io::Error) -> Error {
+    Error::Unreadable {
+        what: "credential cache",
+        path: path.to_owned(),
+        source,
+        help: "--cache needs a directory this user can write; give another with `--cache DIR`"
+            .to_owned(),
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| unwritable(dir, e))?;
+    // Entries are mode 0600 whatever the directory; but where others may
+    // create files, they could plant an entry with their own credentials.
+    let mode = fs::metadata(dir)
+        .map_err(|e| unwritable(dir, e))?
+        .permissions()
+        .mode();
+    if mode & 0o022 != 0 {
+        return Err(Error::Usage {
+            message: format!(
+                "the cache directory `{}` can be written by other users (mode {:o}): they could plant credentials in it",
+                dir.display(),
+                mode & 0o7777
+            ),
+            help: format!(
+                "use a directory only you can write (`chmod go-w {}`), or another --cache=DIR",
+                dir.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    fs::create_dir_all(dir).map_err(|e| unwritable(dir, e))
+}
+
+#[cfg(unix)]
+fn restrict(file: &File, path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .map_err(|e| unwritable(path, e))
+}
+
+#[cfg(not(unix))]
+fn restrict(_file: &File, _path: &Path) -> Result<(), Error> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> CacheKey {
+        CacheKey {
+            role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
+            session_name: "ci".into(),
+            duration: Some(900),
+            iss: "https://token.actions.githubusercontent.com".into(),
+            sub: "repo:acme/app:ref:refs/heads/main".into(),
+            aud: "sts.amazonaws.com".into(),
+        }
+    }
+
+    fn assumed(expiration: Timestamp) -> Assumed {
+        Assumed {
+            assumed_role_arn: Some("arn:aws:sts::123456789012:assumed-role/deploy/ci".into()),
+            subject: Some("repo:acme/app:ref:refs/heads/main".into()),
+            audience: Some("sts.amazonaws.com".into()),
+            provider: None,
+            credentials: Credentials {
+                access_key_id: Secret::new("ASIAEXAMPLEEXAMPLE"),
+                secret_access_key: Secret::new("secret"),
+                session_token: Secret::new("token"),
+                expiration,
+            },
+        }
+    }
+
+    #[test]
+    fn every_part_of_the_key_changes_the_file() {
+        let base = key().file_stem();
+        assert_eq!(base.len(), 64);
+        let variants = [
+            CacheKey {
+                role_arn: "arn:aws:iam::123456789012:role/other".into(),
+                ..key()
+            },
+            CacheKey {
+                session_name: "c".into(),
+                ..key()
+            },
+            CacheKey {
+                duration: None,
+                ..key()
+            },
+            CacheKey {
+                sub: "repo:acme/app:ref:refs/heads/dev".into(),
+                ..key()
+            },
+            CacheKey {
+                aud: "other".into(),
+                ..key()
+            },
+            CacheKey {
+                iss: "https://gitlab.com".into(),
+                ..key()
+            },
+        ];
+        for variant in variants {
+            assert_ne!(variant.file_stem(), base, "{variant:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_is_reused_until_five_minutes_before_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap();
+        assert_eq!(locked.read(now), Err(Miss::Absent));
+        let later = now
+            .checked_add(jiff::SignedDuration::from_secs(3600))
+            .unwrap();
+        locked.write(&assumed(later)).unwrap();
+        assert_eq!(
+            locked.read(now).unwrap().credentials.session_token.expose(),
+            "token"
+        );
+        let close = later
+            .checked_sub(jiff::SignedDuration::from_secs(299))
+            .unwrap();
+        assert_eq!(locked.read(close), Err(Miss::Stale(later)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        let error = CredentialCache::open(Some(dir.path().to_owned())).unwrap_err();
+        assert!(
+            error.to_string().contains("can be written by other users"),
+            "{error}"
+        );
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(CredentialCache::open(Some(dir.path().to_owned())).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_are_private_and_corrupt_ones_are_replaced() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
+        let dir_mode = fs::metadata(cache.dir()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap();
+        fs::write(&locked.entry, "{\"version\": 1, \"access_key_id\": ").unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        assert!(matches!(locked.read(now), Err(Miss::Unreadable(_))));
+        let later = now
+            .checked_add(jiff::SignedDuration::from_secs(3600))
+            .unwrap();
+        locked.write(&assumed(later)).unwrap();
+        assert!(locked.read(now).is_ok());
+        let mode = fs::metadata(&locked.entry).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_second_holder_waits_and_gives_up_at_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(Some(dir.path().to_owned())).unwrap();
+        let held = cache.lock(&key(), Duration::from_secs(1)).unwrap();
+        let error = cache.lock(&key(), Duration::from_millis(100)).unwrap_err();
+        assert!(
+            error.to_string().contains("held the cache entry"),
+            "{error}"
+        );
+        drop(held);
+        assert!(cache.lock(&key(), Duration::from_millis(100)).is_ok());
+    }
+}

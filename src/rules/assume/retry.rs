@@ -1,0 +1,281 @@
+//! When to try `AssumeRoleWithWebIdentity` again: only for the classes that
+//! can succeed on a later attempt, with full-jitter exponential backoff,
+//! within `--max-attempts` and `--deadline`, and never past the point where
+//! the token itself is no longer accepted. Pure: time and jitter are given.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::classify::{Class, Retry};
+
+/// STS accepts a token up to five minutes after its `exp` (clock skew).
+pub const STS_SKEW_SECONDS: i64 = 300;
+
+/// The bounds of the retry loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first wait's ceiling; doubled after each failure.
+    pub base: Duration,
+    /// No wait's ceiling exceeds this.
+    pub cap: Duration,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// From the first attempt's start: no attempt starts after it.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+            max_attempts: 6,
+            deadline: Duration::from_mins(1),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The ceiling of the wait after `failures` failed attempts (1 or more):
+    /// `min(cap, base × 2^(failures − 1))`.
+    pub fn ceiling(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(31);
+        self.base
+            .checked_mul(1_u32 << doublings)
+            .map_or(self.cap, |ceiling| ceiling.min(self.cap))
+    }
+
+    /// Full jitter: a uniform wait between zero and the ceiling
+    /// (`jitter` in `[0, 1)`).
+    pub fn wait(&self, failures: u32, jitter: f64) -> Duration {
+        self.ceiling(failures).mul_f64(jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// Why the loop stopped without credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The class cannot succeed by retrying.
+    NotRetryable,
+    /// `--max-attempts` reached.
+    AttemptsExhausted { max: u32 },
+    /// The next attempt would start after `--deadline`.
+    Deadline { deadline: Duration },
+    /// The token will no longer be accepted when the next attempt starts.
+    TokenExpires { accepted_until: Timestamp },
+    /// STS said the token expired, and reading the source again gave the
+    /// same token (or one as old).
+    NoFreshToken,
+    /// The token source could not be read again.
+    TokenUnreadable(String),
+}
+
+impl Stop {
+    /// The reason in a sentence, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Stop::NotRetryable => {
+                "not retried: the same request would fail the same way".to_owned()
+            }
+            Stop::AttemptsExhausted { max } => {
+                format!("gave up after {max} attempts (--max-attempts)")
+            }
+            Stop::Deadline { deadline } => format!(
+                "gave up: the next attempt would start after the {}-second deadline (--deadline)",
+                deadline.as_secs()
+            ),
+            Stop::TokenExpires { accepted_until } => format!(
+                "stopped early: the token is accepted only until {} (its `exp` plus STS's 5-minute skew), before the next attempt would start",
+                accepted_until.strftime("%Y-%m-%dT%H:%M:%SZ")
+            ),
+            Stop::NoFreshToken => {
+                "not retried: reading the token again gave no fresher token".to_owned()
+            }
+            Stop::TokenUnreadable(error) => {
+                format!("stopped: the token could not be read again ({error})")
+            }
+        }
+    }
+}
+
+/// What the loop knows when an attempt has failed.
+#[derive(Debug, Clone, Copy)]
+pub struct Failed {
+    pub class: Class,
+    /// Failed attempts so far, this one included.
+    pub failures: u32,
+    /// From the first attempt's start to now.
+    pub elapsed: Duration,
+    pub now: Timestamp,
+    /// The `exp` of the token the next attempt would send.
+    pub token_exp: Option<Timestamp>,
+    /// For [`Retry::FreshToken`]: whether the source now gives a fresher token.
+    pub fresh_token: bool,
+}
+
+/// Whether to try again, and after which wait.
+pub fn next(policy: &RetryPolicy, failed: &Failed, jitter: f64) -> Result<Duration, Stop> {
+    match failed.class.retry {
+        Retry::No => return Err(Stop::NotRetryable),
+        Retry::FreshToken if !failed.fresh_token => return Err(Stop::NoFreshToken),
+        Retry::FreshToken | Retry::Yes => {}
+    }
+    if failed.failures >= policy.max_attempts {
+        return Err(Stop::AttemptsExhausted {
+            max: policy.max_attempts,
+        });
+    }
+    let wait = policy.wait(failed.failures, jitter);
+    if failed.elapsed + wait > policy.deadline {
+        return Err(Stop::Deadline {
+            deadline: policy.deadline,
+        });
+    }
+    if let Some(exp) = failed.token_exp {
+        let accepted_until = exp.saturating_add(jiff::SignedDuration::from_secs(STS_SKEW_SECONDS));
+        let next_start = failed.now.saturating_add(
+            jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::MAX),
+        );
+        if let (Ok(accepted_until), Ok(next_start)) = (accepted_until, next_start)
+            && next_start >= accepted_until
+        {
+            return Err(Stop::TokenExpires { accepted_until });
+        }
+    }
+    Ok(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::aws::StsFailure;
+    use crate::rules::assume::classify::classify;
+
+    fn class(code: &str, message: &str) -> Class {
+        classify(&StsFailure::Service {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            status: Some(400),
+        })
+    }
+
+    fn failed(class: Class, failures: u32) -> Failed {
+        Failed {
+            class,
+            failures,
+            elapsed: Duration::from_secs(1),
+            now: Timestamp::from_second(1_800_000_000).unwrap(),
+            token_exp: None,
+            fresh_token: false,
+        }
+    }
+
+    #[test]
+    fn ceilings_double_from_200_ms_up_to_10_s() {
+        let policy = RetryPolicy::default();
+        let ceilings: Vec<u128> = (1..=8).map(|n| policy.ceiling(n).as_millis()).collect();
+        assert_eq!(ceilings, [200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]);
+        assert_eq!(policy.ceiling(1000), Duration::from_secs(10));
+        assert_eq!(policy.wait(3, 0.5), Duration::from_millis(400));
+        assert_eq!(policy.wait(3, 0.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn access_denied_and_audience_errors_are_never_retried() {
+        let policy = RetryPolicy::default();
+        for (code, message) in [
+            (
+                "AccessDenied",
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            ),
+            ("InvalidIdentityToken", "Incorrect token audience"),
+        ] {
+            assert_eq!(
+                next(&policy, &failed(class(code, message), 1), 0.5),
+                Err(Stop::NotRetryable)
+            );
+        }
+    }
+
+    #[test]
+    fn transient_errors_are_retried_within_the_bounds() {
+        let policy = RetryPolicy::default();
+        let throttled = class("Throttling", "Rate exceeded");
+        assert_eq!(
+            next(&policy, &failed(throttled, 2), 0.5),
+            Ok(Duration::from_millis(200))
+        );
+        assert_eq!(
+            next(&policy, &failed(throttled, 6), 0.5),
+            Err(Stop::AttemptsExhausted { max: 6 })
+        );
+        let late = Failed {
+            elapsed: Duration::from_secs(59),
+            ..failed(throttled, 5)
+        };
+        assert_eq!(
+            next(&policy, &late, 0.99),
+            Err(Stop::Deadline {
+                deadline: Duration::from_mins(1)
+            })
+        );
+    }
+
+    #[test]
+    fn the_loop_stops_before_the_token_is_no_longer_accepted() {
+        let policy = RetryPolicy::default();
+        let key = class(
+            "InvalidIdentityToken",
+            "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        );
+        let base = failed(key, 5);
+        // Accepted until exp + 300 s; the next attempt is at most 3.2 s away.
+        let exp = base
+            .now
+            .checked_sub(jiff::SignedDuration::from_secs(298))
+            .unwrap();
+        let stop = next(
+            &policy,
+            &Failed {
+                token_exp: Some(exp),
+                ..base
+            },
+            0.99,
+        );
+        assert!(matches!(stop, Err(Stop::TokenExpires { .. })), "{stop:?}");
+        let fine = base
+            .now
+            .checked_add(jiff::SignedDuration::from_secs(600))
+            .unwrap();
+        assert!(
+            next(
+                &policy,
+                &Failed {
+                    token_exp: Some(fine),
+                    ..base
+                },
+                0.99
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_expired_token_is_retried_only_with_a_fresh_one() {
+        let policy = RetryPolicy::default();
+        let expired = class(
+            "ExpiredTokenException",
+            "Token expired: current date/time 2 must be before the expiration date/time 1",
+        );
+        assert_eq!(
+            next(&policy, &failed(expired, 1), 0.5),
+            Err(Stop::NoFreshToken)
+        );
+        let fresh = Failed {
+            fresh_token: true,
+            ..failed(expired, 1)
+        };
+        assert_eq!(next(&policy, &fresh, 0.5), Ok(Duration::from_millis(100)));
+    }
+}

@@ -1,0 +1,144 @@
+//! PV004 and PV008: the provider's thumbprints against the certificate
+//! chains the issuer really serves.
+
+use crate::model::chain::HostChain;
+use crate::model::provider::OidcProvider;
+use crate::report::Finding;
+use crate::rules::{PV004, PV008};
+
+/// IAM keeps at most five thumbprints per provider.
+const MAX_THUMBPRINTS: usize = 5;
+
+fn is_thumbprint(value: &str) -> bool {
+    value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// PV004 (malformed, too many, or none matching a chain STS must pin) and
+/// PV008 (registered for chains STS does not pin).
+pub fn check(provider: &OidcProvider, hosts: &[HostChain]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let malformed: Vec<&str> = provider
+        .thumbprints
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !is_thumbprint(t))
+        .collect();
+    if !malformed.is_empty() {
+        findings.push(Finding::new(
+            &PV004,
+            format!(
+                "Provider `{}` holds thumbprint(s) that are not 40 hex characters: {}.",
+                provider.url,
+                malformed.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            ),
+            "A thumbprint is the SHA-1 of a certificate, 40 hex characters; `oidc-doctor issuer <iss>` prints the right one.",
+        ));
+    }
+    if provider.thumbprints.len() > MAX_THUMBPRINTS {
+        findings.push(Finding::new(
+            &PV004,
+            format!(
+                "Provider `{}` lists {} thumbprints; IAM keeps at most {MAX_THUMBPRINTS}.",
+                provider.url,
+                provider.thumbprints.len()
+            ),
+            "Keep the current top-intermediate thumbprint of each host (discovery and JWKS) and drop the rest.",
+        ));
+    }
+    let registered = |sha1: &str| {
+        provider
+            .thumbprints
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(sha1))
+    };
+    for host in hosts {
+        let Some(top) = host.chain.top_intermediate() else {
+            continue;
+        };
+        let documents: Vec<&str> = host.documents.iter().map(|d| d.as_str()).collect();
+        match &host.public_trust {
+            Err(reason) if !registered(&top.sha1) => findings.push(Finding::new(
+                &PV004,
+                format!(
+                    "{} (serving {}) has a chain that is not publicly trusted ({reason}), so STS checks the \
+                     thumbprints; none of `{}`'s matches its top intermediate `{}` ({}). STS answers \
+                     `OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint`.",
+                    host.chain.host,
+                    documents.join(" and "),
+                    provider.url,
+                    top.sha1,
+                    top.name()
+                ),
+                format!(
+                    "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn <arn> \
+                     --thumbprint-list {}",
+                    std::iter::once(top.sha1.as_str())
+                        .chain(
+                            provider
+                                .thumbprints
+                                .iter()
+                                .map(String::as_str)
+                                .filter(|t| is_thumbprint(t))
+                                .take(MAX_THUMBPRINTS - 1)
+                        )
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            )),
+            Ok(()) if !provider.thumbprints.is_empty() => findings.push(Finding::new(
+                &PV008,
+                format!(
+                    "{} (serving {}) has a publicly trusted chain, so STS ignores the {} thumbprint(s) registered on `{}`.",
+                    host.chain.host,
+                    documents.join(" and "),
+                    provider.thumbprints.len(),
+                    provider.url
+                ),
+                "Nothing breaks; but when debugging, do not chase thumbprints for this issuer: STS verifies it against its own trusted roots.",
+            )),
+            _ => {}
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::chain::ServedChain;
+
+    fn provider(thumbprints: &[&str]) -> OidcProvider {
+        OidcProvider {
+            url: "idp.example.com".into(),
+            client_ids: vec!["sts.amazonaws.com".into()],
+            thumbprints: thumbprints.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn malformed_and_too_many_thumbprints_are_pv004() {
+        let findings = check(&provider(&["abc", "zz"]), &[]);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("`abc`, `zz`"));
+        let six = ["a"; 6].map(|_| "0123456789abcdef0123456789abcdef01234567");
+        let findings = check(&provider(&six), &[]);
+        assert!(findings[0].message.contains("lists 6 thumbprints"));
+    }
+
+    #[test]
+    fn without_a_chain_only_the_registered_values_are_judged() {
+        let host = HostChain {
+            chain: ServedChain::default(),
+            port: 443,
+            documents: vec![],
+            public_trust: Err("unknown issuer".into()),
+        };
+        assert!(
+            check(
+                &provider(&["0123456789abcdef0123456789abcdef01234567"]),
+                &[host]
+            )
+            .is_empty()
+        );
+    }
+}
