@@ -16,15 +16,20 @@ fn ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// The class of an attempt and STS's error code; the full answer is in the
+/// finding, once.
 fn result_text(attempt: &Attempt) -> String {
     match attempt.class {
         None => "assumed".to_owned(),
-        Some(class) => format!(
-            "{} {}: {}",
-            class.rule.code,
-            class.rule.slug,
-            printable(&attempt.answer)
-        ),
+        Some(class) => {
+            let code = attempt.answer.split(':').next().unwrap_or_default();
+            format!(
+                "{} {} ({})",
+                class.rule.code,
+                class.rule.slug,
+                printable(code)
+            )
+        }
     }
 }
 
@@ -41,7 +46,7 @@ fn then_text(attempt: &Attempt, last: bool, data: &AssumeData) -> String {
 
 fn duration_text(data: &AssumeData) -> String {
     data.duration
-        .map_or_else(|| "STS default (3600 s)".to_owned(), |d| format!("{d} s"))
+        .map_or_else(|| "3600 s, STS's default".to_owned(), |d| format!("{d} s"))
 }
 
 pub fn write_human(
@@ -52,7 +57,7 @@ pub fn write_human(
     writeln!(out, "Role      {}", printable(&data.role_arn))?;
     writeln!(
         out,
-        "Session   {} (duration {})",
+        "Session   {}, duration {}",
         printable(&data.session_name),
         duration_text(data)
     )?;

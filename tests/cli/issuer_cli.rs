@@ -53,7 +53,7 @@ fn one_sample(behaviour: Behaviour) -> (TestIssuer, Value) {
     (issuer, report)
 }
 
-fn hex_sha1(der: &[u8]) -> String {
+pub fn hex_sha1(der: &[u8]) -> String {
     use std::fmt::Write as _;
     Sha1::digest(der)
         .iter()

@@ -4,6 +4,9 @@
 // A failing test is a panic with a message: unwrap and expect are how tests say so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assume_cli;
+mod aws_cli;
+mod aws_emulator;
 mod catalogue;
 mod decode_cli;
 mod formats;
@@ -13,6 +16,7 @@ mod json_schema;
 mod jwks_rules;
 mod lint_cli;
 mod robustness;
+mod sts_standin;
 mod support;
 mod test_issuer;
 mod test_issuer_self;

@@ -3,6 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::pki_types::pem::PemObject as _;
+use serde_json::json;
 
 /// Every time-based fixture is built around this instant.
 pub const FIXTURE_NOW: &str = "2026-06-01T12:00:00Z";
@@ -87,4 +94,40 @@ pub fn codes(report: &serde_json::Value) -> Vec<String> {
 pub fn signature_of(path: &Path) -> String {
     let text = std::fs::read_to_string(path).expect("fixture");
     text.trim().rsplit('.').next().expect("parts").to_owned()
+}
+
+/// A token with these claims, signed now with the test RSA key under `kid`
+/// (with aws-lc-rs, not the jsonwebtoken crate the tool verifies with).
+pub fn signed_token(kid: &str, claims: &serde_json::Value) -> String {
+    let pem = std::fs::read(fixture("keys/test-rsa.private.pem")).expect("test key");
+    let der = PrivatePkcs8KeyDer::from_pem_slice(&pem).expect("PEM");
+    let key = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).expect("RSA key");
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut signature,
+    )
+    .expect("sign");
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// GitHub-style claims from `iss`, issued now, expiring in `lifetime` seconds.
+pub fn claims(iss: &str, lifetime: i64) -> serde_json::Value {
+    let now = jiff::Timestamp::now().as_second();
+    json!({
+        "iss": iss,
+        "sub": "repo:acme/app:ref:refs/heads/main",
+        "aud": "sts.amazonaws.com",
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+    })
 }

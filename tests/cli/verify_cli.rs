@@ -1,47 +1,16 @@
 //! `decode --verify` and `--jwks-url`: the signature checked with keys
 //! fetched from the in-process issuer, the way STS fetches them.
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rustls::pki_types::PrivatePkcs8KeyDer;
-use rustls::pki_types::pem::PemObject as _;
 use serde_json::{Value, json};
 
-use crate::support::{codes, fixture, oidc_doctor};
+use crate::support::{claims, codes, fixture, oidc_doctor, signed_token};
 use crate::test_issuer::{Behaviour, TestIssuer};
 
-/// A token from `issuer`, signed now with the test RSA key under `kid`
-/// (signed with aws-lc-rs, not the jsonwebtoken crate the tool verifies with).
+/// A token from `issuer`, signed now with the test RSA key under `kid`.
 fn token(issuer: &str, kid: &str) -> String {
-    let pem = std::fs::read(fixture("keys/test-rsa.private.pem")).unwrap();
-    let der = PrivatePkcs8KeyDer::from_pem_slice(&pem).unwrap();
-    let key = RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap();
-    let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
-    let now = jiff::Timestamp::now().as_second();
-    let claims = json!({
-        "iss": issuer,
-        "sub": "repo:octo-org/octo-repo:ref:refs/heads/main",
-        "aud": "sts.amazonaws.com",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    });
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let mut signature = vec![0; key.public_modulus_len()];
-    key.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    let mut claims = claims(issuer, 600);
+    claims["sub"] = json!("repo:octo-org/octo-repo:ref:refs/heads/main");
+    signed_token(kid, &claims)
 }
 
 fn decode(issuer: &TestIssuer, token: &str, extra: &[&str]) -> (Value, String) {

@@ -90,13 +90,14 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             continue;
         }
         for provider in &providers {
-            let Some(family) = provider.family else {
-                continue;
-            };
             let conditions: Vec<&Condition> = statement.conditions_of(provider.name).collect();
             if providers.len() > 1 && conditions.is_empty() {
                 continue; // TP103: this provider's tokens share another's conditions.
             }
+            let Some(family) = provider.family else {
+                findings.extend(unknown_issuer(check, at, provider.name, &conditions));
+                continue;
+            };
             let pins = |claim: &str| {
                 conditions
                     .iter()
@@ -149,6 +150,46 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
 }
 
 /// Which finding explains a shared issuer's statement that pins no owner.
+/// An issuer the table does not know: whether anyone can get its tokens is
+/// unknown, so it is judged as single-tenant, the milder assumption. `aud`
+/// and `sub` need a positive pin that is more than wildcards.
+fn unknown_issuer(
+    check: &PolicyCheck<'_>,
+    at: &str,
+    name: &str,
+    conditions: &[&Condition],
+) -> Vec<Finding> {
+    let pinned = |claim: &str| {
+        conditions.iter().any(|c| {
+            c.claim().eq_ignore_ascii_case(claim)
+                && is_positive_pin(c)
+                && c.string_values()
+                    .any(|v| v.value.chars().any(|ch| ch != '*' && ch != '?'))
+        })
+    };
+    let mut findings = Vec::new();
+    if !pinned("aud") {
+        findings.push(check.at(
+            &TP505,
+            at,
+            format!("No positive pin on `{name}:aud`."),
+            "Pin the audience your clients request (often `sts.amazonaws.com`).".to_owned(),
+        ));
+    }
+    if !pinned("sub") {
+        findings.push(check.at(
+            &TP504,
+            at,
+            format!(
+                "`{name}:sub` is not pinned (a wildcard alone pins nothing): every identity of this issuer can assume the role. \
+                 oidc-doctor does not know this issuer; if anyone can obtain its tokens, this is critical."
+            ),
+            "Pin `sub` to the identity that should assume the role.".to_owned(),
+        ));
+    }
+    findings
+}
+
 fn unpinned(
     check: &PolicyCheck<'_>,
     at: &str,

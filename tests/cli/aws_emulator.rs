@@ -1,0 +1,145 @@
+//! The AWS emulator the IAM tests run against: moto's server, which `.ci/run`
+//! installs, starts on 127.0.0.1 and names in `AWS_ENDPOINT_URL`. With
+//! `CI=true` a missing emulator fails the test; elsewhere the test is
+//! skipped with a printed reason. Tests never reach beyond 127.0.0.1.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::support::oidc_doctor;
+
+pub const ACCOUNT: &str = "123456789012";
+
+/// A running emulator.
+pub struct Moto {
+    pub endpoint: String,
+}
+
+fn is_local(endpoint: &str) -> bool {
+    url::Url::parse(endpoint)
+        .is_ok_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
+}
+
+/// The emulator, or `None` (with the reason printed) when there is none
+/// outside CI.
+pub fn moto() -> Option<Moto> {
+    let endpoint = std::env::var("OIDC_DOCTOR_TEST_AWS_ENDPOINT")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .ok()
+        .filter(|e| !e.is_empty());
+    match endpoint {
+        Some(endpoint) if is_local(&endpoint) => Some(Moto { endpoint }),
+        Some(endpoint) => panic!(
+            "the AWS endpoint for the tests is {endpoint}: tests only talk to 127.0.0.1 (start moto_server locally)"
+        ),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "CI=true and no AWS emulator: .ci/run starts moto_server and exports AWS_ENDPOINT_URL"
+        ),
+        None => {
+            #[allow(clippy::print_stderr, reason = "the skip must be visible")]
+            {
+                eprintln!(
+                    "skipped: no AWS emulator (run .ci/run, or `moto_server -H 127.0.0.1 -p 5000` and \
+                     AWS_ENDPOINT_URL=http://127.0.0.1:5000)"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// A name no other test (or earlier run against the same emulator) uses.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let now = jiff::Timestamp::now().as_millisecond();
+    format!("{prefix}-{}-{now}-{n}", std::process::id())
+}
+
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+impl Moto {
+    /// An IAM client for seeding the emulator, with its test credentials.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let credentials =
+            aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "tests");
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+
+    /// Creates an OIDC provider; returns its ARN.
+    pub fn create_provider(&self, url: &str, client_ids: &[&str], thumbprints: &[&str]) -> String {
+        let iam = self.iam();
+        let created = block_on(
+            iam.create_open_id_connect_provider()
+                .url(url)
+                .set_client_id_list(Some(client_ids.iter().map(|s| (*s).to_owned()).collect()))
+                .set_thumbprint_list(Some(thumbprints.iter().map(|s| (*s).to_owned()).collect()))
+                .send(),
+        )
+        .expect("CreateOpenIDConnectProvider");
+        created
+            .open_id_connect_provider_arn()
+            .expect("ARN")
+            .to_owned()
+    }
+
+    /// Creates a role; returns its ARN.
+    pub fn create_role(
+        &self,
+        name: &str,
+        path: &str,
+        policy: &serde_json::Value,
+        max: Option<i32>,
+    ) -> String {
+        let iam = self.iam();
+        let created = block_on(
+            iam.create_role()
+                .role_name(name)
+                .path(path)
+                .assume_role_policy_document(policy.to_string())
+                .set_max_session_duration(max)
+                .send(),
+        )
+        .expect("CreateRole");
+        created.role().expect("role").arn().to_owned()
+    }
+
+    /// The binary with credentials for the emulator and nothing else of the
+    /// machine's AWS setup.
+    pub fn command(&self, dir: &Path) -> assert_cmd::Command {
+        let mut cmd = oidc_doctor();
+        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", dir.join("no-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+}
+
+/// A trust policy for `provider` (an ARN) with these conditions.
+pub fn trust_policy(provider: &str, condition: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition,
+        }]
+    })
+}
