@@ -32,6 +32,8 @@ pub struct ScannedRole {
     /// The providers it trusts (names, as in condition keys).
     pub providers: Vec<String>,
     pub findings: usize,
+    /// The most severe finding's severity.
+    pub worst: Option<crate::report::Severity>,
 }
 
 /// What `scan` shows beside its findings.
@@ -134,6 +136,7 @@ pub fn run(args: &ScanArgs, progress: &dyn Progress) -> Result<Report, Error> {
                 .map(|(name, _)| name.clone())
                 .collect(),
             findings: role_findings.len(),
+            worst: role_findings.iter().map(|f| f.severity).max(),
         });
         sources.push(SourceFile {
             key: rules::trust_policy::source_key(&picked.document),
@@ -142,6 +145,9 @@ pub fn run(args: &ScanArgs, progress: &dyn Progress) -> Result<Report, Error> {
         findings.extend(role_findings);
     }
     progress.finish();
+    // The roles that most need attention first.
+    data.roles
+        .sort_by(|a, b| b.worst.cmp(&a.worst).then_with(|| a.arn.cmp(&b.arn)));
     data.providers = read.into_iter().collect();
     data.endpoint = endpoint.endpoint();
 

@@ -68,7 +68,15 @@ impl PolicyDocument {
         } else {
             text
         };
-        let source = JsonSource::parse(text)?;
+        let mut source = JsonSource::parse(text)?;
+        // IAM often hands back one long line: laid out, findings point at
+        // readable lines. Not when a key repeats: that must stay visible.
+        if !source.text.trim_end().contains('\n')
+            && source.duplicate_keys.is_empty()
+            && let Ok(pretty) = serde_json::to_string_pretty(&source.value)
+        {
+            source = JsonSource::parse(pretty)?;
+        }
         Ok(PolicyDocument {
             path: resource.to_owned(),
             kind: InputKind::IamRole,

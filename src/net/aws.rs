@@ -62,7 +62,29 @@ pub async fn check_credentials(config: &SdkConfig) -> Result<(), String> {
         .provide_credentials()
         .await
         .map(|_| ())
-        .map_err(|error| DisplayErrorContext(&error).to_string())
+        .map_err(|error| match error {
+            aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_) => {
+                "no source of the chain (environment, profile files, SSO, credential_process, \
+                 container or instance metadata) had any"
+                    .to_owned()
+            }
+            other => causes(&other),
+        })
+}
+
+/// An error and its causes, each in its own words, without the debug
+/// dumps `DisplayErrorContext` appends.
+pub fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source.filter(|_| parts.len() < 4) {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }
 
 /// The region the configuration resolved, if any.

@@ -175,11 +175,19 @@ pub fn write_scan_human(
         let mut roles = table();
         roles.set_header(["role", "trusts", "findings"]);
         for role in &data.roles {
+            let findings = match role.worst {
+                Some(worst) => format!("{} (worst {worst})", role.findings),
+                None => "0".to_owned(),
+            };
             roles.add_row(vec![
                 printable(&role.arn).into_owned(),
                 list(&role.providers),
-                role.findings.to_string(),
+                findings,
             ]);
+        }
+        // ARNs are copied into commands: they do not wrap; provider names may.
+        if let Some(column) = roles.column_mut(0) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
         }
         writeln!(out, "{roles}")?;
     }
@@ -197,6 +205,7 @@ pub fn scan_json(data: &ScanData) -> Value {
             "arn": r.arn,
             "providers": r.providers,
             "findings": r.findings,
+            "worst": r.worst.map(crate::report::Severity::as_str),
         })).collect::<Vec<_>>(),
         "providers": data.providers.iter().map(|(arn, p)| match p {
             Ok(p) => json!({"arn": arn, "url": p.url, "client_ids": p.client_ids, "error": null}),

@@ -445,3 +445,44 @@ fn assume_works_against_the_emulator_without_credentials() {
         moto.endpoint.trim_end_matches('/')
     );
 }
+
+#[test]
+fn access_denied_reads_the_trust_policy_from_iam_and_names_the_condition() {
+    let Some(moto) = moto() else { return };
+    let host = format!("{}.example.test", unique("denied"));
+    let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
+    let role = moto.create_role(
+        &unique("prod-only"),
+        "/",
+        &trust_policy(
+            &provider,
+            &json!({"StringEquals": {
+                format!("{host}:aud"): "sts.amazonaws.com",
+                format!("{host}:sub"): "repo:acme/app:environment:prod",
+            }}),
+        ),
+        None,
+    );
+    // STS (the stand-in) refuses; IAM (moto) holds the policy.
+    let sts =
+        crate::sts_standin::StsStandin::start(vec![crate::sts_standin::Answer::access_denied()]);
+    let dir = tempfile::tempdir().unwrap();
+    let token = signed_token("test-rsa", &claims(&format!("https://{host}"), 3600));
+    let (report, _) = run_json({
+        let mut cmd = moto.command(dir.path());
+        cmd.env("AWS_ENDPOINT_URL_STS", sts.url())
+            .args(["assume", "--role-arn", &role, &token]);
+        cmd
+    });
+    assert_eq!(sts.calls(), 1);
+    let text = message(&report, "AS101");
+    assert!(text.contains("read with iam:GetRole"), "{text}");
+    assert!(
+        text.contains("expects repo:acme/app:environment:prod"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the token has `repo:acme/app:ref:refs/heads/main`"),
+        "{text}"
+    );
+}
