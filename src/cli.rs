@@ -108,16 +108,29 @@ pub struct OutputArgs {
 #[derive(Args)]
 pub struct TokenArgs {
     /// The token itself, a file that holds it, or `-` to read standard input
-    #[arg(value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env"])]
+    #[arg(value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env", "github_actions"])]
     pub token: Option<String>,
 
     /// Read the token from this file
-    #[arg(long, value_name = "PATH", conflicts_with = "token_env")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["token_env", "github_actions"])]
     pub token_file: Option<PathBuf>,
 
     /// Read the token from this environment variable
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", conflicts_with = "github_actions")]
     pub token_env: Option<String>,
+
+    /// Request a token from the GitHub Actions runtime (needs `permissions: id-token: write`)
+    #[arg(long)]
+    pub github_actions: bool,
+
+    /// The audience to request with --github-actions
+    #[arg(
+        long,
+        value_name = "AUD",
+        default_value = "sts.amazonaws.com",
+        requires = "github_actions"
+    )]
+    pub audience: String,
 }
 
 impl std::fmt::Debug for TokenArgs {
@@ -126,6 +139,8 @@ impl std::fmt::Debug for TokenArgs {
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("token_file", &self.token_file)
             .field("token_env", &self.token_env)
+            .field("github_actions", &self.github_actions)
+            .field("audience", &self.audience)
             .finish()
     }
 }
@@ -361,6 +376,8 @@ impl LintArgs {
             token: stdin.then(|| "-".to_owned()),
             token_file: self.token.clone().filter(|_| !stdin),
             token_env: self.token_env.clone(),
+            github_actions: false,
+            audience: String::new(),
         })
     }
 }

@@ -199,7 +199,10 @@ fn validate(args: &AssumeArgs) -> Result<Request, Error> {
 pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> {
     let request = validate(args)?;
     let first = token_input::read(&args.token)?;
-    let rereadable = first.path.is_some() || args.token.token_env.is_some();
+    // Files and variables can change between reads; the Actions runtime
+    // mints a new token on every request.
+    let rereadable =
+        first.path.is_some() || args.token.token_env.is_some() || args.token.github_actions;
     let parsed = token::parse(&first.bytes);
     let token_findings: Vec<Finding> = rules::token::check(&parsed, Timestamp::now())
         .into_iter()

@@ -31,6 +31,9 @@ impl std::fmt::Debug for TokenInput {
 
 /// Reads the token the arguments name.
 pub fn read(args: &TokenArgs) -> Result<TokenInput, Error> {
+    if args.github_actions {
+        return github_actions(&args.audience);
+    }
     if let Some(path) = &args.token_file {
         return read_file(path, "--token-file");
     }
@@ -68,6 +71,55 @@ pub fn read(args: &TokenArgs) -> Result<TokenInput, Error> {
             _ => Err(Error::NoToken),
         },
     }
+}
+
+/// A fresh token from the GitHub Actions runtime: `GET
+/// $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token as a
+/// bearer; the answer is `{"value": "<jwt>"}`. Every call mints a new one.
+fn github_actions(audience: &str) -> Result<TokenInput, Error> {
+    let variable = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| Error::Environment {
+            message: format!("--github-actions needs {name}, and it is not set"),
+            help: "the job needs `permissions: id-token: write` (a pull request from a fork never gets it); \
+                   outside GitHub Actions, give the token another way"
+                .to_owned(),
+        })
+    };
+    let mut url = url::Url::parse(&variable("ACTIONS_ID_TOKEN_REQUEST_URL")?).map_err(|error| {
+        Error::Environment {
+            message: format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL ({error})"),
+            help: "it is set by the Actions runner; do not override it".to_owned(),
+        }
+    })?;
+    url.query_pairs_mut().append_pair("audience", audience);
+    let bearer = crate::model::aws::Secret::new(variable("ACTIONS_ID_TOKEN_REQUEST_TOKEN")?);
+    let client = crate::net::http::HttpClient::new(&crate::net::NetOptions {
+        timeout: std::time::Duration::from_secs(10),
+        ca_bundle: None,
+    })?;
+    let runtime = crate::commands::issuer::runtime()?;
+    let fetch = runtime.block_on(client.fetch_with_bearer(url.as_str(), &bearer));
+    let failed = |why: String| Error::Environment {
+        message: format!("the GitHub Actions runtime gave no token: {why}"),
+        help: "check `permissions: id-token: write` on the job; the runtime answers 403 without it"
+            .to_owned(),
+    };
+    let response = match &fetch.result {
+        Ok(response) if response.is_success() && !response.truncated => response,
+        Ok(response) => return Err(failed(format!("HTTP {}", response.status))),
+        Err(failure) => return Err(failed(failure.to_string())),
+    };
+    let value: serde_json::Value = serde_json::from_slice(&response.body)
+        .map_err(|error| failed(format!("the answer is not JSON ({error})")))?;
+    let token = value
+        .get("value")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| failed("the answer has no `value`".to_owned()))?;
+    Ok(TokenInput {
+        source: format!("the GitHub Actions runtime (audience {audience})"),
+        path: None,
+        bytes: token.as_bytes().to_vec(),
+    })
 }
 
 fn looks_like_path(value: &str) -> bool {
@@ -169,6 +221,8 @@ mod tests {
             token: Some("eyJhbGciOiJSUzI1NiJ9.e30.SECRETSIGNATURE".to_owned()),
             token_file: None,
             token_env: None,
+            github_actions: false,
+            audience: String::new(),
         };
         let shown = format!("{args:?}");
         assert!(

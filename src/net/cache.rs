@@ -206,7 +206,8 @@ fn entry_json(assumed: &Assumed) -> Value {
     })
 }
 
-fn parse_entry(text: &str) -> Result<Assumed, String> {
+/// Reads a cache entry; `Err` says why it is not one this version can use.
+pub fn parse_entry(text: &str) -> Result<Assumed, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     if value.get("version").and_then(Value::as_u64) != Some(FORMAT_VERSION) {
         return Err("written by another version".to_owned());

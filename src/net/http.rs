@@ -93,6 +93,20 @@ impl HttpClient {
     /// GETs `url`, following at most [`MAX_REDIRECTS`] https redirects.
     /// Never fails: what went wrong is in the returned [`Fetch`].
     pub async fn fetch(&self, url: &str) -> Fetch {
+        self.fetch_authorized(url, None).await
+    }
+
+    /// As [`HttpClient::fetch`], with `Authorization: Bearer <token>` (the
+    /// GitHub Actions token request). The token is never recorded.
+    pub async fn fetch_with_bearer(&self, url: &str, token: &crate::model::aws::Secret) -> Fetch {
+        self.fetch_authorized(url, Some(token)).await
+    }
+
+    async fn fetch_authorized(
+        &self,
+        url: &str,
+        bearer: Option<&crate::model::aws::Secret>,
+    ) -> Fetch {
         let started = Instant::now();
         let mut fetch = Fetch {
             url: url.to_owned(),
@@ -118,7 +132,12 @@ impl HttpClient {
             }
         };
         loop {
-            let response = match self.client.get(current.clone()).send().await {
+            let mut request = self.client.get(current.clone());
+            // Never to a redirect's target: it may be another host.
+            if let Some(token) = bearer.filter(|_| fetch.redirects.is_empty()) {
+                request = request.bearer_auth(token.expose());
+            }
+            let response = match request.send().await {
                 Ok(response) => response,
                 Err(error) => {
                     fetch.result = Err(self.classify(&error));

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::commands::assume::{AssumeData, Attempt};
 use crate::model::issuer::seconds;
+use crate::rules::assume::classify::Retry;
 
 use super::printable;
 
@@ -136,7 +137,11 @@ pub fn json(data: &AssumeData) -> Value {
                 "took_ms": ms(a.took),
                 "code": a.class.map(|c| c.rule.code),
                 "slug": a.class.map(|c| c.rule.slug),
-                "retryable": a.class.map(|c| format!("{:?}", c.retry).to_ascii_lowercase()),
+                "retryable": a.class.map(|c| match c.retry {
+                    Retry::Yes => "yes",
+                    Retry::No => "no",
+                    Retry::FreshToken => "with-a-fresh-token",
+                }),
                 "answer": (!a.answer.is_empty()).then_some(&a.answer),
                 "wait_ms": a.wait.map(ms),
             })

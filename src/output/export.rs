@@ -11,9 +11,10 @@ use crate::cli::ExportFormat;
 use crate::model::aws::Assumed;
 use crate::report::{CommandData, Report};
 
-/// Whether the report carries credentials to export.
+/// Whether the run was asked to export: then standard output carries the
+/// credentials or nothing, never the report (`eval "$(...)"` would run it).
 pub fn exports(report: &Report) -> bool {
-    matches!(&report.data, CommandData::Assume(data) if data.export.is_some() && data.assumed.is_some())
+    matches!(&report.data, CommandData::Assume(data) if data.export.is_some())
 }
 
 /// Writes the export the report asks for (nothing when it asks for none).

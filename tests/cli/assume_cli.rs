@@ -390,6 +390,21 @@ fn export_env_prints_only_shell_lines_on_stdout() {
 }
 
 #[test]
+fn a_failed_export_prints_nothing_a_shell_would_run() {
+    let sts = StsStandin::start(vec![Answer::access_denied()]);
+    let setup = Setup::new();
+    let output = assume(&sts, &setup, &["--export", "env"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("AS101 access-denied"), "{stderr}");
+}
+
+#[test]
 fn export_github_env_masks_first_then_appends_the_variables() {
     let sts = StsStandin::start(vec![Answer::assumed()]);
     let setup = Setup::new();

@@ -46,6 +46,48 @@ const NULLABLE: &[&str] = &[
     "/evaluation/policies/*/resource",
     "/evaluation/policies/*/statements/*/conditions/*/difference",
     "/evaluation/policies/*/statements/*/conditions/*/token",
+    "/assume/duration_seconds",
+    "/assume/region",
+    "/assume/partition",
+    "/assume/endpoint",
+    "/assume/token/iss",
+    "/assume/token/sub",
+    "/assume/token/aud",
+    "/assume/token/exp",
+    "/assume/attempts/*/code",
+    "/assume/attempts/*/slug",
+    "/assume/attempts/*/retryable",
+    "/assume/attempts/*/answer",
+    "/assume/attempts/*/wait_ms",
+    "/assume/stopped",
+    "/assume/assumed",
+    "/assume/assumed/assumed_role_arn",
+    "/assume/assumed/subject",
+    "/assume/assumed/audience",
+    "/assume/assumed/provider",
+    "/assume/cache",
+    "/assume/cache/miss",
+    "/provider/account",
+    "/provider/region",
+    "/provider/partition",
+    "/provider/endpoint",
+    "/provider/issuer",
+    "/provider/provider",
+    "/provider/role",
+    "/provider/role/max_session_duration",
+    "/provider/role_skipped",
+    "/provider/tls/*/thumbprint",
+    "/provider/tls_skipped",
+    "/provider/allowed",
+    "/provider/reason",
+    "/scan/account",
+    "/scan/region",
+    "/scan/endpoint",
+    "/scan/provider_filter",
+    "/scan/roles/*/worst",
+    "/scan/providers/*/url",
+    "/scan/providers/*/client_ids",
+    "/scan/providers/*/error",
 ];
 
 fn examples() -> Vec<Value> {
@@ -123,8 +165,8 @@ fn the_documented_examples_match_real_output() {
     let examples = examples();
     assert_eq!(
         examples.len(),
-        4,
-        "one example each for decode, lint, issuer and explain"
+        7,
+        "one example each for decode, lint, issuer, explain, assume, provider and scan"
     );
     let decode = run(&[
         "decode",
@@ -194,6 +236,104 @@ fn the_documented_examples_match_real_output() {
     let explain = run(&["explain", "--all", "--format", "json"]);
     assert_same_shape(&examples[3], &explain, "");
     assert_eq!(examples[3]["rules"][0], explain["rules"][0]);
+}
+
+#[test]
+fn the_documented_assume_example_matches_real_output() {
+    use crate::sts_standin::{Answer, StsStandin};
+    let examples = examples();
+    let sts = StsStandin::start(vec![Answer::no_key(), Answer::assumed()]);
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token.jwt");
+    std::fs::write(
+        &token,
+        crate::support::signed_token(
+            "test-rsa",
+            &crate::support::claims("https://token.actions.githubusercontent.com", 3600),
+        ),
+    )
+    .unwrap();
+    let output = oidc_doctor()
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "assume",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/deploy",
+            "--session-name",
+            "ci",
+        ])
+        .arg(format!("--cache={}", dir.path().join("cache").display()))
+        .args(["--format", "json", "--token-file"])
+        .arg(&token)
+        .output()
+        .unwrap();
+    let assumed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_same_shape(&examples[4], &assumed, "");
+    assert_eq!(
+        examples[4]["findings"][0]["code"],
+        assumed["findings"][0]["code"]
+    );
+    assert_eq!(
+        examples[4]["assume"]["attempts"][0]["answer"],
+        assumed["assume"]["attempts"][0]["answer"]
+    );
+}
+
+#[test]
+fn the_documented_provider_and_scan_examples_match_real_output() {
+    use crate::aws_emulator::{moto, trust_policy, unique};
+    let Some(moto) = moto() else { return };
+    let examples = examples();
+    let issuer = TestIssuer::start(Behaviour::default());
+    let name = issuer.url().trim_start_matches("https://").to_owned();
+    let thumbprint = crate::issuer_cli::hex_sha1(&issuer.intermediate_der());
+    let provider = moto.create_provider(&issuer.url(), &["sts.amazonaws.com"], &[&thumbprint]);
+    let role = moto.create_role(
+        &unique("schema"),
+        "/ci/",
+        &trust_policy(
+            &provider,
+            &serde_json::json!({"StringEquals": {
+                format!("{name}:aud"): "sts.amazonaws.com",
+                format!("{name}:sub"): "repo:acme/app:ref:refs/heads/main",
+            }}),
+        ),
+        Some(3600),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let token =
+        crate::support::signed_token("test-rsa", &crate::support::claims(&issuer.url(), 3600));
+    let output = moto
+        .command(dir.path())
+        .args([
+            "provider",
+            "--role-arn",
+            &role,
+            "--format",
+            "json",
+            "--ca-bundle",
+        ])
+        .arg(issuer.ca_bundle())
+        .arg(&token)
+        .output()
+        .unwrap();
+    let mut read: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The example shows `provider` only: `evaluation` is documented under `lint`.
+    read.as_object_mut().unwrap().remove("evaluation");
+    assert_same_shape(&examples[5], &read, "");
+    assert_eq!(read["provider"]["allowed"], true);
+
+    let output = moto
+        .command(dir.path())
+        .args(["scan", "--provider", &name, "--format", "json"])
+        .output()
+        .unwrap();
+    let scanned: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_same_shape(&examples[6], &scanned, "");
 }
 
 #[test]

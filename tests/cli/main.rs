@@ -4,9 +4,12 @@
 // A failing test is a panic with a message: unwrap and expect are how tests say so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod actions_cli;
+mod actions_runtime;
 mod assume_cli;
 mod aws_cli;
 mod aws_emulator;
+mod aws_robustness;
 mod catalogue;
 mod decode_cli;
 mod formats;

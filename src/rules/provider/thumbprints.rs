@@ -125,6 +125,84 @@ mod tests {
         assert!(findings[0].message.contains("lists 6 thumbprints"));
     }
 
+    fn ca(name: &str) -> rcgen::CertificateParams {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params
+    }
+
+    /// A leaf and the intermediate that signed it, as a server serves them
+    /// (the root, which signed the intermediate, is not served).
+    fn served(public: bool) -> (HostChain, String) {
+        let root_key = rcgen::KeyPair::generate().unwrap();
+        let root_params = ca("Example Root");
+        let root = rcgen::Issuer::new(root_params, root_key);
+        let middle_key = rcgen::KeyPair::generate().unwrap();
+        let middle_params = ca("Example Intermediate");
+        let middle = middle_params.clone().signed_by(&middle_key, &root).unwrap();
+        let middle_issuer = rcgen::Issuer::new(middle_params, middle_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["idp.example.com".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &middle_issuer)
+            .unwrap();
+        let ders = vec![leaf.der().to_vec(), middle.der().to_vec()];
+        let top = crate::model::chain::thumbprint(middle.der());
+        let host = HostChain {
+            chain: ServedChain::read("idp.example.com", &ders),
+            port: 443,
+            documents: vec![crate::model::issuer::Document::Discovery],
+            public_trust: if public {
+                Ok(())
+            } else {
+                Err("unknown issuer".into())
+            },
+        };
+        (host, top)
+    }
+
+    #[test]
+    fn a_private_chain_needs_its_top_intermediate_registered() {
+        let (host, top) = served(false);
+        let findings = check(
+            &provider(&["0000000000000000000000000000000000000000"]),
+            std::slice::from_ref(&host),
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].code(), "PV004");
+        assert!(
+            findings[0]
+                .help
+                .contains(&format!("--thumbprint-list {top} 0000")),
+            "{}",
+            findings[0].help
+        );
+        assert!(
+            check(&provider(&[&top.to_ascii_uppercase()]), &[host]).is_empty(),
+            "case does not matter"
+        );
+    }
+
+    #[test]
+    fn thumbprints_for_a_publicly_trusted_chain_are_pv008() {
+        let (host, _) = served(true);
+        let findings = check(
+            &provider(&["0123456789abcdef0123456789abcdef01234567"]),
+            std::slice::from_ref(&host),
+        );
+        assert_eq!(
+            findings.iter().map(Finding::code).collect::<Vec<_>>(),
+            ["PV008"]
+        );
+        assert!(
+            check(&provider(&[]), &[host]).is_empty(),
+            "no thumbprints, nothing unused"
+        );
+    }
+
     #[test]
     fn without_a_chain_only_the_registered_values_are_judged() {
         let host = HostChain {

@@ -1,0 +1,123 @@
+//! `--github-actions`: the token requested from the Actions runtime (a
+//! stand-in on 127.0.0.1), a new one for every attempt of `assume`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use serde_json::Value;
+
+use crate::actions_runtime::{ActionsRuntime, REQUEST_TOKEN};
+use crate::sts_standin::{Answer, StsStandin};
+use crate::support::{claims, oidc_doctor, signed_token};
+
+/// Tokens that differ on every request (their `iat` counts up).
+fn minting() -> ActionsRuntime {
+    let next = Arc::new(AtomicI64::new(0));
+    ActionsRuntime::start(Box::new(move |audience| {
+        let mut claims = claims("https://token.actions.githubusercontent.com", 600);
+        claims["aud"] = Value::String(audience.to_owned());
+        claims["iat"] =
+            Value::from(claims["iat"].as_i64().unwrap() - 60 + next.fetch_add(1, Ordering::SeqCst));
+        signed_token("test-rsa", &claims)
+    }))
+}
+
+fn in_a_job(cmd: &mut assert_cmd::Command, runtime: &ActionsRuntime, request_token: &str) {
+    cmd.env("ACTIONS_ID_TOKEN_REQUEST_URL", runtime.url())
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token);
+}
+
+#[test]
+fn decode_requests_the_token_with_the_audience() {
+    let runtime = minting();
+    let mut cmd = oidc_doctor();
+    in_a_job(&mut cmd, &runtime, REQUEST_TOKEN);
+    let output = cmd
+        .args([
+            "decode",
+            "--github-actions",
+            "--audience",
+            "https://github.com/acme",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["token"]["claims"]["aud"], "https://github.com/acme");
+    assert_eq!(runtime.audiences(), ["https://github.com/acme"]);
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(!String::from_utf8_lossy(stream).contains(REQUEST_TOKEN));
+    }
+}
+
+#[test]
+fn without_id_token_permission_the_error_says_what_to_add() {
+    // No variables at all: the job lacks `permissions: id-token: write`.
+    let output = oidc_doctor()
+        .args(["decode", "--github-actions"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ACTIONS_ID_TOKEN_REQUEST_URL") && stderr.contains("id-token: write"),
+        "{stderr}"
+    );
+    // Variables there, but the runtime refuses the request token.
+    let runtime = minting();
+    let mut cmd = oidc_doctor();
+    in_a_job(&mut cmd, &runtime, "wrong");
+    let output = cmd.args(["decode", "--github-actions"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("HTTP 403"), "{stderr}");
+}
+
+#[test]
+fn assume_requests_a_new_token_for_every_attempt() {
+    let runtime = minting();
+    let sts = StsStandin::start(vec![Answer::no_key(), Answer::assumed()]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = oidc_doctor();
+    in_a_job(&mut cmd, &runtime, REQUEST_TOKEN);
+    let output = cmd
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "assume",
+            "--github-actions",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/deploy",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code().is_some(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sent: Vec<String> = sts
+        .requests()
+        .iter()
+        .map(|r| r["WebIdentityToken"].clone())
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert_ne!(sent[0], sent[1], "the retry sent a freshly minted token");
+    assert_eq!(
+        runtime.audiences(),
+        ["sts.amazonaws.com", "sts.amazonaws.com"]
+    );
+}

@@ -1,0 +1,60 @@
+//! No answer from AWS and no file the AWS commands read may panic the tool:
+//! property tests over STS error codes and messages, cache entries, trust
+//! policies as IAM returns them (URL-encoded or not), session names and
+//! provider names (the same properties as the `aws` fuzz target).
+
+use oidc_doctor::model::aws::{StsFailure, session_name_problem};
+use oidc_doctor::model::documents::PolicyDocument;
+use oidc_doctor::net::cache::parse_entry;
+use oidc_doctor::rules::assume::classify::{Retry, classify};
+use oidc_doctor::rules::provider::registry::{ListedProvider, Lookup, lookup, not_found};
+use oidc_doctor::rules::trust_policy::{self, LintOptions};
+use proptest::prelude::*;
+
+use crate::robustness::json_value;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_sts_answer_gets_exactly_one_class(code in "\\PC{0,30}", message in "\\PC{0,200}", status in proptest::option::of(0_u16..600)) {
+        let class = classify(&StsFailure::Service { code: code.clone(), message, status });
+        prop_assert!(class.rule.code.starts_with("AS"));
+        // The two answers that retrying never fixes stay unretried, whatever the text.
+        if code == "AccessDenied" {
+            prop_assert_eq!(class.retry, Retry::No);
+        }
+    }
+
+    #[test]
+    fn arbitrary_cache_entries_are_refused_without_a_panic(text in "\\PC{0,300}", value in json_value()) {
+        let _ = parse_entry(&text);
+        let _ = parse_entry(&value.to_string());
+        let mut entry = serde_json::json!({"version": 1, "access_key_id": "a", "secret_access_key": "s",
+            "session_token": "t", "expiration": "2026-12-01T00:00:00Z"});
+        entry["expiration"] = value;
+        let _ = parse_entry(&entry.to_string());
+    }
+
+    #[test]
+    fn trust_policies_from_iam_never_panic_the_rules(value in json_value(), encode in any::<bool>()) {
+        let text = value.to_string();
+        let text = if encode { url::form_urlencoded::byte_serialize(text.as_bytes()).collect() } else { text };
+        if let Ok(document) = PolicyDocument::from_text("arn:aws:iam::123456789012:role/x", text) {
+            let _ = trust_policy::check(&document, &LintOptions::default());
+        }
+    }
+
+    #[test]
+    fn session_names_and_provider_lookups_never_panic(name in "\\PC{0,80}", listed in proptest::collection::vec("\\PC{0,40}", 0..5)) {
+        let _ = session_name_problem(&name);
+        let providers: Vec<ListedProvider> = listed
+            .iter()
+            .filter_map(|n| ListedProvider::from_arn(&format!("arn:aws:iam::123456789012:oidc-provider/{n}")))
+            .collect();
+        let found = lookup(&name, &providers, Some("123456789012"));
+        if !matches!(found, Lookup::Found(_)) {
+            prop_assert!(not_found(&name, &found, providers.len(), None).is_some());
+        }
+    }
+}
