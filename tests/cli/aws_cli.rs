@@ -486,3 +486,29 @@ fn access_denied_reads_the_trust_policy_from_iam_and_names_the_condition() {
         "{text}"
     );
 }
+
+#[test]
+fn scan_reads_every_page_of_roles() {
+    let Some(moto) = moto() else { return };
+    let host = format!("{}.example.test", unique("many"));
+    let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
+    let policy = trust_policy(
+        &provider,
+        &json!({"StringEquals": {format!("{host}:aud"): "sts.amazonaws.com", format!("{host}:sub"): "deploy"}}),
+    );
+    // IAM (and moto) answer ListRoles 100 roles a page.
+    let created: Vec<String> = (0..105)
+        .map(|_| moto.create_role(&unique("page"), "/", &policy, None))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = run_json({
+        let mut cmd = moto.command(dir.path());
+        cmd.args(["scan", "--provider", &host]);
+        cmd
+    });
+    let mut listed = scanned(&report);
+    listed.sort();
+    let mut expected = created;
+    expected.sort();
+    assert_eq!(listed, expected);
+}
