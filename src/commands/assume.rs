@@ -87,6 +87,9 @@ struct TokenSource<'a> {
     args: &'a TokenArgs,
     first: Option<token_input::TokenInput>,
     rereadable: bool,
+    /// The token the last attempt sent, for evaluating the trust policy
+    /// against exactly what STS refused.
+    sent: Option<Jwt>,
 }
 
 /// A token read for one attempt.
@@ -250,6 +253,7 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
         args: &args.token,
         first: Some(first),
         rereadable,
+        sent: None,
     };
     let runtime = crate::commands::issuer::runtime()?;
     let options = AwsOptions {
@@ -270,14 +274,23 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
     };
     match attempts.run(&mut data, &mut source)? {
         Ok((assumed, tally)) => {
-            if let Some(locked) = &locked {
-                locked.write(&assumed)?;
+            // The credentials are what was asked for: a cache that cannot
+            // be written costs the next job a call, not this one its result.
+            if let Some(locked) = &locked
+                && let Err(error) = locked.write(&assumed)
+                && let Some(cache) = data.cache.as_mut()
+            {
+                cache.miss = Some(format!(
+                    "{}; and the new entry could not be written: {error}",
+                    cache.miss.as_deref().unwrap_or("no entry")
+                ));
             }
             Ok(finish_success(report, data, assumed, &tally, false))
         }
         Err((class, failure, stop)) => {
             if class.rule.code == "AS101" {
-                data.verdict = Some(policy_verdict(args, &data, &runtime, &options));
+                let claims = source.sent.as_ref().map(|jwt| jwt.claims.clone());
+                data.verdict = Some(policy_verdict(args, &data, claims, &runtime, &options));
             }
             let attempts = u32::try_from(data.attempts.len()).unwrap_or(u32::MAX);
             report.findings.push(rules::assume::failure(
@@ -420,6 +433,7 @@ impl Attempts<'_> {
                 },
             };
             data.token = summary(read.jwt.as_ref(), source_name);
+            source.sent.clone_from(&read.jwt);
             let request = AssumeRequest {
                 role_arn: data.role_arn.clone(),
                 session_name: data.session_name.clone(),
@@ -577,10 +591,17 @@ fn sts_stage(data: &AssumeData) -> Stage {
 fn policy_verdict(
     args: &AssumeArgs,
     data: &AssumeData,
+    claims: Option<serde_json::Map<String, serde_json::Value>>,
     runtime: &tokio::runtime::Runtime,
     options: &AwsOptions,
 ) -> PolicyVerdict {
     let (text, source) = match &args.policy {
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| m.len() > 1024 * 1024) => {
+            return PolicyVerdict::Unavailable(format!(
+                "--policy {} is over 1 MiB: not a trust policy",
+                path.display()
+            ));
+        }
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => (text, format!("from {}", path.display())),
             Err(error) => {
@@ -595,13 +616,6 @@ fn policy_verdict(
             Err(why) => return PolicyVerdict::Unavailable(why),
         },
     };
-    let claims = token::parse(
-        &token_input::read(&args.token)
-            .map(|input| input.bytes)
-            .unwrap_or_default(),
-    )
-    .jwt()
-    .map(|jwt| jwt.claims.clone());
     let Some(claims) = claims else {
         return PolicyVerdict::Unavailable(
             "the token is not a JWT, so there are no claims to evaluate".to_owned(),

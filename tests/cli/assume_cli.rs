@@ -204,6 +204,36 @@ fn access_denied_is_tried_once_and_the_refusing_condition_is_named() {
 }
 
 #[test]
+fn a_token_from_standard_input_is_evaluated_as_sent() {
+    let sts = StsStandin::start(vec![Answer::access_denied()]);
+    let setup = Setup::new();
+    let policy = setup.dir.path().join("trust.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/other:ref:refs/heads/main"}}}]}"#,
+    )
+    .unwrap();
+    let mut cmd = oidc_doctor();
+    isolate(&mut cmd, &sts, setup.dir.path());
+    let output = cmd
+        .args(["assume", "--role-arn", ROLE, "--format", "json", "--policy"])
+        .arg(&policy)
+        .arg("-")
+        .write_stdin(fresh_token(600))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = finding(&report, "AS101")["message"].as_str().unwrap();
+    assert!(
+        message.contains("the token has `repo:acme/app:ref:refs/heads/main`"),
+        "{message}"
+    );
+}
+
+#[test]
 fn access_denied_without_a_policy_says_how_to_give_one() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);
     let setup = Setup::new();
