@@ -292,23 +292,33 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
                 let claims = source.sent.as_ref().map(|jwt| jwt.claims.clone());
                 data.verdict = Some(policy_verdict(args, &data, claims, &runtime, &options));
             }
-            let attempts = u32::try_from(data.attempts.len()).unwrap_or(u32::MAX);
-            report.findings.push(rules::assume::failure(
-                class,
-                &failure,
-                &context(&data),
-                attempts,
-                &stop,
-                data.verdict.as_ref(),
-            ));
-            data.stop = Some(stop);
-            report.stages.push(sts_stage(&data));
-            report.verdict = Some(Verdict::Failed);
-            report.data = CommandData::Assume(Box::new(data));
-            report.sort_findings();
-            Ok(report)
+            Ok(finish_failure(report, data, class, &failure, stop))
         }
     }
+}
+
+fn finish_failure(
+    mut report: Report,
+    mut data: AssumeData,
+    class: Class,
+    failure: &crate::model::aws::StsFailure,
+    stop: Stop,
+) -> Report {
+    let attempts = u32::try_from(data.attempts.len()).unwrap_or(u32::MAX);
+    report.findings.push(rules::assume::failure(
+        class,
+        failure,
+        &context(&data),
+        attempts,
+        &stop,
+        data.verdict.as_ref(),
+    ));
+    data.stop = Some(stop);
+    report.stages.push(sts_stage(&data));
+    report.verdict = Some(Verdict::Failed);
+    report.data = CommandData::Assume(Box::new(data));
+    report.sort_findings();
+    report
 }
 
 fn token_stage(token: &TokenSummary, findings: &[Finding]) -> Stage {
