@@ -81,12 +81,16 @@ pub struct AssumeData {
     pub verdict: Option<PolicyVerdict>,
 }
 
-/// Where the token comes from on every attempt: files are read again;
-/// standard input and arguments give what they gave the first time.
+/// Where the token comes from on every attempt: regular files, variables
+/// and the Actions runtime are read again; standard input, pipes and
+/// arguments give what they gave the first time.
 struct TokenSource<'a> {
     args: &'a TokenArgs,
     first: Option<token_input::TokenInput>,
     rereadable: bool,
+    /// What the last read gave: used again when a re-read comes back empty
+    /// (a token file caught while its writer truncates it).
+    previous: Option<token_input::TokenInput>,
     /// The token the last attempt sent, for evaluating the trust policy
     /// against exactly what STS refused.
     sent: Option<Jwt>,
@@ -101,22 +105,32 @@ struct ReadToken {
 impl TokenSource<'_> {
     fn read(&mut self) -> Result<(ReadToken, String), Error> {
         let input = match self.first.take() {
-            Some(input) => {
-                if !self.rereadable {
-                    self.first = Some(token_input::TokenInput {
-                        source: input.source.clone(),
-                        path: input.path.clone(),
-                        bytes: input.bytes.clone(),
-                    });
+            Some(input) => input,
+            None if !self.rereadable => self
+                .previous
+                .as_ref()
+                .map_or_else(|| token_input::read(self.args), |p| Ok(copy(p)))?,
+            None => {
+                let again = token_input::read(self.args)?;
+                match &self.previous {
+                    Some(previous) if again.bytes.trim_ascii().is_empty() => copy(previous),
+                    _ => again,
                 }
-                input
             }
-            None => token_input::read(self.args)?,
         };
+        self.previous = Some(copy(&input));
         let text = String::from_utf8_lossy(&input.bytes);
         let (sent, _) = token::normalise(&text);
         let jwt = token::parse(&input.bytes).jwt().cloned();
         Ok((ReadToken { sent, jwt }, input.source))
+    }
+}
+
+fn copy(input: &token_input::TokenInput) -> token_input::TokenInput {
+    token_input::TokenInput {
+        source: input.source.clone(),
+        path: input.path.clone(),
+        bytes: input.bytes.clone(),
     }
 }
 
@@ -204,8 +218,12 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
     let first = token_input::read(&args.token)?;
     // Files and variables can change between reads; the Actions runtime
     // mints a new token on every request.
-    let rereadable =
-        first.path.is_some() || args.token.token_env.is_some() || args.token.github_actions;
+    // A pipe or FIFO (`--token-file <(...)`) gives its token once only.
+    let regular_file = first
+        .path
+        .as_ref()
+        .is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
+    let rereadable = regular_file || args.token.token_env.is_some() || args.token.github_actions;
     let parsed = token::parse(&first.bytes);
     let token_findings: Vec<Finding> = rules::token::check(&parsed, Timestamp::now())
         .into_iter()
@@ -253,6 +271,7 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
         args: &args.token,
         first: Some(first),
         rereadable,
+        previous: None,
         sent: None,
     };
     let runtime = crate::commands::issuer::runtime()?;
@@ -475,13 +494,27 @@ impl Attempts<'_> {
             let class = classify(&failure);
             attempt.class = Some(class);
             attempt.answer = failure.to_string();
+            // What the next attempt would send: a source read again may
+            // have a fresher token than the one just refused.
+            let upcoming = upcoming(source);
+            let token_exp = upcoming
+                .as_ref()
+                .map_or(data.token.exp, |next| exp_of(next.jwt.as_ref()));
+            let fresh_token = class.retry == Retry::FreshToken
+                && upcoming.as_ref().is_some_and(|next| {
+                    next.sent != read.sent
+                        && exp_of(next.jwt.as_ref()).is_some_and(|exp| {
+                            exp.as_second().saturating_add(STS_SKEW_SECONDS)
+                                > Timestamp::now().as_second()
+                        })
+                });
             let failed = Failed {
                 class,
                 failures: number,
                 elapsed: started.elapsed(),
                 now: Timestamp::now(),
-                token_exp: data.token.exp,
-                fresh_token: class.retry == Retry::FreshToken && fresher(source, &read.sent),
+                token_exp,
+                fresh_token,
             };
             match next(&self.policy, &failed, jitter()) {
                 Ok(wait) => {
@@ -507,19 +540,14 @@ impl Attempts<'_> {
     }
 }
 
-/// Whether reading the source again gives another token that STS still
-/// accepts. Only files and variables can change between reads.
-fn fresher(source: &mut TokenSource<'_>, sent: &str) -> bool {
+/// The token the source gives now, for a source that is read again before
+/// every attempt (`None` for the others, or when it cannot be read). The
+/// attempt itself reads again: the source may change during the wait.
+fn upcoming(source: &mut TokenSource<'_>) -> Option<ReadToken> {
     if !source.rereadable {
-        return false;
+        return None;
     }
-    let Ok((again, _)) = source.read() else {
-        return false;
-    };
-    let accepted = exp_of(again.jwt.as_ref()).is_some_and(|exp| {
-        exp.as_second().saturating_add(STS_SKEW_SECONDS) > Timestamp::now().as_second()
-    });
-    again.sent != sent && accepted
+    source.read().ok().map(|(token, _)| token)
 }
 
 fn context(data: &AssumeData) -> AttemptContext<'_> {

@@ -296,7 +296,7 @@ fn throttling_is_retried_up_to_max_attempts() {
 fn an_unanswered_request_is_as114_and_retried() {
     let sts = StsStandin::start(vec![Answer::HangUp]);
     let setup = Setup::new();
-    let (report, _) = json_run(&sts, &setup, &["--max-attempts", "2", "--timeout", "0.2"]);
+    let (report, _) = json_run(&sts, &setup, &["--max-attempts", "2", "--timeout", "0.5"]);
     assert_eq!(sts.calls(), 2);
     assert!(codes(&report).contains(&"AS114"), "{report:#}");
 }
@@ -343,8 +343,11 @@ fn an_expired_token_is_retried_only_when_the_source_gives_a_fresh_one() {
         "{message}"
     );
 
-    // A refreshed file: the second attempt sends the new token and succeeds.
+    // A refreshed file: the second attempt sends the new token and succeeds,
+    // although the first had expired long ago (the stop-early check judges
+    // the token the next attempt sends, not the refused one).
     let setup = Setup::new();
+    setup.write_token(&fresh_token(-900));
     let path = setup.token_path();
     let fresh = fresh_token(3000);
     let written = fresh.clone();
@@ -359,7 +362,52 @@ fn an_expired_token_is_retried_only_when_the_source_gives_a_fresh_one() {
     let (report, _) = json_run(&sts, &setup, &[]);
     assert_eq!(sts.calls(), 2);
     assert_eq!(sts.requests()[1]["WebIdentityToken"], fresh);
-    assert_eq!(codes(&report), ["AS002", "AS001"]);
+    // TK005: the token first read was expired.
+    assert_eq!(codes(&report), ["TK005", "AS002", "AS001"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_from_a_pipe_is_read_once_and_sent_on_every_attempt() {
+    let sts = StsStandin::start(vec![Answer::no_key(), Answer::no_key(), Answer::assumed()]);
+    let setup = Setup::new();
+    let fifo = setup.dir.path().join("token.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let token = fresh_token(3600);
+    let writer = {
+        let (fifo, token) = (fifo.clone(), token.clone());
+        // One writer, once: a second open of the FIFO would block forever.
+        std::thread::spawn(move || std::fs::write(fifo, token).unwrap())
+    };
+    let mut cmd = oidc_doctor();
+    isolate(&mut cmd, &sts, setup.dir.path());
+    let output = cmd
+        .args([
+            "assume",
+            "--role-arn",
+            ROLE,
+            "--deadline",
+            "20",
+            "--format",
+            "json",
+            "--token-file",
+        ])
+        .arg(&fifo)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(output.status.code().is_some());
+    let sent: Vec<String> = sts
+        .requests()
+        .iter()
+        .map(|r| r["WebIdentityToken"].clone())
+        .collect();
+    assert_eq!(sent, [token.clone(), token.clone(), token]);
 }
 
 #[test]
