@@ -254,7 +254,11 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
         ..RetryPolicy::default()
     };
     // Held until the end: parallel invocations wait here for this one.
-    let locked = match open_cache(args, &mut data, policy.deadline, progress)? {
+    // Another invocation may hold the entry through its whole retry loop:
+    // its deadline, plus its last attempt, plus a margin.
+    let wait = policy.deadline + args.timeout * 3 + Duration::from_secs(5);
+    let claims = parsed.jwt().map(|jwt| &jwt.claims);
+    let locked = match open_cache(args, &mut data, claims, wait, progress)? {
         CacheOutcome::Hit(assumed) => {
             progress.finish();
             return Ok(finish_success(
@@ -367,6 +371,7 @@ enum CacheOutcome {
 fn open_cache(
     args: &AssumeArgs,
     data: &mut AssumeData,
+    claims: Option<&serde_json::Map<String, serde_json::Value>>,
     timeout: Duration,
     progress: &dyn Progress,
 ) -> Result<CacheOutcome, Error> {
@@ -374,33 +379,41 @@ fn open_cache(
         return Ok(CacheOutcome::Miss(None));
     };
     let cache = CredentialCache::open((!dir.as_os_str().is_empty()).then(|| dir.clone()))?;
-    let token = &data.token;
-    let key = token
-        .iss
-        .as_ref()
-        .zip(token.sub.as_ref())
-        .map(|(iss, sub)| CacheKey {
-            role_arn: data.role_arn.clone(),
-            session_name: data.session_name.clone(),
-            duration: data.duration,
-            iss: iss.clone(),
-            sub: sub.clone(),
-            aud: token.aud.clone().unwrap_or_default(),
-        });
     let mut used = CacheUse {
         dir: cache.dir().display().to_string(),
         hit: false,
         miss: None,
         waited: Duration::ZERO,
     };
-    let Some(key) = key else {
-        used.miss =
-            Some("the token has no `iss` and `sub` to key the cache by; not cached".to_owned());
-        data.cache = Some(used);
-        return Ok(CacheOutcome::Miss(None));
+    let mut skip = |why: &str| {
+        used.miss = Some(why.to_owned());
+        data.cache = Some(used.clone());
+        Ok(CacheOutcome::Miss(None))
+    };
+    let Some(claims) = claims.filter(|_| data.token.iss.is_some() && data.token.sub.is_some())
+    else {
+        return skip("the token has no `iss` and `sub` to key the cache by; not cached");
+    };
+    // STS would refuse this token: cached credentials must not stand in for it.
+    if data.token.exp.is_some_and(|exp| {
+        exp.as_second().saturating_add(STS_SKEW_SECONDS) <= Timestamp::now().as_second()
+    }) {
+        return skip(
+            "the token has expired (beyond STS's 5-minute skew); the cache is not used for it",
+        );
+    }
+    let key = CacheKey {
+        role_arn: data.role_arn.clone(),
+        session_name: data.session_name.clone(),
+        duration: data.duration,
+        identity: CacheKey::identity(claims),
     };
     progress.update("waiting for the credential cache…");
-    let locked = cache.lock(&key, timeout)?;
+    let Some(locked) = cache.lock(&key, timeout)? else {
+        return skip(
+            "another invocation held the entry past the deadline; STS is called without the cache",
+        );
+    };
     used.waited = locked.waited;
     match locked.read(Timestamp::now()) {
         Ok(assumed) => {

@@ -32,16 +32,30 @@ pub struct CacheKey {
     pub role_arn: String,
     pub session_name: String,
     pub duration: Option<i32>,
-    pub iss: String,
-    pub sub: String,
-    pub aud: String,
+    /// The token's identity: [`CacheKey::identity`] of its claims.
+    pub identity: String,
 }
 
+/// Claims that change from one token to the next of the same identity.
+const PER_TOKEN_CLAIMS: [&str; 4] = ["iat", "nbf", "exp", "jti"];
+
 impl CacheKey {
+    /// Every claim but the per-token ones (times, `jti`), keys sorted: two
+    /// tokens share an entry only when they say the same about who presents
+    /// them (`iss`, `sub`, `aud`, and `job_workflow_ref`, `environment`,
+    /// `actor`... where the issuer adds them).
+    pub fn identity(claims: &serde_json::Map<String, Value>) -> String {
+        let kept: std::collections::BTreeMap<&String, &Value> = claims
+            .iter()
+            .filter(|(name, _)| !PER_TOKEN_CLAIMS.contains(&name.as_str()))
+            .collect();
+        serde_json::to_string(&kept).unwrap_or_default()
+    }
+
     /// The file name stem: SHA-256 over the role, session, duration and a
     /// SHA-256 of the token identity, in hex. Names nothing by itself.
     pub fn file_stem(&self) -> String {
-        let identity = sha256_hex(&[&self.iss, &self.sub, &self.aud]);
+        let identity = sha256_hex(&[&self.identity]);
         let duration = self.duration.map_or_else(String::new, |d| d.to_string());
         sha256_hex(&[&self.role_arn, &self.session_name, &duration, &identity])
     }
@@ -113,8 +127,9 @@ impl CredentialCache {
         &self.dir
     }
 
-    /// Takes the entry's lock, waiting for another process up to `timeout`.
-    pub fn lock(&self, key: &CacheKey, timeout: Duration) -> Result<Locked, Error> {
+    /// Takes the entry's lock, waiting for another process up to `timeout`;
+    /// `Ok(None)` when that process still holds it then.
+    pub fn lock(&self, key: &CacheKey, timeout: Duration) -> Result<Option<Locked>, Error> {
         let stem = key.file_stem();
         let lock_path = self.dir.join(format!("{stem}.lock"));
         let lock = OpenOptions::new()
@@ -130,25 +145,16 @@ impl CredentialCache {
                 Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
                     std::thread::sleep(POLL);
                 }
-                Err(TryLockError::WouldBlock) => {
-                    return Err(Error::Environment {
-                        message: format!(
-                            "another oidc-doctor held the cache entry `{}` for over {} s",
-                            lock_path.display(),
-                            timeout.as_secs()
-                        ),
-                        help: "it is still calling STS, or hung; raise --deadline, or run without --cache".to_owned(),
-                    });
-                }
+                Err(TryLockError::WouldBlock) => return Ok(None),
                 Err(TryLockError::Error(source)) => return Err(unwritable(&lock_path, source)),
             }
         }
-        Ok(Locked {
+        Ok(Some(Locked {
             lock,
             entry: self.dir.join(format!("{stem}.json")),
             dir: self.dir.clone(),
             waited: started.elapsed(),
-        })
+        }))
     }
 }
 
@@ -156,6 +162,9 @@ impl Locked {
     /// The cached credentials when they are good for at least
     /// [`REUSE_MARGIN`] more; otherwise why not.
     pub fn read(&self, now: Timestamp) -> Result<Assumed, Miss> {
+        if let Some(why) = foreign(&self.entry) {
+            return Err(Miss::Unreadable(why));
+        }
         let text = match fs::read_to_string(&self.entry) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
@@ -247,34 +256,69 @@ fn unwritable(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// The user this process runs as: the owner of a file it creates.
+#[cfg(unix)]
+fn own_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    tempfile::tempfile().ok()?.metadata().ok().map(|m| m.uid())
+}
+
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| unwritable(dir, e))?;
     // Entries are mode 0600 whatever the directory; but where others may
-    // create files, they could plant an entry with their own credentials.
-    let mode = fs::metadata(dir)
-        .map_err(|e| unwritable(dir, e))?
-        .permissions()
-        .mode();
+    // create or replace files, they could plant an entry with their own
+    // credentials: the directory must be ours, not a symlink, and closed to
+    // others' writes.
+    let metadata = fs::symlink_metadata(dir).map_err(|e| unwritable(dir, e))?;
+    let refuse = |why: String| Error::Usage {
+        message: format!(
+            "the cache directory `{}` {why}: others could plant credentials in it",
+            dir.display()
+        ),
+        help: "use a directory of your own that only you can write (`--cache` alone picks one)"
+            .to_owned(),
+    };
+    if !metadata.is_dir() {
+        return Err(refuse("is a symbolic link".to_owned()));
+    }
+    if own_uid().is_some_and(|uid| uid != metadata.uid()) {
+        return Err(refuse(format!(
+            "belongs to another user (uid {})",
+            metadata.uid()
+        )));
+    }
+    let mode = metadata.mode();
     if mode & 0o022 != 0 {
-        return Err(Error::Usage {
-            message: format!(
-                "the cache directory `{}` can be written by other users (mode {:o}): they could plant credentials in it",
-                dir.display(),
-                mode & 0o7777
-            ),
-            help: format!(
-                "use a directory only you can write (`chmod go-w {}`), or another --cache=DIR",
-                dir.display()
-            ),
-        });
+        return Err(refuse(format!(
+            "can be written by other users (mode {:o})",
+            mode & 0o7777
+        )));
     }
     Ok(())
+}
+
+/// Why an existing entry is not to be trusted: a symlink, or a file of
+/// another user. `None` when it is ours (or absent).
+#[cfg(unix)]
+fn foreign(entry: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let metadata = fs::symlink_metadata(entry).ok()?;
+    if !metadata.is_file() {
+        return Some("it is not a regular file".to_owned());
+    }
+    let uid = own_uid()?;
+    (metadata.uid() != uid).then(|| format!("it belongs to another user (uid {})", metadata.uid()))
+}
+
+#[cfg(not(unix))]
+fn foreign(_entry: &Path) -> Option<String> {
+    None
 }
 
 #[cfg(not(unix))]
@@ -298,14 +342,35 @@ fn restrict(_file: &File, _path: &Path) -> Result<(), Error> {
 mod tests {
     use super::*;
 
+    fn claims(sub: &str) -> serde_json::Map<String, Value> {
+        let value = json!({"iss": "https://token.actions.githubusercontent.com", "sub": sub,
+            "aud": "sts.amazonaws.com", "job_workflow_ref": "acme/app/.github/workflows/deploy.yml@refs/heads/main",
+            "iat": 1, "exp": 2, "jti": "a"});
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn the_identity_leaves_out_only_the_per_token_claims() {
+        let mut other_token = claims("repo:acme/app:ref:refs/heads/main");
+        other_token.insert("iat".into(), json!(100));
+        other_token.insert("exp".into(), json!(200));
+        other_token.insert("jti".into(), json!("b"));
+        let base = CacheKey::identity(&claims("repo:acme/app:ref:refs/heads/main"));
+        assert_eq!(CacheKey::identity(&other_token), base);
+        let mut other_workflow = other_token.clone();
+        other_workflow.insert(
+            "job_workflow_ref".into(),
+            json!("acme/app/.github/workflows/evil.yml@refs/heads/main"),
+        );
+        assert_ne!(CacheKey::identity(&other_workflow), base);
+    }
+
     fn key() -> CacheKey {
         CacheKey {
             role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
             session_name: "ci".into(),
             duration: Some(900),
-            iss: "https://token.actions.githubusercontent.com".into(),
-            sub: "repo:acme/app:ref:refs/heads/main".into(),
-            aud: "sts.amazonaws.com".into(),
+            identity: CacheKey::identity(&claims("repo:acme/app:ref:refs/heads/main")),
         }
     }
 
@@ -342,15 +407,7 @@ mod tests {
                 ..key()
             },
             CacheKey {
-                sub: "repo:acme/app:ref:refs/heads/dev".into(),
-                ..key()
-            },
-            CacheKey {
-                aud: "other".into(),
-                ..key()
-            },
-            CacheKey {
-                iss: "https://gitlab.com".into(),
+                identity: CacheKey::identity(&claims("repo:acme/app:ref:refs/heads/dev")),
                 ..key()
             },
         ];
@@ -364,7 +421,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
         let now = Timestamp::from_second(1_800_000_000).unwrap();
-        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
         assert_eq!(locked.read(now), Err(Miss::Absent));
         let later = now
             .checked_add(jiff::SignedDuration::from_secs(3600))
@@ -395,6 +452,50 @@ mod tests {
         assert!(CredentialCache::open(Some(dir.path().to_owned())).is_ok());
     }
 
+    /// Another user's directory, or an entry another user wrote, is never
+    /// trusted. Making files of another user needs root (CI runs as root);
+    /// otherwise the files are our own and must be accepted.
+    #[cfg(unix)]
+    #[test]
+    fn another_users_directory_or_entry_is_refused() {
+        use std::os::unix::fs::chown;
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = dir.path().join("theirs");
+        fs::create_dir(&theirs).unwrap();
+        let as_root = own_uid() == Some(0);
+        if as_root {
+            chown(&theirs, Some(65_534), Some(65_534)).unwrap();
+            let error = CredentialCache::open(Some(theirs.clone())).unwrap_err();
+            assert!(
+                error.to_string().contains("belongs to another user"),
+                "{error}"
+            );
+        } else {
+            assert!(CredentialCache::open(Some(theirs.clone())).is_ok());
+        }
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path().join("mine"), &link).unwrap();
+        fs::create_dir(dir.path().join("mine")).unwrap();
+        let error = CredentialCache::open(Some(link)).unwrap_err();
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+
+        let cache = CredentialCache::open(Some(dir.path().join("own"))).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let later = now
+            .checked_add(jiff::SignedDuration::from_secs(3600))
+            .unwrap();
+        locked.write(&assumed(later)).unwrap();
+        if as_root {
+            chown(&locked.entry, Some(65_534), Some(65_534)).unwrap();
+            assert!(
+                matches!(locked.read(now), Err(Miss::Unreadable(why)) if why.contains("another user"))
+            );
+        } else {
+            assert!(locked.read(now).is_ok());
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn entries_are_private_and_corrupt_ones_are_replaced() {
@@ -403,7 +504,7 @@ mod tests {
         let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
         let dir_mode = fs::metadata(cache.dir()).unwrap().permissions().mode() & 0o777;
         assert_eq!(dir_mode, 0o700);
-        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
         fs::write(&locked.entry, "{\"version\": 1, \"access_key_id\": ").unwrap();
         let now = Timestamp::from_second(1_800_000_000).unwrap();
         assert!(matches!(locked.read(now), Err(Miss::Unreadable(_))));
@@ -420,13 +521,19 @@ mod tests {
     fn a_second_holder_waits_and_gives_up_at_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CredentialCache::open(Some(dir.path().to_owned())).unwrap();
-        let held = cache.lock(&key(), Duration::from_secs(1)).unwrap();
-        let error = cache.lock(&key(), Duration::from_millis(100)).unwrap_err();
+        let held = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
         assert!(
-            error.to_string().contains("held the cache entry"),
-            "{error}"
+            cache
+                .lock(&key(), Duration::from_millis(100))
+                .unwrap()
+                .is_none()
         );
         drop(held);
-        assert!(cache.lock(&key(), Duration::from_millis(100)).is_ok());
+        assert!(
+            cache
+                .lock(&key(), Duration::from_millis(100))
+                .unwrap()
+                .is_some()
+        );
     }
 }

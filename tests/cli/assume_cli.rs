@@ -397,7 +397,7 @@ fn a_token_from_a_pipe_is_read_once_and_sent_on_every_attempt() {
             "--token-file",
         ])
         .arg(&fifo)
-        .timeout(Duration::from_secs(60))
+        .timeout(Duration::from_mins(1))
         .output()
         .unwrap();
     writer.join().unwrap();
@@ -665,4 +665,36 @@ fn the_cache_is_private_reused_and_heals_a_corrupt_entry() {
     let (fourth, _) = json_run(&sts, &setup, &[&cache]);
     assert_eq!(fourth["assume"]["cache"]["hit"], true);
     assert_eq!(sts.calls(), 2);
+}
+
+#[test]
+fn the_cache_is_per_identity_and_never_stands_in_for_an_expired_token() {
+    let sts = StsStandin::start(vec![Answer::assumed()]);
+    let setup = Setup::new();
+    let cache = format!("--cache={}", setup.cache_dir().display());
+    let with_workflow = |workflow: &str, lifetime: i64| {
+        let mut claims = claims(ISS, lifetime);
+        claims["job_workflow_ref"] = Value::String(format!(
+            "acme/app/.github/workflows/{workflow}@refs/heads/main"
+        ));
+        signed_token("test-rsa", &claims)
+    };
+    setup.write_token(&with_workflow("deploy.yml", 3600));
+    json_run(&sts, &setup, &[&cache]);
+    // The same `sub`, another workflow: another identity, another entry.
+    setup.write_token(&with_workflow("other.yml", 3600));
+    let (other, _) = json_run(&sts, &setup, &[&cache]);
+    assert_eq!(other["assume"]["cache"]["hit"], false);
+    assert_eq!(sts.calls(), 2);
+    // The first identity again, with its token expired: STS decides, not the cache.
+    setup.write_token(&with_workflow("deploy.yml", -400));
+    let (expired, _) = json_run(&sts, &setup, &[&cache]);
+    assert_eq!(expired["assume"]["cache"]["hit"], false);
+    assert!(
+        expired["assume"]["cache"]["miss"]
+            .as_str()
+            .unwrap()
+            .contains("has expired")
+    );
+    assert_eq!(sts.calls(), 3);
 }
