@@ -509,18 +509,26 @@ impl Attempts<'_> {
             attempt.answer = failure.to_string();
             // What the next attempt would send: a source read again may
             // have a fresher token than the one just refused.
-            let upcoming = upcoming(source);
-            let token_exp = upcoming
-                .as_ref()
-                .map_or(data.token.exp, |next| exp_of(next.jwt.as_ref()));
+            // The Actions runtime mints a new token on every request: no
+            // need to ask it twice to know the next one is fresh.
+            let mints = source.args.github_actions;
+            let upcoming = if mints { None } else { upcoming(source) };
+            let token_exp = if mints {
+                None
+            } else {
+                upcoming
+                    .as_ref()
+                    .map_or(data.token.exp, |next| exp_of(next.jwt.as_ref()))
+            };
             let fresh_token = class.retry == Retry::FreshToken
-                && upcoming.as_ref().is_some_and(|next| {
-                    next.sent != read.sent
-                        && exp_of(next.jwt.as_ref()).is_some_and(|exp| {
-                            exp.as_second().saturating_add(STS_SKEW_SECONDS)
-                                > Timestamp::now().as_second()
-                        })
-                });
+                && (mints
+                    || upcoming.as_ref().is_some_and(|next| {
+                        next.sent != read.sent
+                            && exp_of(next.jwt.as_ref()).is_some_and(|exp| {
+                                exp.as_second().saturating_add(STS_SKEW_SECONDS)
+                                    > Timestamp::now().as_second()
+                            })
+                    }));
             let failed = Failed {
                 class,
                 failures: number,
@@ -647,13 +655,7 @@ fn policy_verdict(
     options: &AwsOptions,
 ) -> PolicyVerdict {
     let (text, source) = match &args.policy {
-        Some(path) if std::fs::metadata(path).is_ok_and(|m| m.len() > 1024 * 1024) => {
-            return PolicyVerdict::Unavailable(format!(
-                "--policy {} is over 1 MiB: not a trust policy",
-                path.display()
-            ));
-        }
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match read_capped(path) {
             Ok(text) => (text, format!("from {}", path.display())),
             Err(error) => {
                 return PolicyVerdict::Unavailable(format!(
@@ -688,6 +690,19 @@ fn policy_verdict(
             PolicyVerdict::Unavailable(format!("the trust policy is not JSON: {}", error.message))
         }
     }
+}
+
+/// A policy file, at most 1 MiB (`/dev/zero` reports size 0 and never ends).
+fn read_capped(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(1024 * 1024 + 1).read_to_string(&mut text))
+        .map_err(|error| error.to_string())?;
+    if text.len() > 1024 * 1024 {
+        return Err("it is over 1 MiB: not a trust policy".to_owned());
+    }
+    Ok(text)
 }
 
 /// The role's trust policy through IAM; gives up after a few seconds (the

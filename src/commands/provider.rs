@@ -42,6 +42,8 @@ pub struct ProviderData {
     pub listed: Vec<ListedProvider>,
     /// The provider read, with its ARN.
     pub provider: Option<(String, OidcProvider)>,
+    /// Why no provider was looked up.
+    pub provider_skipped: Option<String>,
     pub role: Option<IamRole>,
     /// Why the role was not read.
     pub role_skipped: Option<String>,
@@ -147,21 +149,39 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
         .filter_map(|arn| ListedProvider::from_arn(arn))
         .collect();
     let mut provider_findings = Vec::new();
-    let chosen = match (&args.provider_arn, &iss) {
-        (Some(arn), _) => Some(arn.clone()),
-        (None, Some(iss)) => match registry::lookup(iss, &data.listed, role_account.as_deref()) {
-            Lookup::Found(found) => Some(found.arn),
-            miss => {
-                provider_findings.extend(registry::not_found(
-                    iss,
-                    &miss,
-                    data.listed.len(),
-                    role_account.as_deref(),
-                ));
-                None
+    // IAM lists only the caller's providers; STS looks in the role's account.
+    let listing_account = data
+        .account
+        .clone()
+        .or_else(|| data.listed.first().map(|p| p.account.clone()));
+    let elsewhere = match (&role_account, &listing_account) {
+        (Some(role), Some(listing)) if role != listing => Some((role.clone(), listing.clone())),
+        _ => None,
+    };
+    let chosen = match (&args.provider_arn, &iss, elsewhere) {
+        (Some(arn), _, _) => Some(arn.clone()),
+        (None, Some(_), Some((role, listing))) => {
+            data.provider_skipped = Some(format!(
+                "the role is in account {role}, and these credentials list account {listing}'s providers; \
+                 run with credentials of account {role} (or give --provider-arn)"
+            ));
+            None
+        }
+        (None, Some(iss), None) => {
+            match registry::lookup(iss, &data.listed, role_account.as_deref()) {
+                Lookup::Found(found) => Some(found.arn),
+                miss => {
+                    provider_findings.extend(registry::not_found(
+                        iss,
+                        &miss,
+                        data.listed.len(),
+                        role_account.as_deref(),
+                    ));
+                    None
+                }
             }
-        },
-        (None, None) => None,
+        }
+        (None, None, _) => None,
     };
     if let Some(arn) = &chosen {
         progress.update("reading the provider…");
@@ -175,15 +195,20 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
     }
     report.stages.push(Stage {
         name: "provider",
-        status: Stage::judge(&provider_findings),
+        status: if data.provider_skipped.is_some() {
+            StageStatus::Skip
+        } else {
+            Stage::judge(&provider_findings)
+        },
         duration: started.elapsed(),
-        detail: match &data.provider {
-            Some((arn, p)) => format!(
+        detail: match (&data.provider, &data.provider_skipped) {
+            (Some((arn, p)), _) => format!(
                 "{arn}: {} client ID(s), {} thumbprint(s)",
                 p.client_ids.len(),
                 p.thumbprints.len()
             ),
-            None => format!("no provider for {}", iss.as_deref().unwrap_or("the issuer")),
+            (None, Some(why)) => format!("not looked up: {why}"),
+            (None, None) => format!("no provider for {}", iss.as_deref().unwrap_or("the issuer")),
         },
     });
     report.findings.extend(provider_findings);
@@ -204,18 +229,23 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
             _ => {
                 let name = requested.rsplit_once('/').map_or(requested, |(_, n)| n);
                 progress.update("reading the role…");
-                match runtime
-                    .block_on(aws::get_role(&iam, name))
-                    .map_err(|e| iam_error(&e, "iam:GetRole"))?
-                {
-                    Some(role) => {
+                match runtime.block_on(aws::get_role(&iam, name)) {
+                    // What was found so far stands; the role stage says why it did not run.
+                    Err(error) => {
+                        data.role_skipped = Some(if error.is_access_denied() {
+                            format!("{error} (the credentials need `iam:GetRole`)")
+                        } else {
+                            error.to_string()
+                        });
+                    }
+                    Ok(Some(role)) => {
                         role_findings.extend(rules::provider::role::role_arn(requested, &role));
                         if let Some(duration) = args.role.duration {
                             role_findings.extend(rules::provider::role::duration(duration, &role));
                         }
                         data.role = Some(role);
                     }
-                    None => {
+                    Ok(None) => {
                         role_findings.push(no_such_role(requested, name, data.account.as_deref()));
                     }
                 }

@@ -5,6 +5,7 @@
 //! the SDK retries throttling.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,8 +21,8 @@ use crate::model::documents::PolicyDocument;
 use crate::model::issuers::provider_name;
 use crate::model::policy::Policy;
 use crate::model::provider::OidcProvider;
-use crate::net::aws::{self, AwsOptions};
-use crate::report::{CommandData, Finding, Report, SourceFile, Stage};
+use crate::net::aws::{self, AwsError, AwsOptions};
+use crate::report::{CommandData, Finding, Report, SourceFile, Stage, StageStatus};
 use crate::rules;
 use crate::rules::trust_policy::{LintOptions, trusted_providers};
 
@@ -148,26 +149,61 @@ pub fn run(args: &ScanArgs, progress: &dyn Progress) -> Result<Report, Error> {
     // The roles that most need attention first.
     data.roles
         .sort_by(|a, b| b.worst.cmp(&a.worst).then_with(|| a.arn.cmp(&b.arn)));
-    data.providers = read.into_iter().collect();
+    let unread: Vec<String> = read
+        .iter()
+        .filter_map(|(arn, r)| {
+            r.as_ref()
+                .err()
+                .filter(|e| e.code.as_deref() != Some("NoSuchEntity"))
+                .map(|e| format!("{arn}: {e}"))
+        })
+        .collect();
+    data.providers = read
+        .into_iter()
+        .map(|(arn, r)| (arn, r.map_err(|e| e.to_string())))
+        .collect();
     data.endpoint = endpoint.endpoint();
 
     let mut report = Report::new("scan", CommandData::None);
-    report.stages.push(Stage {
-        name: "scan",
-        status: Stage::judge(&findings),
-        duration: started.elapsed(),
-        detail: format!(
-            "{} web-identity role(s) of {} in account {}",
-            data.roles.len(),
-            data.roles_total,
-            data.account.as_deref().unwrap_or("?")
-        ),
-    });
+    report
+        .stages
+        .push(scan_stage(&data, &findings, &unread, started.elapsed()));
     report.findings = findings;
     report.sources = sources;
     report.data = CommandData::Scan(Box::new(data));
     report.sort_findings();
     Ok(report)
+}
+
+fn scan_stage(
+    data: &ScanData,
+    findings: &[Finding],
+    unread: &[String],
+    took: std::time::Duration,
+) -> Stage {
+    let mut detail = format!(
+        "{} web-identity role(s) of {} in account {}",
+        data.roles.len(),
+        data.roles_total,
+        data.account.as_deref().unwrap_or("?")
+    );
+    if !unread.is_empty() {
+        let _ = write!(
+            detail,
+            "; providers not read (audiences unchecked): {}",
+            unread.join("; ")
+        );
+    }
+    Stage {
+        name: "scan",
+        // Providers that could not be read leave PV003 unjudged: say so.
+        status: match Stage::judge(findings) {
+            StageStatus::Pass if !unread.is_empty() => StageStatus::Warn,
+            status => status,
+        },
+        duration: took,
+        detail,
+    }
 }
 
 /// The roles whose trust policy federates a web identity (the named
@@ -214,7 +250,7 @@ async fn read_providers(
     iam: &aws_sdk_iam::Client,
     selected: &[Selected],
     limit: usize,
-) -> BTreeMap<String, Result<OidcProvider, String>> {
+) -> BTreeMap<String, Result<OidcProvider, AwsError>> {
     let provider_arns: BTreeSet<String> = selected
         .iter()
         .flat_map(|s| s.providers.iter().filter_map(|(_, arn)| arn.clone()))
@@ -226,9 +262,7 @@ async fn read_providers(
         let permits = Arc::clone(&permits);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let provider = aws::get_provider(&iam, &arn)
-                .await
-                .map_err(|e| e.to_string());
+            let provider = aws::get_provider(&iam, &arn).await;
             (arn, provider)
         });
     }
@@ -244,7 +278,10 @@ async fn read_providers(
 
 /// The TP rules (with PV003 against the trusted provider) and PV001 for a
 /// trusted provider that does not exist.
-fn lint(picked: &Selected, read: &BTreeMap<String, Result<OidcProvider, String>>) -> Vec<Finding> {
+fn lint(
+    picked: &Selected,
+    read: &BTreeMap<String, Result<OidcProvider, AwsError>>,
+) -> Vec<Finding> {
     let provider = picked
         .providers
         .iter()
@@ -258,9 +295,12 @@ fn lint(picked: &Selected, read: &BTreeMap<String, Result<OidcProvider, String>>
     let mut findings = rules::trust_policy::check(&picked.document, &options);
     for (_, arn) in &picked.providers {
         if let Some(arn) = arn
-            && let Some(Err(why)) = read.get(arn)
+            && let Some(Err(error)) = read.get(arn)
+            // Only an answer that the provider does not exist says so; a
+            // refused or failed read says nothing about the role.
+            && error.code.as_deref() == Some("NoSuchEntity")
         {
-            findings.push(missing_provider(&picked.role, arn, why));
+            findings.push(missing_provider(&picked.role, arn, &error.message));
         }
     }
     findings

@@ -337,6 +337,24 @@ pub async fn assume(sts: &aws_sdk_sts::Client, request: &AssumeRequest) -> StsAn
         message: "STS answered without credentials".to_owned(),
         status: None,
     })?;
+    // Credentials go into shell lines, workflow commands and $GITHUB_ENV:
+    // a value with a control character could inject into any of them.
+    let values = [
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        credentials.session_token(),
+    ];
+    if values
+        .iter()
+        .any(|v| v.is_empty() || v.chars().any(char::is_control))
+    {
+        return Err(StsFailure::Service {
+            code: "MalformedCredentials".to_owned(),
+            message: "the answer's credentials are empty or hold control characters; refused"
+                .to_owned(),
+            status: None,
+        });
+    }
     let expiration = jiff::Timestamp::from_second(credentials.expiration().secs())
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     Ok(Assumed {
@@ -377,10 +395,13 @@ fn sts_failure(
                     status: Some(status),
                 }
             } else {
-                StsFailure::Network(format!(
-                    "an answer that is not STS's (HTTP {status}): {}",
-                    DisplayErrorContext(error)
-                ))
+                // A proxy's 403 or 407, a captive portal: not STS, and no
+                // retry makes it STS.
+                StsFailure::Service {
+                    code: format!("HTTP {status}"),
+                    message: "an answer that is not STS's (a proxy or another server?)".to_owned(),
+                    status: Some(status),
+                }
             }
         }
         SdkError::ConstructionFailure(_) => {

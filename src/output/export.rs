@@ -107,19 +107,15 @@ fn mask_lines(assumed: &Assumed) -> String {
         })
 }
 
-/// `NAME=value` lines; a value with a line break (never seen from STS)
-/// uses GitHub's delimiter form so it cannot inject another variable.
+/// `NAME=value` lines: credentials with control characters are refused
+/// when STS answers (`net::aws::assume`), so no value can start another line.
 fn github_env_lines(assumed: &Assumed) -> String {
     variables(assumed)
         .iter()
-        .map(|(name, value)| {
-            if value.contains(['\n', '\r']) {
-                format!("{name}<<OIDC_DOCTOR_EOF\n{value}\nOIDC_DOCTOR_EOF\n")
-            } else {
-                format!("{name}={value}\n")
-            }
+        .fold(String::new(), |mut lines, (name, value)| {
+            let _ = writeln!(lines, "{name}={value}");
+            lines
         })
-        .collect()
 }
 
 #[cfg(test)]
@@ -164,17 +160,14 @@ mod tests {
     }
 
     #[test]
-    fn github_masks_every_secret_and_cannot_be_injected() {
+    fn github_masks_every_secret_then_lists_the_variables() {
         let masks = mask_lines(&assumed());
         assert_eq!(masks.lines().count(), 3);
         assert!(masks.starts_with("::add-mask::ASIAEXAMPLE\n"));
-        let mut odd = assumed();
-        odd.credentials.session_token = Secret::new("a\nAWS_REGION=evil");
-        let lines = github_env_lines(&odd);
-        assert!(
-            lines.contains(
-                "AWS_SESSION_TOKEN<<OIDC_DOCTOR_EOF\na\nAWS_REGION=evil\nOIDC_DOCTOR_EOF\n"
-            )
+        assert_eq!(
+            github_env_lines(&assumed()),
+            "AWS_ACCESS_KEY_ID=ASIAEXAMPLE\nAWS_SECRET_ACCESS_KEY=it's/secret\n\
+             AWS_SESSION_TOKEN=token\nAWS_CREDENTIAL_EXPIRATION=2027-01-15T08:00:00Z\n"
         );
     }
 }

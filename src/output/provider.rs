@@ -63,6 +63,11 @@ pub fn write_human(
             list(&p.client_ids),
         ]);
         provider.add_row(vec!["thumbprints".to_owned(), list(&p.thumbprints)]);
+    } else if let Some(why) = &data.provider_skipped {
+        provider.add_row(vec![
+            "not looked up".to_owned(),
+            printable(why).into_owned(),
+        ]);
     } else {
         let names: Vec<String> = data.listed.iter().map(|p| p.name.clone()).collect();
         provider.add_row(vec!["none matches; listed".to_owned(), list(&names)]);
@@ -131,6 +136,7 @@ pub fn json(data: &ProviderData) -> Value {
         "endpoint": data.endpoint,
         "issuer": data.issuer,
         "listed": data.listed.iter().map(|p| &p.arn).collect::<Vec<_>>(),
+        "provider_skipped": data.provider_skipped,
         "provider": data.provider.as_ref().map(|(arn, p)| json!({
             "arn": arn,
             "url": p.url,

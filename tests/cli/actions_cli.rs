@@ -121,3 +121,32 @@ fn assume_requests_a_new_token_for_every_attempt() {
         ["sts.amazonaws.com", "sts.amazonaws.com"]
     );
 }
+
+/// The request token goes to the URL the runner named, never to where a
+/// redirect points (it may be another host).
+#[test]
+fn the_bearer_token_is_not_sent_to_a_redirect() {
+    use crate::test_issuer::{Behaviour, DISCOVERY, TestIssuer};
+    use oidc_doctor::model::aws::Secret;
+    use oidc_doctor::net::{NetOptions, http::HttpClient};
+
+    let issuer = TestIssuer::start(Behaviour {
+        discovery_redirects: 1,
+        ..Behaviour::default()
+    });
+    let client = HttpClient::new(&NetOptions {
+        timeout: std::time::Duration::from_secs(5),
+        ca_bundle: Some(issuer.ca_bundle().to_owned()),
+    })
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("{}{DISCOVERY}", issuer.url());
+    let fetch = runtime.block_on(client.fetch_with_bearer(&url, &Secret::new(REQUEST_TOKEN)));
+    assert_eq!(fetch.redirects.len(), 1, "{fetch:?}");
+    assert!(fetch.succeeded(), "{fetch:?}");
+    let authorized: Vec<bool> = issuer.requests().iter().map(|r| r.authorized).collect();
+    assert_eq!(authorized, [true, false]);
+}

@@ -60,7 +60,11 @@ struct Seeded {
 
 /// A provider for a live local issuer and a role under `/ci/` trusting it.
 fn seed(moto: &Moto, client_ids: &[&str], thumbprints: &[String], aud: &str) -> Seeded {
-    let issuer = TestIssuer::start(Behaviour::default());
+    let issuer = TestIssuer::start(Behaviour {
+        // Ports are reused within a run; the path keeps each provider URL new.
+        path_prefix: unique("issuer"),
+        ..Behaviour::default()
+    });
     let thumbprints: Vec<&str> = thumbprints.iter().map(String::as_str).collect();
     let provider_arn = moto.create_provider(&issuer.url(), client_ids, &thumbprints);
     let name = provider_name(&issuer.url()).to_owned();
@@ -511,4 +515,31 @@ fn scan_reads_every_page_of_roles() {
     let mut expected = created;
     expected.sort();
     assert_eq!(listed, expected);
+}
+
+#[test]
+fn provider_does_not_guess_about_another_accounts_providers() {
+    let Some(moto) = moto() else { return };
+    let host = format!("{}.example.test", unique("cross"));
+    moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = run_json({
+        let mut cmd = moto.command(dir.path());
+        cmd.args([
+            "provider",
+            "--no-issuer-probe",
+            "--issuer",
+            &format!("https://{host}"),
+            "--role-arn",
+            "arn:aws:iam::210987654321:role/deploy",
+        ]);
+        cmd
+    });
+    assert!(!codes(&report).contains(&"PV001".to_owned()), "{report:#}");
+    let why = report["provider"]["provider_skipped"].as_str().unwrap();
+    assert!(
+        why.contains("account 210987654321") && why.contains(ACCOUNT),
+        "{why}"
+    );
+    assert_eq!(report["stages"][0]["status"], "skip");
 }

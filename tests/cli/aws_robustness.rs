@@ -18,12 +18,29 @@ proptest! {
 
     #[test]
     fn every_sts_answer_gets_exactly_one_class(code in "\\PC{0,30}", message in "\\PC{0,200}", status in proptest::option::of(0_u16..600)) {
-        let class = classify(&StsFailure::Service { code: code.clone(), message, status });
+        let class = classify(&StsFailure::Service { code, message, status });
         prop_assert!(class.rule.code.starts_with("AS"));
-        // The two answers that retrying never fixes stay unretried, whatever the text.
-        if code == "AccessDenied" {
-            prop_assert_eq!(class.retry, Retry::No);
-        }
+    }
+
+    #[test]
+    fn access_denied_and_audience_errors_are_never_retried(
+        before in "\\PC{0,40}",
+        after in "\\PC{0,40}",
+        status in proptest::option::of(0_u16..600),
+    ) {
+        // Whatever surrounds the text, and whatever the status.
+        let denied = classify(&StsFailure::Service {
+            code: "AccessDenied".to_owned(),
+            message: format!("{before}Not authorized to perform sts:AssumeRoleWithWebIdentity{after}"),
+            status,
+        });
+        prop_assert_eq!((denied.rule.code, denied.retry), ("AS101", Retry::No));
+        let audience = classify(&StsFailure::Service {
+            code: "InvalidIdentityToken".to_owned(),
+            message: format!("{before}Incorrect token audience{after}"),
+            status,
+        });
+        prop_assert_eq!(audience.retry, Retry::No);
     }
 
     #[test]

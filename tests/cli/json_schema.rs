@@ -73,6 +73,7 @@ const NULLABLE: &[&str] = &[
     "/provider/endpoint",
     "/provider/issuer",
     "/provider/provider",
+    "/provider/provider_skipped",
     "/provider/role",
     "/provider/role/max_session_duration",
     "/provider/role_skipped",
@@ -288,7 +289,11 @@ fn the_documented_provider_and_scan_examples_match_real_output() {
     use crate::aws_emulator::{moto, trust_policy, unique};
     let Some(moto) = moto() else { return };
     let examples = examples();
-    let issuer = TestIssuer::start(Behaviour::default());
+    let issuer = TestIssuer::start(Behaviour {
+        // Ports are reused within a run; the path keeps each provider URL new.
+        path_prefix: crate::aws_emulator::unique("schema-issuer"),
+        ..Behaviour::default()
+    });
     let name = issuer.url().trim_start_matches("https://").to_owned();
     let thumbprint = crate::issuer_cli::hex_sha1(&issuer.intermediate_der());
     let provider = moto.create_provider(&issuer.url(), &["sts.amazonaws.com"], &[&thumbprint]);

@@ -55,6 +55,8 @@ pub struct TestIssuer {
 pub struct RecordedRequest {
     pub path: String,
     pub user_agent: Option<String>,
+    /// An `Authorization` header came with it.
+    pub authorized: bool,
     pub at: Instant,
 }
 
@@ -365,7 +367,8 @@ async fn connection(tcp: tokio::net::TcpStream, acceptor: TlsAcceptor, state: Ar
             .headers()
             .get(USER_AGENT)
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        async move { Ok::<_, Infallible>(respond(&state, path, user_agent).await) }
+        let authorized = request.headers().contains_key(hyper::header::AUTHORIZATION);
+        async move { Ok::<_, Infallible>(respond(&state, path, user_agent, authorized).await) }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -384,13 +387,19 @@ impl Drop for InFlight<'_> {
 
 /// The checks run in this order: record, in-flight limit, every-other
 /// failure, redirects, delay, body.
-async fn respond(state: &State, path: String, user_agent: Option<String>) -> Response<Full<Bytes>> {
+async fn respond(
+    state: &State,
+    path: String,
+    user_agent: Option<String>,
+    authorized: bool,
+) -> Response<Full<Bytes>> {
     let behaviour = &state.behaviour;
     let number = {
         let mut requests = state.requests.lock().expect("requests lock");
         requests.push(RecordedRequest {
             path: path.clone(),
             user_agent,
+            authorized,
             at: Instant::now(),
         });
         requests.iter().filter(|r| r.path == path).count()
