@@ -278,7 +278,7 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
         previous: None,
         sent: None,
     };
-    let runtime = crate::commands::issuer::runtime()?;
+    let runtime = crate::net::runtime()?;
     let options = AwsOptions {
         profile: args.aws.profile.clone(),
         region: args.aws.region.clone(),

@@ -159,7 +159,7 @@ fn fetch_key_set(
     progress: &dyn Progress,
 ) -> Result<Fetched, Error> {
     let client = HttpClient::new(&issuer::net_options(&args.net))?;
-    let runtime = issuer::runtime()?;
+    let runtime = crate::net::runtime()?;
     let mut findings = Vec::new();
     let jwks_url = match *source {
         KeySource::Url(url) => Some(url.to_owned()),

@@ -47,22 +47,10 @@ pub fn net_options(args: &NetArgs) -> NetOptions {
     }
 }
 
-/// A single-threaded runtime: the work is waiting on the network.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| Error::Environment {
-            message: format!("cannot start the network runtime: {error}"),
-            help: "the system refused to create the event loop; check resource limits (ulimit -n)"
-                .to_owned(),
-        })
-}
-
 pub fn run(args: &IssuerArgs, progress: &dyn Progress) -> Result<Report, Error> {
     let started = Instant::now();
     let client = HttpClient::new(&net_options(&args.net))?;
-    let runtime = runtime()?;
+    let runtime = crate::net::runtime()?;
     let url = args.url.trim().to_owned();
     let count = usize::from(args.samples);
     progress.update(&format!(

@@ -14,7 +14,6 @@ use crate::error::Error;
 use crate::model::aws::{IamRole, partition_of_region};
 use crate::model::chain::HostChain;
 use crate::model::documents::PolicyDocument;
-use crate::model::issuers::provider_name;
 use crate::model::policy::Policy;
 use crate::model::provider::OidcProvider;
 use crate::model::token::{self, Jwt};
@@ -100,9 +99,34 @@ fn optional_token(args: &ProviderArgs) -> Result<Option<(String, Jwt)>, Error> {
     }
 }
 
-#[allow(clippy::too_many_lines)]
+/// What every IAM stage needs.
+struct Iam<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    client: aws_sdk_iam::Client,
+    progress: &'a dyn Progress,
+}
+
+/// A stage that ran (judged by its findings) or was skipped.
+fn stage(
+    name: &'static str,
+    findings: &[Finding],
+    skipped: bool,
+    started: Instant,
+    detail: String,
+) -> Stage {
+    Stage {
+        name,
+        status: if skipped {
+            StageStatus::Skip
+        } else {
+            Stage::judge(findings)
+        },
+        duration: started.elapsed(),
+        detail,
+    }
+}
+
 pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error> {
-    let started = Instant::now();
     let token = optional_token(args)?;
     let jwt = token.as_ref().map(|(_, jwt)| jwt);
     let iss = args
@@ -120,8 +144,7 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
         }),
         ..ProviderData::default()
     };
-    let mut report = Report::new("provider", CommandData::None);
-    let runtime = issuer::runtime()?;
+    let runtime = crate::net::runtime()?;
     let options = AwsOptions {
         profile: args.aws.profile.clone(),
         region: args.aws.region.clone(),
@@ -130,25 +153,57 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
     progress.update("loading AWS credentials…");
     let config = load_with_credentials(&runtime, &options, "provider")?;
     data.region = aws::region(&config);
-    let (iam, endpoint) = aws::iam(&config);
+    let (client, endpoint) = aws::iam(&config);
     progress.update("reading the caller's account…");
     data.account = runtime.block_on(aws::caller_account(&config)).ok();
-    let role_arn = args.role.role_arn.as_deref();
-    let role_account = role_arn
+    let iam = Iam {
+        runtime: &runtime,
+        client,
+        progress,
+    };
+    let mut report = Report::new("provider", CommandData::None);
+    let stages = [
+        provider_stage(&iam, args, &mut data, jwt)?,
+        role_stage(&iam, args, &mut data),
+        trust_policy(&mut data, &mut report, jwt),
+        tls_stage(&iam, args, &mut data)?,
+    ];
+    for (findings, stage) in stages {
+        report.stages.push(stage);
+        report.findings.extend(findings);
+    }
+    progress.finish();
+    data.endpoint = endpoint.endpoint();
+    report.data = CommandData::Provider(Box::new(data));
+    report.sort_findings();
+    Ok(report)
+}
+
+/// The provider: by ARN, or looked up by issuer (PV001, PV002).
+fn provider_stage(
+    iam: &Iam<'_>,
+    args: &ProviderArgs,
+    data: &mut ProviderData,
+    jwt: Option<&Jwt>,
+) -> Result<(Vec<Finding>, Stage), Error> {
+    let started = Instant::now();
+    let role_account = args
+        .role
+        .role_arn
+        .as_deref()
         .and_then(Arn::parse)
         .map(|a| a.account.to_owned())
         .or_else(|| data.account.clone());
-
-    // The provider: by ARN, or looked up by issuer.
-    progress.update("listing IAM OIDC providers…");
-    let listed = runtime
-        .block_on(aws::list_providers(&iam))
+    iam.progress.update("listing IAM OIDC providers…");
+    let listed = iam
+        .runtime
+        .block_on(aws::list_providers(&iam.client))
         .map_err(|e| iam_error(&e, "iam:ListOpenIDConnectProviders"))?;
     data.listed = listed
         .iter()
         .filter_map(|arn| ListedProvider::from_arn(arn))
         .collect();
-    let mut provider_findings = Vec::new();
+    let mut findings = Vec::new();
     // IAM lists only the caller's providers; STS looks in the role's account.
     let listing_account = data
         .account
@@ -158,7 +213,7 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
         (Some(role), Some(listing)) if role != listing => Some((role.clone(), listing.clone())),
         _ => None,
     };
-    let chosen = match (&args.provider_arn, &iss, elsewhere) {
+    let chosen = match (&args.provider_arn, &data.issuer, elsewhere) {
         (Some(arn), _, _) => Some(arn.clone()),
         (None, Some(_), Some((role, listing))) => {
             data.provider_skipped = Some(format!(
@@ -171,7 +226,7 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
             match registry::lookup(iss, &data.listed, role_account.as_deref()) {
                 Lookup::Found(found) => Some(found.arn),
                 miss => {
-                    provider_findings.extend(registry::not_found(
+                    findings.extend(registry::not_found(
                         iss,
                         &miss,
                         data.listed.len(),
@@ -184,38 +239,47 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
         (None, None, _) => None,
     };
     if let Some(arn) = &chosen {
-        progress.update("reading the provider…");
-        let provider = runtime
-            .block_on(aws::get_provider(&iam, arn))
+        iam.progress.update("reading the provider…");
+        let provider = iam
+            .runtime
+            .block_on(aws::get_provider(&iam.client, arn))
             .map_err(|e| iam_error(&e, "iam:GetOpenIDConnectProvider"))?;
         if let Some(jwt) = jwt {
-            provider_findings.extend(rules::provider::token_audience(&provider, jwt));
+            findings.extend(rules::provider::token_audience(&provider, jwt));
         }
         data.provider = Some((arn.clone(), provider));
     }
-    report.stages.push(Stage {
-        name: "provider",
-        status: if data.provider_skipped.is_some() {
-            StageStatus::Skip
-        } else {
-            Stage::judge(&provider_findings)
-        },
-        duration: started.elapsed(),
-        detail: match (&data.provider, &data.provider_skipped) {
-            (Some((arn, p)), _) => format!(
-                "{arn}: {} client ID(s), {} thumbprint(s)",
-                p.client_ids.len(),
-                p.thumbprints.len()
-            ),
-            (None, Some(why)) => format!("not looked up: {why}"),
-            (None, None) => format!("no provider for {}", iss.as_deref().unwrap_or("the issuer")),
-        },
-    });
-    report.findings.extend(provider_findings);
+    let detail = match (&data.provider, &data.provider_skipped) {
+        (Some((arn, p)), _) => format!(
+            "{arn}: {} client ID(s), {} thumbprint(s)",
+            p.client_ids.len(),
+            p.thumbprints.len()
+        ),
+        (None, Some(why)) => format!("not looked up: {why}"),
+        (None, None) => format!(
+            "no provider for {}",
+            data.issuer.as_deref().unwrap_or("the issuer")
+        ),
+    };
+    let stage = stage(
+        "provider",
+        &findings,
+        data.provider_skipped.is_some(),
+        started,
+        detail,
+    );
+    Ok((findings, stage))
+}
 
-    // The role and its trust policy.
-    let role_started = Instant::now();
-    let mut role_findings = Vec::new();
+/// The role as IAM holds it against the caller's request (PV006, PV007).
+fn role_stage(
+    iam: &Iam<'_>,
+    args: &ProviderArgs,
+    data: &mut ProviderData,
+) -> (Vec<Finding>, Stage) {
+    let started = Instant::now();
+    let role_arn = args.role.role_arn.as_deref();
+    let mut findings = Vec::new();
     if let Some(requested) = role_arn {
         match (Arn::parse(requested), &data.account) {
             (Some(arn), Some(account))
@@ -228,8 +292,8 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
             }
             _ => {
                 let name = requested.rsplit_once('/').map_or(requested, |(_, n)| n);
-                progress.update("reading the role…");
-                match runtime.block_on(aws::get_role(&iam, name)) {
+                iam.progress.update("reading the role…");
+                match iam.runtime.block_on(aws::get_role(&iam.client, name)) {
                     // What was found so far stands; the role stage says why it did not run.
                     Err(error) => {
                         data.role_skipped = Some(if error.is_access_denied() {
@@ -239,55 +303,54 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
                         });
                     }
                     Ok(Some(role)) => {
-                        role_findings.extend(rules::provider::role::role_arn(requested, &role));
+                        findings.extend(rules::provider::role::role_arn(requested, &role));
                         if let Some(duration) = args.role.duration {
-                            role_findings.extend(rules::provider::role::duration(duration, &role));
+                            findings.extend(rules::provider::role::duration(duration, &role));
                         }
                         data.role = Some(role);
                     }
                     Ok(None) => {
-                        role_findings.push(no_such_role(requested, name, data.account.as_deref()));
+                        findings.push(no_such_role(requested, name, data.account.as_deref()));
                     }
                 }
             }
         }
     }
-    report.stages.push(Stage {
-        name: "role",
-        status: if role_arn.is_none() || data.role_skipped.is_some() {
-            StageStatus::Skip
-        } else {
-            Stage::judge(&role_findings)
-        },
-        duration: role_started.elapsed(),
-        detail: match (&data.role, &data.role_skipped, role_arn) {
-            (Some(role), _, _) => format!(
-                "{}: path {}, max session {} s",
-                role.arn,
-                role.path,
-                role.max_session_duration.unwrap_or(3600)
-            ),
-            (None, Some(why), _) => format!("not read: {why}"),
-            (None, None, Some(arn)) => format!("{arn}: not found"),
-            (None, None, None) => "not asked for (--role-arn)".to_owned(),
-        },
-    });
-    report.findings.extend(role_findings);
-    let (policy_findings, policy_stage) = trust_policy(&mut data, &mut report, jwt);
-    report.stages.push(policy_stage);
-    report.findings.extend(policy_findings);
+    let detail = match (&data.role, &data.role_skipped, role_arn) {
+        (Some(role), _, _) => format!(
+            "{}: path {}, max session {} s",
+            role.arn,
+            role.path,
+            role.max_session_duration.unwrap_or(3600)
+        ),
+        (None, Some(why), _) => format!("not read: {why}"),
+        (None, None, Some(arn)) => format!("{arn}: not found"),
+        (None, None, None) => "not asked for (--role-arn)".to_owned(),
+    };
+    let skipped = role_arn.is_none() || data.role_skipped.is_some();
+    let stage = stage("role", &findings, skipped, started, detail);
+    (findings, stage)
+}
 
-    // The issuer's chains, for the thumbprints.
-    let tls_started = Instant::now();
-    let mut tls_findings = Vec::new();
-    match (&iss, &data.provider, args.no_issuer_probe) {
+/// The issuer's served chains against the provider's thumbprints (PV004, PV008).
+fn tls_stage(
+    iam: &Iam<'_>,
+    args: &ProviderArgs,
+    data: &mut ProviderData,
+) -> Result<(Vec<Finding>, Stage), Error> {
+    let started = Instant::now();
+    let mut findings = Vec::new();
+    match (&data.issuer, &data.provider, args.no_issuer_probe) {
         (_, _, true) => data.probe_skipped = Some("--no-issuer-probe".to_owned()),
         (None, _, _) => data.probe_skipped = Some("no issuer URL".to_owned()),
         (_, None, _) => data.probe_skipped = Some("no provider to compare with".to_owned()),
         (Some(iss), Some((_, provider)), false) => {
-            progress.update(&format!("probing {iss} for its certificate chains…"));
+            iam.progress
+                .update(&format!("probing {iss} for its certificate chains…"));
             let client = HttpClient::new(&issuer::net_options(&args.net))?;
-            let sample = runtime.block_on(probe::sample(client, iss.clone(), 1, Duration::ZERO));
+            let sample =
+                iam.runtime
+                    .block_on(probe::sample(client, iss.clone(), 1, Duration::ZERO));
             data.hosts = issuer::host_chains(std::slice::from_ref(&sample), Timestamp::now());
             if data.hosts.is_empty() {
                 data.probe_skipped = Some(
@@ -297,28 +360,15 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
                         .unwrap_or_else(|| "no certificate chain was served".to_owned()),
                 );
             }
-            tls_findings.extend(rules::provider::thumbprints::check(provider, &data.hosts));
+            findings.extend(rules::provider::thumbprints::check(provider, &data.hosts));
         }
     }
-    report.stages.push(Stage {
-        name: "tls",
-        status: if data.hosts.is_empty() {
-            StageStatus::Skip
-        } else {
-            Stage::judge(&tls_findings)
-        },
-        duration: tls_started.elapsed(),
-        detail: data.probe_skipped.as_ref().map_or_else(
-            || format!("{} host(s) probed", data.hosts.len()),
-            |why| format!("thumbprints not compared with a chain: {why}"),
-        ),
-    });
-    report.findings.extend(tls_findings);
-    progress.finish();
-    data.endpoint = endpoint.endpoint();
-    report.data = CommandData::Provider(Box::new(data));
-    report.sort_findings();
-    Ok(report)
+    let detail = data.probe_skipped.as_ref().map_or_else(
+        || format!("{} host(s) probed", data.hosts.len()),
+        |why| format!("thumbprints not compared with a chain: {why}"),
+    );
+    let stage = stage("tls", &findings, data.hosts.is_empty(), started, detail);
+    Ok((findings, stage))
 }
 
 fn no_such_role(requested: &str, name: &str, account: Option<&str>) -> Finding {
@@ -431,9 +481,4 @@ fn skipped_stage(name: &'static str, why: &str) -> Stage {
 /// The partition of the configured region, for the output.
 pub fn partition(data: &ProviderData) -> Option<&'static str> {
     data.region.as_deref().map(partition_of_region)
-}
-
-/// `provider_name` of the issuer, for the output.
-pub fn issuer_name(data: &ProviderData) -> Option<&str> {
-    data.issuer.as_deref().map(provider_name)
 }

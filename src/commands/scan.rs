@@ -13,8 +13,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cli::ScanArgs;
+use crate::commands::Progress;
 use crate::commands::provider::load_with_credentials;
-use crate::commands::{Progress, issuer};
 use crate::error::Error;
 use crate::model::aws::IamRole;
 use crate::model::documents::PolicyDocument;
@@ -86,7 +86,7 @@ struct Selected {
 
 pub fn run(args: &ScanArgs, progress: &dyn Progress) -> Result<Report, Error> {
     let started = Instant::now();
-    let runtime = issuer::runtime()?;
+    let runtime = crate::net::runtime()?;
     let options = AwsOptions {
         profile: args.aws.profile.clone(),
         region: args.aws.region.clone(),

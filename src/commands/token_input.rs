@@ -97,7 +97,7 @@ fn github_actions(audience: &str) -> Result<TokenInput, Error> {
         timeout: std::time::Duration::from_secs(10),
         ca_bundle: None,
     })?;
-    let runtime = crate::commands::issuer::runtime()?;
+    let runtime = crate::net::runtime()?;
     let fetch = runtime.block_on(client.fetch_with_bearer(url.as_str(), &bearer));
     let failed = |why: String| Error::Environment {
         message: format!("the GitHub Actions runtime gave no token: {why}"),

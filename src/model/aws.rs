@@ -113,7 +113,7 @@ pub struct IamRole {
     pub path: String,
     /// Seconds; IAM's default is 3600.
     pub max_session_duration: Option<i32>,
-    /// The trust policy as JSON text (IAM sends it URL-encoded; decoded here).
+    /// The trust policy as IAM sent it (URL-encoded; `PolicyDocument::from_text` decodes it).
     pub trust_policy: Option<String>,
 }
 

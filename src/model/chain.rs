@@ -2,8 +2,6 @@
 //! names, validity, whether each issued the one before, and the SHA-1
 //! thumbprints IAM keeps for an OIDC provider.
 
-use std::fmt::Write as _;
-
 use jiff::Timestamp;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -80,13 +78,7 @@ fn common_name(distinguished_name: &str) -> String {
 /// `ThumbprintList` holds (40 characters).
 pub fn thumbprint(der: &[u8]) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
-    digest
-        .as_ref()
-        .iter()
-        .fold(String::with_capacity(40), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    super::lower_hex(digest.as_ref())
 }
 
 /// The chain one host served, and what the probe learnt about it.

@@ -15,3 +15,15 @@ pub mod time;
 pub mod token;
 pub mod wildcard;
 pub mod yaml;
+
+/// Bytes in lower-case hex, the form digests are shown and stored in
+/// (IAM's thumbprints, the credential cache's file names).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}

@@ -16,7 +16,6 @@ use aws_sdk_sts::config::{ConfigBag, Intercept, ProvideCredentials, RuntimeCompo
 use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::model::aws::{Assumed, Credentials, IamRole, Secret, StsAnswer, StsFailure};
-use crate::model::documents::percent_decode;
 use crate::model::provider::OidcProvider;
 
 /// IAM calls are retried by the SDK's standard mode (throttling, 5xx,
@@ -74,7 +73,7 @@ pub async fn check_credentials(config: &SdkConfig) -> Result<(), String> {
 
 /// An error and its causes, each in its own words, without the debug
 /// dumps `DisplayErrorContext` appends.
-pub fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source.filter(|_| parts.len() < 4) {
@@ -240,41 +239,22 @@ pub async fn get_provider(iam: &aws_sdk_iam::Client, arn: &str) -> Result<OidcPr
     })
 }
 
-fn role(
-    arn: &str,
-    name: &str,
-    path: &str,
-    max_session_duration: Option<i32>,
-    document: Option<&str>,
-) -> IamRole {
+/// The role as `GetRole` and `ListRoles` both describe it. The trust policy
+/// is kept as IAM sends it (URL-encoded): `PolicyDocument::from_text` reads it.
+fn role(r: &aws_sdk_iam::types::Role) -> IamRole {
     IamRole {
-        arn: arn.to_owned(),
-        name: name.to_owned(),
-        path: path.to_owned(),
-        max_session_duration,
-        // IAM sends the document URL-encoded.
-        trust_policy: document.map(|text| {
-            if text.trim_start().starts_with('{') {
-                text.to_owned()
-            } else {
-                percent_decode(text)
-            }
-        }),
+        arn: r.arn().to_owned(),
+        name: r.role_name().to_owned(),
+        path: r.path().to_owned(),
+        max_session_duration: r.max_session_duration(),
+        trust_policy: r.assume_role_policy_document().map(str::to_owned),
     }
 }
 
 /// A role by name; `Ok(None)` when there is no such role.
 pub async fn get_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<IamRole>, AwsError> {
     match iam.get_role().role_name(name).send().await {
-        Ok(output) => Ok(output.role().map(|r| {
-            role(
-                r.arn(),
-                r.role_name(),
-                r.path(),
-                r.max_session_duration(),
-                r.assume_role_policy_document(),
-            )
-        })),
+        Ok(output) => Ok(output.role().map(role)),
         Err(SdkError::ServiceError(context)) if context.err().is_no_such_entity_exception() => {
             Ok(None)
         }
@@ -288,15 +268,7 @@ pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<IamRole>, AwsEr
     let mut pages = iam.list_roles().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("iam:ListRoles", &e))?;
-        roles.extend(page.roles().iter().map(|r| {
-            role(
-                r.arn(),
-                r.role_name(),
-                r.path(),
-                r.max_session_duration(),
-                r.assume_role_policy_document(),
-            )
-        }));
+        roles.extend(page.roles().iter().map(role));
     }
     Ok(roles)
 }

@@ -8,7 +8,6 @@
 //! and renamed into place, so a reader never sees half a file; one that is
 //! unreadable anyway is ignored and replaced, never fatal.
 
-use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -68,14 +67,7 @@ fn sha256_hex(parts: &[&str]) -> String {
         context.update(&(part.len() as u64).to_be_bytes());
         context.update(part.as_bytes());
     }
-    context
-        .finish()
-        .as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    crate::model::lower_hex(context.finish().as_ref())
 }
 
 /// The cache directory.

@@ -21,6 +21,18 @@ pub const BODY_CAP: usize = 1024 * 1024;
 /// Redirects followed per document, https only (IS017).
 pub const MAX_REDIRECTS: usize = 3;
 
+/// A single-threaded runtime: the work is waiting on the network.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Error::Environment {
+            message: format!("cannot start the network runtime: {error}"),
+            help: "the system refused to create the event loop; check resource limits (ulimit -n)"
+                .to_owned(),
+        })
+}
+
 /// How the network is used: shared by every online command.
 #[derive(Debug, Clone)]
 pub struct NetOptions {
