@@ -18,6 +18,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
+#[path = "../tests/cli/local_http.rs"]
+mod local_http;
 #[path = "../tests/cli/sts_standin.rs"]
 mod sts_standin;
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::actions_runtime::{ActionsRuntime, REQUEST_TOKEN};
 use crate::sts_standin::{Answer, StsStandin};
-use crate::support::{claims, oidc_doctor, signed_token};
+use crate::support::{claims, no_aws_setup, oidc_doctor, signed_token};
 
 /// Tokens that differ on every request (their `iat` counts up).
 fn minting() -> ActionsRuntime {
@@ -90,10 +90,7 @@ fn assume_requests_a_new_token_for_every_attempt() {
     in_a_job(&mut cmd, &runtime, REQUEST_TOKEN);
     let output = cmd
         .env("AWS_ENDPOINT_URL_STS", sts.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", dir.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(no_aws_setup(dir.path()))
         .args([
             "assume",
             "--github-actions",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::sts_standin::{ACCESS_KEY_ID, Answer, SECRET_ACCESS_KEY, SESSION_TOKEN, StsStandin};
-use crate::support::{claims, oidc_doctor, scrubbed, signed_token};
+use crate::support::{claims, no_aws_setup, oidc_doctor, scrubbed, signed_token};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 const ISS: &str = "https://token.actions.githubusercontent.com";
@@ -36,6 +36,17 @@ impl Setup {
         std::fs::write(self.token_path(), token).unwrap();
     }
 
+    /// A trust policy file for the GitHub provider that pins `sub`.
+    fn trust_policy_pinning(&self, sub: &str) -> std::path::PathBuf {
+        let path = self.dir.path().join("trust.json");
+        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": sub}}}]});
+        std::fs::write(&path, policy.to_string()).unwrap();
+        path
+    }
+
     fn cache_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("cache")
     }
@@ -49,10 +60,7 @@ fn fresh_token(lifetime: i64) -> String {
 /// only the STS endpoint points at the stand-in.
 fn isolate(cmd: &mut assert_cmd::Command, sts: &StsStandin, dir: &Path) {
     cmd.env("AWS_ENDPOINT_URL_STS", sts.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", dir.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+        .envs(no_aws_setup(dir));
 }
 
 fn assume(sts: &StsStandin, setup: &Setup, extra: &[&str]) -> std::process::Output {
@@ -179,15 +187,7 @@ fn transient_failures_are_retried_and_the_success_is_as002() {
 fn access_denied_is_tried_once_and_the_refusing_condition_is_named() {
     let sts = StsStandin::start(vec![Answer::access_denied(), Answer::assumed()]);
     let setup = Setup::new();
-    let policy = setup.dir.path().join("trust.json");
-    std::fs::write(
-        &policy,
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/app:environment:prod"}}}]}"#,
-    )
-    .unwrap();
+    let policy = setup.trust_policy_pinning("repo:acme/app:environment:prod");
     let (report, output) = json_run(&sts, &setup, &["--policy", policy.to_str().unwrap()]);
     assert_eq!(sts.calls(), 1, "AccessDenied is never retried");
     assert_eq!(output.status.code(), Some(1));
@@ -207,15 +207,7 @@ fn access_denied_is_tried_once_and_the_refusing_condition_is_named() {
 fn a_token_from_standard_input_is_evaluated_as_sent() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);
     let setup = Setup::new();
-    let policy = setup.dir.path().join("trust.json");
-    std::fs::write(
-        &policy,
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/other:ref:refs/heads/main"}}}]}"#,
-    )
-    .unwrap();
+    let policy = setup.trust_policy_pinning("repo:acme/other:ref:refs/heads/main");
     let mut cmd = oidc_doctor();
     isolate(&mut cmd, &sts, setup.dir.path());
     let output = cmd
@@ -592,10 +584,7 @@ fn twenty_concurrent_cached_assumes_make_exactly_one_sts_call() {
         .map(|_| {
             let mut cmd = scrubbed(std::process::Command::new(&binary));
             cmd.env("AWS_ENDPOINT_URL_STS", sts.url())
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_CONFIG_FILE", setup.dir.path().join("none"))
-                .env("AWS_SHARED_CREDENTIALS_FILE", setup.dir.path().join("none"))
-                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .envs(no_aws_setup(setup.dir.path()))
                 .args([
                     "assume",
                     "--role-arn",

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::aws_emulator::{ACCOUNT, Moto, moto, trust_policy, unique};
-use crate::support::{claims, oidc_doctor, signed_token};
+use crate::support::{claims, no_aws_setup, oidc_doctor, signed_token};
 use crate::test_issuer::{Behaviour, TestIssuer};
 
 fn run_json(mut cmd: assert_cmd::Command) -> (Value, std::process::Output) {
@@ -235,10 +235,7 @@ fn provider_and_scan_without_credentials_exit_3_with_a_hint() {
         vec!["scan"],
     ] {
         let output = oidc_doctor()
-            .env("AWS_CONFIG_FILE", dir.path().join("none"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_REGION", "us-east-1")
+            .envs(no_aws_setup(dir.path()))
             .args(&args)
             .output()
             .unwrap();
@@ -412,10 +409,7 @@ fn assume_works_against_the_emulator_without_credentials() {
     let token = signed_token("test-rsa", &claims(&format!("https://{host}"), 3600));
     let output = oidc_doctor()
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", dir.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(no_aws_setup(dir.path()))
         .args([
             "assume",
             "--role-arn",

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::support::oidc_doctor;
+use crate::support::{no_aws_setup, oidc_doctor};
 
 pub const ACCOUNT: &str = "123456789012";
 
@@ -123,10 +123,7 @@ impl Moto {
         cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", dir.join("no-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+            .envs(no_aws_setup(dir));
         cmd
     }
 }

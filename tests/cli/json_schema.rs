@@ -256,10 +256,7 @@ fn the_documented_assume_example_matches_real_output() {
     .unwrap();
     let output = oidc_doctor()
         .env("AWS_ENDPOINT_URL_STS", sts.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", dir.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(crate::support::no_aws_setup(dir.path()))
         .args([
             "assume",
             "--role-arn",

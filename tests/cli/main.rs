@@ -18,6 +18,7 @@ mod issuer_robustness;
 mod json_schema;
 mod jwks_rules;
 mod lint_cli;
+mod local_http;
 mod robustness;
 mod sts_standin;
 mod support;

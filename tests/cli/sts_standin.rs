@@ -10,19 +10,16 @@
 #![allow(dead_code, reason = "not every user calls every helper")]
 
 use std::collections::{BTreeMap, VecDeque};
-use std::convert::Infallible;
-use std::net::{Ipv4Addr, TcpListener as StdTcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::oneshot;
+
+use crate::local_http::LocalServer;
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -104,10 +101,8 @@ pub type Hook = Box<dyn FnMut(usize) + Send>;
 
 /// A running stand-in; dropping it stops the server.
 pub struct StsStandin {
-    port: u16,
+    server: LocalServer,
     state: Arc<State>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl StsStandin {
@@ -123,10 +118,6 @@ impl StsStandin {
     }
 
     pub fn with_delay(script: Vec<Answer>, delay: Duration) -> StsStandin {
-        let std_listener =
-            StdTcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let port = std_listener.local_addr().expect("local addr").port();
         let state = Arc::new(State {
             script: Mutex::new(script.into()),
             calls: AtomicUsize::new(0),
@@ -134,31 +125,17 @@ impl StsStandin {
             delay,
             hook: Mutex::new(None),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = {
-            let _context = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener).expect("tokio listener")
-        };
-        let (shutdown, stop) = oneshot::channel();
-        let served = Arc::clone(&state);
-        let thread = std::thread::Builder::new()
-            .name(format!("sts-standin-{port}"))
-            .spawn(move || runtime.block_on(serve(listener, served, stop)))
-            .expect("spawn the stand-in thread");
-        StsStandin {
-            port,
-            state,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
-        }
+        let shared = Arc::clone(&state);
+        let server = LocalServer::start("sts-standin", move |request| {
+            let state = Arc::clone(&shared);
+            async move { respond(&state, request).await }
+        });
+        StsStandin { server, state }
     }
 
     /// The endpoint, for `AWS_ENDPOINT_URL_STS`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port())
     }
 
     /// `AssumeRoleWithWebIdentity` calls answered so far.
@@ -169,46 +146,6 @@ impl StsStandin {
     /// The form parameters of every call.
     pub fn requests(&self) -> Vec<BTreeMap<String, String>> {
         self.state.requests.lock().expect("requests lock").clone()
-    }
-}
-
-impl Drop for StsStandin {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<State>,
-    mut stop: oneshot::Receiver<()>,
-) {
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    let _ = tcp.set_nodelay(true);
-                    let state = Arc::clone(&state);
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                            let state = Arc::clone(&state);
-                            async move { Ok::<_, Infallible>(respond(&state, request).await) }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .serve_connection(TokioIo::new(tcp), service)
-                            .await;
-                    });
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-        }
     }
 }
 

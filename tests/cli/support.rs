@@ -131,3 +131,18 @@ pub fn claims(iss: &str, lifetime: i64) -> serde_json::Value {
         "exp": now + lifetime,
     })
 }
+
+/// The AWS environment of a machine with none of its own: no profile or
+/// credentials files (paths in `dir` that do not exist), no instance
+/// metadata, region us-east-1. For `.envs(...)` on any command.
+pub fn no_aws_setup(dir: &Path) -> [(&'static str, std::ffi::OsString); 4] {
+    [
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_CONFIG_FILE", dir.join("no-config").into_os_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-credentials").into_os_string(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
