@@ -20,6 +20,7 @@ mod jwks_rules;
 mod lint_cli;
 mod local_http;
 mod robustness;
+mod sts_rules;
 mod sts_standin;
 mod support;
 mod test_issuer;

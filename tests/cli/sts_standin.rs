@@ -34,6 +34,8 @@ pub enum Answer {
     },
     /// Never answer (a network failure, seen as a timeout).
     HangUp,
+    /// This status and body, as they are (the fixtures of fixtures/sts/).
+    Raw { status: u16, body: String },
 }
 
 impl Answer {
@@ -197,6 +199,7 @@ async fn respond(state: &State, request: Request<Incoming>) -> Response<Full<Byt
         } => error(status, &code, &message),
         // Never answer: the client's attempt times out.
         Answer::HangUp => std::future::pending().await,
+        Answer::Raw { status, body } => xml(status, body),
     }
 }
 
