@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::report::{FailOn, Severity};
+use crate::finding::Severity;
+use crate::report::FailOn;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -270,6 +271,17 @@ pub enum ExportFormat {
     CredentialProcess,
     /// `::add-mask::` lines on standard output, then the variables appended to `$GITHUB_ENV`
     GithubEnv,
+}
+
+impl From<ExportFormat> for crate::model::aws::CredentialExport {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Env => Self::Env,
+            ExportFormat::Json => Self::Json,
+            ExportFormat::CredentialProcess => Self::CredentialProcess,
+            ExportFormat::GithubEnv => Self::GithubEnv,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,8 @@
 //! oidc-doctor: explains why AWS STS refuses an OIDC web-identity login and
 //! lints IAM role trust policies.
 //!
-//! Data flows one way: gather (`commands`, `net`) → model → rules → findings
-//! (`report`) → output. Only `output` prints.
+//! Data flows one way: gather (`net`) → model → rules → findings → stages →
+//! report → output. Commands compose stages; only `output` prints.
 //!
 //! The library judges a token the way the `decode` command does:
 //!
@@ -21,8 +21,10 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod eval;
+pub mod finding;
 pub mod model;
 pub mod net;
 pub mod output;
 pub mod report;
 pub mod rules;
+pub mod stages;

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use oidc_doctor::cli::Format;
-use oidc_doctor::commands::issuer::{self, Probed};
+use oidc_doctor::report::{CommandData, Report};
+use oidc_doctor::stages::issuer::{self, Probed};
 use oidc_doctor::model::{signature, token};
 use oidc_doctor::model::issuer::{Burst, Fetch, FetchFailure, HandshakeProbe, HttpResponse, Redirect, Sample};
 use oidc_doctor::output::{self, Options};
@@ -91,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
         fetches: (0..4).map(|i| fetch("https://issuer.example/jwks", status(7 + i), headers(part(2)), b"", None)).collect(),
         duration: Duration::from_millis(9),
     });
-    let report = issuer::judge(
+    let judged = issuer::judge(
         Probed {
             url,
             samples,
@@ -102,6 +103,7 @@ fuzz_target!(|data: &[u8]| {
         },
         jiff::Timestamp::from_second(1_780_315_200).unwrap(),
     );
+    let report = Report::of("issuer", judged, |data| CommandData::Issuer(Box::new(data)));
     // The key set as `decode --verify` uses it, against a token.
     let parsed = token::parse(part(7));
     if let (Ok(jwks), Some(jwt)) = (

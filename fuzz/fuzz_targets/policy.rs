@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use oidc_doctor::cli::Format;
 use oidc_doctor::model::documents::{Recognised, recognise_json, recognise_yaml};
 use oidc_doctor::output::{self, Options};
-use oidc_doctor::report::{CommandData, Report, SourceFile};
+use oidc_doctor::finding::SourceFile;
+use oidc_doctor::report::{CommandData, Report};
 use oidc_doctor::rules::trust_policy::{self, LintOptions};
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use oidc_doctor::cli::Format;
-use oidc_doctor::commands::decode;
+use oidc_doctor::stages::token as decode;
 use oidc_doctor::output::{self, Options};
 use oidc_doctor::report::{CommandData, Report};
 use oidc_doctor::rules;

@@ -2,23 +2,13 @@
 
 use crate::cli::ExplainArgs;
 use crate::error::Error;
-use crate::report::{CommandData, Report};
+use crate::report::{CommandData, Explained, Report};
 use crate::rules::{self, Rule};
-
-#[derive(Debug)]
-pub enum ExplainData {
-    /// The pages of the rules asked for: one, or those sharing a slug
-    /// (rules.md gives `token-expired` to TK005 and AS106, and
-    /// `thumbprint-mismatch` to PV004 and AS105).
-    Pages(Vec<&'static Rule>),
-    /// Every implemented rule.
-    All(&'static [&'static Rule]),
-}
 
 pub fn run(args: &ExplainArgs) -> Result<Report, Error> {
     let data = match args.code.as_deref() {
-        Some(code) if !args.all => ExplainData::Pages(lookup(code)?),
-        _ => ExplainData::All(rules::CATALOGUE),
+        Some(code) if !args.all => Explained::Pages(lookup(code)?),
+        _ => Explained::All(rules::CATALOGUE),
     };
     Ok(Report::new("explain", CommandData::Explain(data)))
 }

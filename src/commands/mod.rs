@@ -1,5 +1,6 @@
-//! One module per subcommand: gather inputs, run the rules, hand a report to
-//! the output layer. No printing here.
+//! One module per subcommand, each a thin composition of stages: turn the
+//! command line into stage inputs, run the stages, hand a report to the
+//! output layer. No printing here, and no command imports another.
 
 pub mod assume;
 pub mod decode;
@@ -8,11 +9,13 @@ pub mod issuer;
 pub mod lint;
 pub mod provider;
 pub mod scan;
-pub mod token_input;
+
+mod inputs;
 
 use crate::cli::Command;
 use crate::error::Error;
 use crate::report::Report;
+use crate::stages::Progress;
 
 /// What a command produced.
 #[derive(Debug)]
@@ -21,23 +24,6 @@ pub enum Outcome {
     Report(Report),
     /// Completions: a shell script that is printed as it is.
     Completions(clap_complete::Shell),
-}
-
-/// Where slow network work says what it is doing. The output layer decides
-/// whether and how to show it.
-pub trait Progress {
-    fn update(&self, message: &str);
-    /// The work is done: remove whatever `update` showed.
-    fn finish(&self);
-}
-
-/// Progress that shows nothing (tests, library use).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
-
-impl Progress for Silent {
-    fn update(&self, _message: &str) {}
-    fn finish(&self) {}
 }
 
 /// Runs one subcommand.

@@ -4,7 +4,6 @@
 
 use crate::model::policy::Located;
 
-use super::explain::Mismatch;
 use crate::model::wildcard::{self, piece_matches};
 
 /// The first difference between a token's value and a policy value.
@@ -71,6 +70,16 @@ impl Difference {
             Difference::Excluded => "the token's value is one the policy excludes".to_owned(),
         }
     }
+}
+
+/// Where a failed condition went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The policy value closest to the token's (`None` when the key is absent).
+    pub expected: Option<Located<String>>,
+    /// The context value it was compared with (`None` when the key is absent).
+    pub actual: Option<String>,
+    pub difference: Difference,
 }
 
 /// How a string operator compares.

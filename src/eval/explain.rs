@@ -5,7 +5,7 @@
 
 use crate::model::policy::{Effect, Located, Operator};
 
-use super::difference::Difference;
+pub use super::difference::Mismatch;
 
 /// The result of [`super::evaluate`]: one [`ActionEvaluation`] per action
 /// the request needs (`sts:AssumeRoleWithWebIdentity` first).
@@ -266,14 +266,4 @@ impl Outcome {
     pub fn is_fail_open(&self) -> bool {
         self.is_true() && *self != Outcome::Matched
     }
-}
-
-/// Where a failed condition went wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mismatch {
-    /// The policy value closest to the token's (`None` when the key is absent).
-    pub expected: Option<Located<String>>,
-    /// The context value it was compared with (`None` when the key is absent).
-    pub actual: Option<String>,
-    pub difference: Difference,
 }

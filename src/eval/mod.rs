@@ -32,6 +32,7 @@ mod context;
 mod difference;
 mod explain;
 mod operators;
+mod token;
 mod typed;
 pub use crate::model::wildcard;
 
@@ -48,6 +49,7 @@ pub use explain::{
     ActionEvaluation, ConditionResult, Decision, ElementMatch, Evaluation, Mismatch, Outcome,
     StatementResult,
 };
+pub use token::{PolicyEvaluation, evaluate as evaluate_for_token};
 
 /// The action of a web-identity assume.
 pub const ASSUME_ROLE_WITH_WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";

@@ -101,6 +101,20 @@ impl fmt::Display for StsFailure {
     }
 }
 
+/// How `assume --export` hands the credentials on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialExport {
+    /// `export AWS_ACCESS_KEY_ID=...` lines for `eval`.
+    Env,
+    /// One JSON object.
+    Json,
+    /// The AWS `credential_process` format (Version 1, Expiration).
+    CredentialProcess,
+    /// `::add-mask::` lines on standard output, then the variables appended
+    /// to `$GITHUB_ENV`.
+    GithubEnv,
+}
+
 /// One STS answer.
 pub type StsAnswer = Result<Assumed, StsFailure>;
 

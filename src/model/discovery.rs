@@ -129,6 +129,22 @@ fn http_date(value: &str) -> Option<jiff::Timestamp> {
         .map(|zoned| zoned.timestamp())
 }
 
+/// Why `jwks_uri` cannot be fetched the way STS fetches it, if it cannot.
+pub fn jwks_uri_problem(jwks_uri: &str) -> Option<String> {
+    match url::Url::parse(jwks_uri) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            Some("is relative; STS needs an absolute URL".to_owned())
+        }
+        Err(error) => Some(format!("is not a URL ({error})")),
+        Ok(url) if url.scheme() != "https" => Some(format!(
+            "uses `{}`; STS fetches keys over https only",
+            url.scheme()
+        )),
+        Ok(url) if !url.has_host() => Some("has no host".to_owned()),
+        Ok(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

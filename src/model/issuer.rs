@@ -6,6 +6,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+/// Responses are read up to this many bytes and no further (IS020).
+pub const BODY_CAP: usize = 1024 * 1024;
+
 /// A TLS handshake of our own: DNS, TCP connect and handshake times, and the
 /// certificates the server sent, in the order it sent them.
 #[derive(Debug, Clone, Default)]

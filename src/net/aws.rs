@@ -71,6 +71,57 @@ pub async fn check_credentials(config: &SdkConfig) -> Result<(), String> {
         })
 }
 
+/// Loads the AWS configuration and insists on credentials: a command that
+/// reads IAM cannot run without them (exit 3).
+pub async fn load_with_credentials(
+    options: &AwsOptions,
+    command: &str,
+) -> Result<SdkConfig, crate::error::Error> {
+    let config = load(options, true).await;
+    check_credentials(&config)
+        .await
+        .map_err(|why| crate::error::Error::Environment {
+            message: format!("`{command}` reads IAM and needs AWS credentials; none were found ({why})"),
+            help: "set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
+                   `aws sso login`; on EC2, ECS or EKS the instance or task role is used"
+                .to_owned(),
+        })?;
+    Ok(config)
+}
+
+/// What every IAM read needs: the client, the caller's account and region,
+/// and where the requests went.
+#[derive(Debug, Clone)]
+pub struct IamSession {
+    pub client: aws_sdk_iam::Client,
+    /// The account of the caller's credentials, when STS said.
+    pub account: Option<String>,
+    pub region: Option<String>,
+    endpoint: EndpointRecorder,
+}
+
+impl IamSession {
+    /// Loads credentials (an error without them) and asks for the account.
+    pub async fn connect(
+        options: &AwsOptions,
+        command: &str,
+    ) -> Result<IamSession, crate::error::Error> {
+        let config = load_with_credentials(options, command).await?;
+        let (client, endpoint) = iam(&config);
+        Ok(IamSession {
+            client,
+            account: caller_account(&config).await.ok(),
+            region: region(&config),
+            endpoint,
+        })
+    }
+
+    /// `scheme://host[:port]` of the last IAM request.
+    pub fn endpoint(&self) -> Option<String> {
+        self.endpoint.endpoint()
+    }
+}
+
 /// An error and its causes, each in its own words, without the debug
 /// dumps `DisplayErrorContext` appends.
 fn causes(error: &(dyn std::error::Error + 'static)) -> String {

@@ -2,9 +2,11 @@
 //! timeout, a size cap and a bounded number of attempts; what it fetches is
 //! handed back as plain model values for the rules to judge.
 
+pub mod actions;
 pub mod aws;
 pub mod cache;
 pub mod http;
+pub mod input;
 pub mod probe;
 pub mod tls;
 
@@ -16,8 +18,7 @@ use rustls::pki_types::pem::PemObject as _;
 
 use crate::error::Error;
 
-/// Responses are read up to this many bytes and no further (IS020).
-pub const BODY_CAP: usize = 1024 * 1024;
+pub use crate::model::issuer::BODY_CAP;
 /// Redirects followed per document, https only (IS017).
 pub const MAX_REDIRECTS: usize = 3;
 

@@ -7,10 +7,10 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::model::discovery::DiscoveryDocument;
+use crate::model::discovery::jwks_uri_problem;
 use crate::model::issuer::{Burst, Fetch, HandshakeProbe, Sample};
 use crate::net::http::HttpClient;
 use crate::net::tls;
-use crate::rules::issuer::discovery::jwks_uri_problem;
 
 /// `<issuer>/.well-known/openid-configuration`, a trailing `/` of the issuer
 /// removed first (`OpenID` Connect Discovery §4).

@@ -7,9 +7,9 @@ use std::time::Duration;
 use comfy_table::Table;
 use serde_json::{Value, json};
 
-use crate::commands::assume::{AssumeData, Attempt};
 use crate::model::issuer::seconds;
 use crate::rules::assume::classify::Retry;
+use crate::stages::assume::{AssumeData, Attempt};
 
 use super::printable;
 

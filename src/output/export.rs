@@ -7,8 +7,8 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use crate::cli::ExportFormat;
 use crate::model::aws::Assumed;
+use crate::model::aws::CredentialExport as ExportFormat;
 use crate::report::{CommandData, Report};
 
 /// Whether the run was asked to export: then standard output carries the

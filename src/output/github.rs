@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::report::{Report, Severity};
+use crate::finding::Severity;
+use crate::report::Report;
 
 /// Escapes a workflow-command message (the part after `::`).
 fn escape_data(text: &str) -> String {

@@ -9,12 +9,13 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource,
 };
 
-use crate::commands::decode::DecodeData;
-use crate::commands::explain::ExplainData;
+use crate::finding::{Finding, Severity};
 use crate::model::issuers::provider_name;
 use crate::model::time::{human_duration, relative, utc};
 use crate::model::token::Jwt;
-use crate::report::{CommandData, Finding, Report, Severity};
+use crate::report::Explained as ExplainData;
+use crate::report::{CommandData, Report};
+use crate::stages::token::TokenData as DecodeData;
 
 use super::{Options, summary_line};
 
@@ -262,7 +263,7 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
 }
 
 fn write_evaluations(
-    data: &crate::commands::lint::LintData,
+    data: &crate::stages::policy::files::LintData,
     options: &Options,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -328,7 +329,10 @@ fn write_evaluations(
     Ok(())
 }
 
-fn write_lint(data: &crate::commands::lint::LintData, out: &mut dyn Write) -> io::Result<()> {
+fn write_lint(
+    data: &crate::stages::policy::files::LintData,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for policy in data.policies.iter().filter(|p| p.unresolved.is_some()) {
         writeln!(
             out,
@@ -396,7 +400,7 @@ fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> 
 mod tests {
     use super::*;
     use crate::cli::Format;
-    use crate::report::{Location, SourceFile};
+    use crate::finding::{Location, SourceFile};
 
     #[test]
     fn a_finding_in_a_file_shows_the_snippet_with_a_label() {

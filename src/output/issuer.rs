@@ -8,11 +8,12 @@ use std::time::Duration;
 use comfy_table::{ColumnConstraint, Table, Width};
 use serde_json::{Value, json};
 
-use crate::commands::issuer::IssuerData;
+use crate::finding::Severity;
 use crate::model::discovery::CacheInfo;
 use crate::model::issuer::{Fetch, FetchFailure, HandshakeProbe, Sample, Spread, seconds};
 use crate::model::time::human_duration;
-use crate::report::{Report, Severity};
+use crate::report::Report;
+use crate::stages::issuer::IssuerData;
 
 use super::printable;
 

@@ -7,12 +7,14 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::commands::decode::DecodeData;
-use crate::commands::explain::ExplainData;
+use crate::finding::{Finding, Summary};
 use crate::model::time::{relative, utc};
 use crate::model::token::{Jwt, Normalisation};
-use crate::report::{CommandData, Finding, Report, Stage, Summary};
+use crate::report::Explained as ExplainData;
+use crate::report::{CommandData, Report};
 use crate::rules::Rule;
+use crate::stages::Stage;
+use crate::stages::token::TokenData as DecodeData;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -58,7 +60,7 @@ struct JsonLocation<'a> {
 #[derive(Serialize)]
 struct JsonStage<'a> {
     name: &'a str,
-    status: crate::report::StageStatus,
+    status: crate::stages::StageStatus,
     duration_ms: u64,
     detail: &'a str,
 }
@@ -251,7 +253,7 @@ fn token(data: &DecodeData) -> Value {
     })
 }
 
-fn evaluation(item: &crate::commands::lint::PolicyEvaluation) -> Value {
+fn evaluation(item: &crate::eval::PolicyEvaluation) -> Value {
     let e = &item.evaluation;
     let statements: Vec<Value> = e
         .actions

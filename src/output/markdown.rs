@@ -2,9 +2,9 @@
 
 use std::io::{self, Write};
 
-use crate::commands::decode::DecodeData;
-use crate::commands::explain::ExplainData;
+use crate::report::Explained as ExplainData;
 use crate::report::{CommandData, Report};
+use crate::stages::token::TokenData as DecodeData;
 
 use super::human::{claim_rows, header_rows};
 use super::summary_line;

@@ -14,7 +14,8 @@ use std::io::{self, IsTerminal, Write};
 
 use crate::cli::{ColorChoice, Format};
 use crate::error::Error;
-use crate::report::{Report, Severity, Summary};
+use crate::finding::{Severity, Summary};
+use crate::report::Report;
 
 /// How to render.
 #[derive(Debug, Clone, Copy)]
@@ -150,8 +151,28 @@ impl Default for TerminalProgress {
     }
 }
 
-impl crate::commands::Progress for TerminalProgress {
-    fn update(&self, message: &str) {
+impl crate::stages::Progress for TerminalProgress {
+    fn started(&self, _stage: &'static str, what: &str) {
+        self.show(what);
+    }
+
+    fn update(&self, _stage: &'static str, what: &str) {
+        self.show(what);
+    }
+
+    fn event(&self, _stage: &'static str, what: &str) {
+        self.show(what);
+    }
+
+    fn finished(&self, _stage: &crate::stages::Stage) {
+        if self.shown {
+            let _ = write!(io::stderr().lock(), "\r\x1b[2K");
+        }
+    }
+}
+
+impl TerminalProgress {
+    fn show(&self, message: &str) {
         if self.shown {
             let mut err = io::stderr().lock();
             // Progress is a courtesy: a failed write changes nothing else.
@@ -159,16 +180,10 @@ impl crate::commands::Progress for TerminalProgress {
             let _ = err.flush();
         }
     }
-
-    fn finish(&self) {
-        if self.shown {
-            let _ = write!(io::stderr().lock(), "\r\x1b[2K");
-        }
-    }
 }
 
 /// One line on the signature check of `decode`.
-pub fn signature_line(data: &crate::commands::decode::DecodeData) -> String {
+pub fn signature_line(data: &crate::stages::token::TokenData) -> String {
     use crate::model::signature::Verification;
     let Some(check) = &data.signature else {
         if let Some(why) = &data.signature_skipped {

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use comfy_table::{ColumnConstraint, Table, Width};
 use serde_json::{Value, json};
 
-use crate::commands::provider::{ProviderData, partition};
-use crate::commands::scan::ScanData;
+use crate::stages::provider::ProviderData;
+use crate::stages::scan::ScanData;
 
 use super::printable;
 
@@ -28,7 +28,7 @@ pub fn write_human(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let account = data.account.as_deref().unwrap_or("unknown");
-    let place = match (&data.region, partition(data)) {
+    let place = match (&data.region, data.partition()) {
         (Some(region), Some(partition)) => format!("region {region}, partition {partition}"),
         _ => "no region".to_owned(),
     };
@@ -132,7 +132,7 @@ pub fn json(data: &ProviderData) -> Value {
     json!({
         "account": data.account,
         "region": data.region,
-        "partition": partition(data),
+        "partition": data.partition(),
         "endpoint": data.endpoint,
         "issuer": data.issuer,
         "listed": data.listed.iter().map(|p| &p.arn).collect::<Vec<_>>(),
@@ -211,7 +211,7 @@ pub fn scan_json(data: &ScanData) -> Value {
             "arn": r.arn,
             "providers": r.providers,
             "findings": r.findings,
-            "worst": r.worst.map(crate::report::Severity::as_str),
+            "worst": r.worst.map(crate::finding::Severity::as_str),
         })).collect::<Vec<_>>(),
         "providers": data.providers.iter().map(|(arn, p)| match p {
             Ok(p) => json!({"arn": arn, "url": p.url, "client_ids": p.client_ids, "error": null}),

@@ -7,7 +7,8 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::report::{Category, Finding, Report, Severity};
+use crate::finding::{Category, Finding, Severity};
+use crate::report::Report;
 use crate::rules::Rule;
 
 /// Where rule pages are published.

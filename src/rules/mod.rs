@@ -6,40 +6,14 @@
 //! (compiled in from `docs/rules/CODE.md`, the same text `explain` prints).
 
 pub mod assume;
+pub mod evaluation;
 pub mod issuer;
 pub mod provider;
 pub mod token;
 pub mod trust_policy;
 
-use crate::report::{Category, Severity};
-
-/// A rule's identity and documentation.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Rule {
-    pub code: &'static str,
-    pub slug: &'static str,
-    pub severity: Severity,
-    pub category: Category,
-    /// The Markdown page from `docs/rules/CODE.md`.
-    pub doc: &'static str,
-}
-
-impl Rule {
-    /// The one-line summary: the first paragraph after the page title.
-    pub fn summary(&self) -> &'static str {
-        self.doc
-            .lines()
-            .skip(1)
-            .map(str::trim)
-            .find(|line| !line.is_empty() && !line.starts_with('#'))
-            .unwrap_or("")
-    }
-
-    /// Path of the documentation page inside the repository.
-    pub fn docs_path(&self) -> String {
-        format!("docs/rules/{}.md", self.code)
-    }
-}
+pub use crate::finding::Rule;
+use crate::finding::{Category, Severity};
 
 macro_rules! catalogue {
     ($($ident:ident = $code:literal, $slug:literal, $severity:ident, $category:ident;)*) => {
@@ -75,6 +49,8 @@ catalogue! {
     AS113 = "AS113", "packed-policy-too-large", High, Breakage;
     AS114 = "AS114", "sts-unreachable", High, Breakage;
     AS199 = "AS199", "unrecognised-error", High, Breakage;
+    EV001 = "EV001", "policy-refuses-token", High, Breakage;
+    EV002 = "EV002", "prediction-disagrees", Medium, Breakage;
     IS001 = "IS001", "issuer-url-form", High, Breakage;
     IS002 = "IS002", "discovery-unreachable", High, Breakage;
     IS003 = "IS003", "discovery-invalid", High, Breakage;

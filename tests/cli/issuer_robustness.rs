@@ -6,12 +6,13 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use oidc_doctor::commands::issuer::{self, Probed};
 use oidc_doctor::model::issuer::{
     Burst, Fetch, FetchFailure, HandshakeProbe, HttpResponse, Sample,
 };
 use oidc_doctor::model::{signature, token};
 use oidc_doctor::output::{self, Options};
+use oidc_doctor::report::{CommandData, Report};
+use oidc_doctor::stages::issuer::{self, Probed};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -139,7 +140,7 @@ proptest! {
             .enumerate()
             .map(|(i, mut s)| { s.index = i + 1; s })
             .collect();
-        let report = issuer::judge(
+        let judged = issuer::judge(
             Probed {
                 url,
                 samples,
@@ -150,6 +151,7 @@ proptest! {
             },
             Timestamp::from_second(1_780_315_200).unwrap(),
         );
+        let report = Report::of("issuer", judged, |data| CommandData::Issuer(Box::new(data)));
         for format in FORMATS {
             let mut out = Vec::new();
             output::write_report(&report, &Options { format, color: false, width: 80 }, &mut out)

@@ -6,10 +6,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use oidc_doctor::cli::Format;
-use oidc_doctor::commands::decode;
 use oidc_doctor::output::{self, Options};
 use oidc_doctor::report::{CommandData, Report};
 use oidc_doctor::rules;
+use oidc_doctor::stages::token;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -107,7 +107,7 @@ fn almost_jwt() -> impl Strategy<Value = String> {
 /// Parses, judges and renders `input` in every format; returns the outputs.
 fn judge_and_render(input: &[u8], now: i64) -> Vec<String> {
     let now = Timestamp::from_second(now.rem_euclid(4_000_000_000)).unwrap();
-    let data = decode::analyse(input, "property test".to_owned(), now, true);
+    let data = token::analyse(input, "property test".to_owned(), now, true);
     let mut report = Report::new("decode", CommandData::None);
     report.findings = rules::token::check(&data.token, now);
     report.data = CommandData::Decode(Box::new(data));
@@ -269,7 +269,7 @@ fn lint_everything(text: &str) {
             let mut report = Report::new("lint", CommandData::None);
             for doc in &docs {
                 report.findings.extend(trust_policy::check(doc, &options));
-                report.sources.push(oidc_doctor::report::SourceFile {
+                report.sources.push(oidc_doctor::finding::SourceFile {
                     key: trust_policy::source_key(doc),
                     text: doc.source.text.as_str().into(),
                 });

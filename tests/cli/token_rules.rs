@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use jiff::Timestamp;
+use oidc_doctor::finding::{Finding, Severity};
 use oidc_doctor::model::token;
-use oidc_doctor::report::{Finding, Severity};
 use oidc_doctor::rules;
 
 use crate::support::{FIXTURE_NOW, fixture};

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use oidc_doctor::finding::Finding;
 use oidc_doctor::model::documents::{Recognised, recognise_json};
-use oidc_doctor::report::Finding;
 use oidc_doctor::rules::{self, trust_policy};
 use serde_json::Value;
 

@@ -9,9 +9,9 @@ pub mod retry;
 use jiff::Timestamp;
 
 use crate::eval::Evaluation;
+use crate::finding::Finding;
 use crate::model::aws::{Assumed, StsFailure};
 use crate::model::time::relative;
-use crate::report::Finding;
 use crate::rules::{AS001, AS002};
 
 use self::classify::Class;

@@ -114,6 +114,65 @@ pub struct Failed {
     pub fresh_token: bool,
 }
 
+/// The token the next attempt would send, as far as its source tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextToken {
+    /// The source mints a new token for every attempt (the Actions runtime).
+    Minted,
+    /// Read again now: whether it differs from the refused token, and its `exp`.
+    Read {
+        changed: bool,
+        exp: Option<Timestamp>,
+    },
+    /// The source gives the refused token again (stdin, an argument, a
+    /// source that could not be read again): the refused token's `exp`.
+    Same { exp: Option<Timestamp> },
+}
+
+impl NextToken {
+    /// The `exp` the early stop judges: unknown for a token not minted yet.
+    pub fn exp(self) -> Option<Timestamp> {
+        match self {
+            NextToken::Minted => None,
+            NextToken::Read { exp, .. } | NextToken::Same { exp } => exp,
+        }
+    }
+
+    /// Whether the next token is fresher than the refused one and STS
+    /// accepts it now: a new token that has not expired beyond the skew.
+    pub fn is_fresh(self, now: Timestamp) -> bool {
+        match self {
+            NextToken::Minted => true,
+            NextToken::Read {
+                changed: true,
+                exp: Some(exp),
+            } => exp.as_second().saturating_add(STS_SKEW_SECONDS) > now.as_second(),
+            NextToken::Read { .. } | NextToken::Same { .. } => false,
+        }
+    }
+}
+
+impl Failed {
+    /// What the loop knows after `failures` failed attempts, the next token
+    /// as `next` says.
+    pub fn after(
+        class: Class,
+        failures: u32,
+        elapsed: Duration,
+        now: Timestamp,
+        next: NextToken,
+    ) -> Failed {
+        Failed {
+            class,
+            failures,
+            elapsed,
+            now,
+            token_exp: next.exp(),
+            fresh_token: class.retry == Retry::FreshToken && next.is_fresh(now),
+        }
+    }
+}
+
 /// Whether to try again, and after which wait.
 pub fn next(policy: &RetryPolicy, failed: &Failed, jitter: f64) -> Result<Duration, Stop> {
     match failed.class.retry {
@@ -259,6 +318,103 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn only_a_changed_unexpired_or_minted_token_is_fresh() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let at = |offset: i64| Some(Timestamp::from_second(1_800_000_000 + offset).unwrap());
+        assert!(NextToken::Minted.is_fresh(now));
+        assert!(
+            NextToken::Read {
+                changed: true,
+                exp: at(600)
+            }
+            .is_fresh(now)
+        );
+        // Within STS's skew: still accepted.
+        assert!(
+            NextToken::Read {
+                changed: true,
+                exp: at(-200)
+            }
+            .is_fresh(now)
+        );
+        assert!(
+            !NextToken::Read {
+                changed: true,
+                exp: at(-301)
+            }
+            .is_fresh(now)
+        );
+        assert!(
+            !NextToken::Read {
+                changed: false,
+                exp: at(600)
+            }
+            .is_fresh(now)
+        );
+        assert!(
+            !NextToken::Read {
+                changed: true,
+                exp: None
+            }
+            .is_fresh(now)
+        );
+        assert!(!NextToken::Same { exp: at(600) }.is_fresh(now));
+    }
+
+    #[test]
+    fn the_early_stop_judges_the_next_token_not_the_refused_one() {
+        let policy = RetryPolicy::default();
+        let key = class(
+            "InvalidIdentityToken",
+            "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        );
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        // The 5th failure waits up to 3.2 s; the token is accepted 1 s more.
+        let expiring = Some(Timestamp::from_second(1_800_000_000 - 299).unwrap());
+        let renewed = Some(Timestamp::from_second(1_800_003_600).unwrap());
+        let stale = Failed::after(
+            key,
+            5,
+            Duration::ZERO,
+            now,
+            NextToken::Same { exp: expiring },
+        );
+        assert!(matches!(
+            next(&policy, &stale, 0.99),
+            Err(Stop::TokenExpires { .. })
+        ));
+        let refreshed = Failed::after(
+            key,
+            5,
+            Duration::ZERO,
+            now,
+            NextToken::Read {
+                changed: true,
+                exp: renewed,
+            },
+        );
+        assert!(next(&policy, &refreshed, 0.99).is_ok());
+        // A minted token's expiry is unknown before it is minted: no early stop.
+        let minted = Failed::after(key, 5, Duration::ZERO, now, NextToken::Minted);
+        assert!(next(&policy, &minted, 0.99).is_ok());
+    }
+
+    #[test]
+    fn a_fresh_token_counts_only_for_the_expired_class() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let expired = class(
+            "ExpiredTokenException",
+            "Token expired: current date/time 2 must be before the expiration date/time 1",
+        );
+        let denied = class(
+            "AccessDenied",
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        );
+        assert!(Failed::after(expired, 1, Duration::ZERO, now, NextToken::Minted).fresh_token);
+        assert!(!Failed::after(denied, 1, Duration::ZERO, now, NextToken::Minted).fresh_token);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::finding::{Finding, Severity};
 use crate::model::chain::HostChain;
-use crate::report::{Finding, Severity};
 use crate::rules::{IS015, IS016, IS021};
 
 /// Certificates expiring within this many days are reported.

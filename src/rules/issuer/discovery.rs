@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use crate::model::discovery::{DiscoveryDocument, STS_ALGORITHMS};
+use crate::finding::{Finding, Location};
+use crate::model::discovery::{DiscoveryDocument, STS_ALGORITHMS, jwks_uri_problem};
 use crate::model::source::SyntaxError;
-use crate::report::{Finding, Location};
 use crate::rules::issuer::ServedDocument;
 use crate::rules::{IS003, IS004, IS005, IS014};
 
@@ -110,22 +110,6 @@ pub fn check(issuer_url: &str, served: &ServedDocument<'_>) -> Vec<Finding> {
         ));
     }
     findings
-}
-
-/// Why `jwks_uri` cannot be fetched the way STS fetches it, if it cannot.
-pub fn jwks_uri_problem(jwks_uri: &str) -> Option<String> {
-    match url::Url::parse(jwks_uri) {
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            Some("is relative; STS needs an absolute URL".to_owned())
-        }
-        Err(error) => Some(format!("is not a URL ({error})")),
-        Ok(url) if url.scheme() != "https" => Some(format!(
-            "uses `{}`; STS fetches keys over https only",
-            url.scheme()
-        )),
-        Ok(url) if !url.has_host() => Some("has no host".to_owned()),
-        Ok(_) => None,
-    }
 }
 
 /// A hint at what differs between two URLs that look alike.

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::finding::Finding;
 use crate::model::discovery::CacheInfo;
+use crate::model::issuer::BODY_CAP;
 use crate::model::issuer::{Burst, Document, Fetch, FetchFailure, Sample, seconds};
-use crate::net::BODY_CAP;
-use crate::report::Finding;
 use crate::rules::{IS002, IS006, IS009, IS017, IS019, IS020};
 
 /// Every fetch of `document` over the samples.

@@ -8,8 +8,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 use x509_parser::public_key::PublicKey;
 
+use crate::finding::{Finding, Location, Severity};
 use crate::model::source::SyntaxError;
-use crate::report::{Finding, Location, Severity};
 use crate::rules::issuer::ServedDocument;
 use crate::rules::{IS007, IS010, IS011, IS012, IS013};
 

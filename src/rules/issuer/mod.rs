@@ -8,8 +8,8 @@ pub mod jwks;
 pub mod series;
 pub mod url;
 
+use crate::finding::{Finding, Location};
 use crate::model::source::JsonSource;
-use crate::report::{Finding, Location};
 use crate::rules::Rule;
 
 /// A JSON document the issuer served (or the user saved) and where it came
@@ -78,7 +78,7 @@ pub struct Parsed<'a> {
 #[derive(Debug)]
 pub struct StageFindings {
     pub name: &'static str,
-    pub findings: Vec<crate::report::Finding>,
+    pub findings: Vec<crate::finding::Finding>,
 }
 
 /// Runs every IS rule over the evidence, grouped by stage:

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::finding::{Finding, Severity};
 use crate::model::issuer::{Sample, Spread, seconds};
-use crate::report::{Finding, Severity};
 use crate::rules::{IS008, IS018};
 
 /// STS gives up on the issuer after about this long.

@@ -1,6 +1,6 @@
 //! IS001: the issuer URL itself, as IAM and STS compare it.
 
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::rules::IS001;
 
 /// What is wrong with an issuer URL as typed: each problem is one finding.

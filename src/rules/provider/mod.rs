@@ -5,16 +5,16 @@ pub mod registry;
 pub mod role;
 pub mod thumbprints;
 
+use crate::finding::Finding;
 use crate::model::provider::OidcProvider;
 use crate::model::token::Jwt;
-use crate::report::Finding;
-use crate::rules::trust_policy::{PolicyCheck, is_positive_pin, trusted_providers};
-use crate::rules::{PV002, PV003};
+use crate::rules::PV002;
 
 /// PV002: the token's audience (`azp` first) is not a client ID of the provider.
 /// Judged only when the provider is the token issuer's: another provider's
-/// client list says nothing about this token.
-pub fn token_audience(provider: &OidcProvider, jwt: &Jwt) -> Option<Finding> {
+/// client list says nothing about this token. `arn` is the provider's ARN,
+/// when known, so the fix can be pasted as it is.
+pub fn token_audience(provider: &OidcProvider, arn: Option<&str>, jwt: &Jwt) -> Option<Finding> {
     let iss = jwt.claim_str("iss")?;
     if crate::model::issuers::provider_name(iss) != provider.url {
         return None;
@@ -28,6 +28,37 @@ pub fn token_audience(provider: &OidcProvider, jwt: &Jwt) -> Option<Finding> {
     } else {
         "`aud`"
     };
+    let family = crate::model::issuers::detect(iss, jwt.claim_str("sub"));
+    let register = format!(
+        "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {} --client-id {audience}",
+        arn.filter(|a| a.starts_with("arn:")).map_or_else(
+            || format!("arn:aws:iam::<account>:oidc-provider/{}", provider.url),
+            str::to_owned
+        )
+    );
+    // The audience the clients request, already registered: the token asked
+    // for the wrong one (GitHub's default is `https://github.com/<owner>`).
+    let expected = family
+        .usual_audiences
+        .iter()
+        .find(|usual| provider.client_ids.iter().any(|id| id == *usual));
+    let how = if family.sub_grammar == crate::model::issuers::SubGrammar::GitHub {
+        " (`aws-actions/configure-aws-credentials` asks for it by default; a custom `audience:` input, or a token \
+         requested without an audience, gets `https://github.com/<owner>`)"
+    } else {
+        ""
+    };
+    let help = match expected {
+        Some(usual) => format!(
+            "STS answers `InvalidIdentityToken: Incorrect token audience`. Request the token for `{usual}`, which \
+             the provider accepts{how}. Only if `{audience}` is meant, register it and pin it in the trust policy \
+             too: `{register}`"
+        ),
+        None => format!(
+            "STS answers `InvalidIdentityToken: Incorrect token audience`. Register it: `{register}`, or request \
+             the token for a registered audience."
+        ),
+    };
     Some(Finding::new(
         &PV002,
         format!(
@@ -35,56 +66,12 @@ pub fn token_audience(provider: &OidcProvider, jwt: &Jwt) -> Option<Finding> {
             provider.url,
             list(&provider.client_ids)
         ),
-        format!(
-            "STS answers `InvalidIdentityToken: Incorrect token audience`. Add it: `aws iam \
-             add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn <arn> --client-id {audience}`, \
-             or request the token for a registered audience."
-        ),
+        help,
     ))
 }
 
-/// PV003: a trust-policy `aud` value the provider does not accept.
-pub fn policy_audiences(provider: &OidcProvider, check: &PolicyCheck<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for statement in check.federated_allows() {
-        if !trusted_providers(statement)
-            .iter()
-            .any(|p| p.name == provider.url)
-        {
-            continue;
-        }
-        for condition in statement.conditions_for(&provider.url, "aud") {
-            if !is_positive_pin(condition) {
-                continue;
-            }
-            for value in condition.string_values() {
-                let registered = provider
-                    .client_ids
-                    .iter()
-                    .any(|id| crate::model::wildcard::matches(value.value, id));
-                if !registered {
-                    findings.push(check.at(
-                        &PV003,
-                        &value.pointer,
-                        format!(
-                            "The policy expects audience `{}`, which provider `{}` does not accept ({}): no token with it gets past STS.",
-                            value.value,
-                            provider.url,
-                            list(&provider.client_ids)
-                        ),
-                        format!(
-                            "Register it (`aws iam add-client-id-to-open-id-connect-provider --client-id {}`) or pin a registered audience.",
-                            value.value
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    findings
-}
-
-fn list(ids: &[String]) -> String {
+/// "it accepts `a`, `b`", or "it has none".
+pub(crate) fn list(ids: &[String]) -> String {
     if ids.is_empty() {
         "it has none".to_owned()
     } else {

@@ -1,8 +1,8 @@
 //! PV001: which IAM OIDC provider STS will use for a token, and when there
 //! is none, the one the user probably meant and how it differs.
 
+use crate::finding::Finding;
 use crate::model::issuers::provider_name;
-use crate::report::Finding;
 use crate::rules::PV001;
 use crate::rules::trust_policy::Arn;
 
@@ -174,6 +174,60 @@ pub fn not_found(
         ),
         help,
     ))
+}
+
+/// PV001 for a saved provider (`--provider-json`) whose URL is not the
+/// token's issuer: STS would not use it for this token. Near misses are
+/// named as for a listed provider.
+pub fn saved_for_other_issuer(
+    provider: &crate::model::provider::OidcProvider,
+    jwt: &crate::model::token::Jwt,
+    source: &str,
+) -> Option<Finding> {
+    let iss = jwt.claim_str("iss")?;
+    if provider_name(iss) == provider.url {
+        return None;
+    }
+    let listed = ListedProvider {
+        arn: format!("(the provider in {source})"),
+        account: String::new(),
+        name: provider.url.clone(),
+    };
+    let lookup = match lookup(iss, std::slice::from_ref(&listed), None) {
+        // Not even alike: say what the file holds.
+        Lookup::None => Lookup::Nearest(listed, NearMiss::Similar),
+        other => other,
+    };
+    not_found(iss, &lookup, 1, None).map(|mut finding| {
+        finding.message = finding
+            .message
+            .replacen("in the account", &format!("in {source}"), 1);
+        finding
+    })
+}
+
+/// PV001 for a role that trusts a provider the account does not have
+/// (IAM answered `NoSuchEntity` for it).
+pub fn trusted_provider_missing(role_arn: &str, provider_arn: &str, why: &str) -> Finding {
+    let mut finding = Finding::new(
+        &PV001,
+        format!(
+            "{role_arn} trusts `{provider_arn}`, which could not be read ({why}): no token from it can assume the role."
+        ),
+        "Create the provider (`aws iam create-open-id-connect-provider`) or trust the ARN of one that exists \
+         (`aws iam list-open-id-connect-providers`).",
+    );
+    finding.location = Some(crate::finding::Location {
+        path: role_arn.to_owned(),
+        line: 1,
+        column: 1,
+        pointer: String::new(),
+        resource: None,
+        span: None,
+        source: None,
+        in_file: None,
+    });
+    finding
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! PV005–PV007: the role as IAM holds it against what the caller asks for
 //! and what the token's provider is.
 
+use crate::finding::Finding;
 use crate::model::aws::IamRole;
 use crate::model::policy::Policy;
-use crate::report::Finding;
 use crate::rules::trust_policy::Arn;
 use crate::rules::{PV005, PV006, PV007};
 
@@ -42,6 +42,18 @@ pub fn principal(role: &IamRole, policy: &Policy, provider_arn: &str) -> Option<
             "Set `Principal.Federated` to `{provider_arn}` in the statement meant for these tokens."
         ),
     ))
+}
+
+/// PV006: the role ARN names a role the account does not have.
+pub fn no_such_role(requested: &str, name: &str, account: Option<&str>) -> Finding {
+    Finding::new(
+        &PV006,
+        format!(
+            "`{requested}` names a role `{name}` that account {} does not have: STS answers AccessDenied for it.",
+            account.unwrap_or("of the credentials")
+        ),
+        "Check the role name and account: `aws iam list-roles --query 'Roles[].Arn'` lists the ARNs.",
+    )
 }
 
 /// PV006: the ARN the caller uses is not the role's.

@@ -1,9 +1,9 @@
 //! PV004 and PV008: the provider's thumbprints against the certificate
 //! chains the issuer really serves.
 
+use crate::finding::Finding;
 use crate::model::chain::HostChain;
 use crate::model::provider::OidcProvider;
-use crate::report::Finding;
 use crate::rules::{PV004, PV008};
 
 /// IAM keeps at most five thumbprints per provider.

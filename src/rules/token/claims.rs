@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
+use crate::finding::{Finding, Severity};
 use crate::model::token::Jwt;
-use crate::report::{Finding, Severity};
 use crate::rules::{TK004, TK007, TK008, TK010};
 
 const REQUIRED: [&str; 5] = ["iss", "sub", "aud", "exp", "iat"];

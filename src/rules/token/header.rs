@@ -1,7 +1,7 @@
 //! TK002 token-alg-unsupported and TK003 token-kid-missing.
 
+use crate::finding::Finding;
 use crate::model::token::Jwt;
-use crate::report::Finding;
 use crate::rules::{TK002, TK003};
 
 use super::STS_ALGORITHMS;

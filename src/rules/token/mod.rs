@@ -10,8 +10,8 @@ mod time;
 
 use jiff::Timestamp;
 
+use crate::finding::Finding;
 use crate::model::token::ParsedToken;
-use crate::report::Finding;
 
 /// STS's documented clock-skew allowance, applied to `exp` (and, as
 /// observed, to `iat` and `nbf`).

@@ -1,7 +1,7 @@
 //! TK001 token-not-jwt and TK009 token-too-long.
 
+use crate::finding::Finding;
 use crate::model::token::{NotJwt, ParsedToken, opaque_kind};
-use crate::report::Finding;
 use crate::rules::{TK001, TK009};
 
 use super::MAX_TOKEN_LENGTH;

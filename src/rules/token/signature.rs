@@ -1,8 +1,8 @@
 //! TK013 token-signature-invalid: the verdict of checking the signature
 //! against the issuer's key set.
 
+use crate::finding::Finding;
 use crate::model::signature::Verification;
-use crate::report::Finding;
 use crate::rules::TK013;
 
 /// The finding for a verification result, if it found a problem.

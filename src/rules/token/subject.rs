@@ -1,9 +1,9 @@
 //! TK014 token-subject-form: which issuer family, which `sub` form.
 
+use crate::finding::Finding;
 use crate::model::issuers::SubGrammar;
 use crate::model::subject::{self, SubjectForm};
 use crate::model::token::Jwt;
-use crate::report::Finding;
 use crate::rules::TK014;
 
 pub(super) fn check(jwt: &Jwt) -> Option<Finding> {

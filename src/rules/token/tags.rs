@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
+use crate::finding::{Finding, Severity};
 use crate::model::token::Jwt;
-use crate::report::{Finding, Severity};
 use crate::rules::TK011;
 
 pub const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";

@@ -1,8 +1,8 @@
 //! TK005 token-expired, TK006 token-not-yet-valid and TK012 token-short-lifetime.
 
+use crate::finding::{Finding, Severity};
 use crate::model::time::{human_duration, relative, utc};
 use crate::model::token::Jwt;
-use crate::report::{Finding, Severity};
 use crate::rules::{TK005, TK006, TK012};
 
 use super::CLOCK_SKEW_SECONDS;

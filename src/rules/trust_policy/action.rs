@@ -1,7 +1,7 @@
 //! TP201–TP204: the actions a federated statement allows.
 
+use crate::finding::Finding;
 use crate::model::policy::Statement;
-use crate::report::Finding;
 use crate::rules::{TP201, TP202, TP203, TP204};
 
 use super::PolicyCheck;

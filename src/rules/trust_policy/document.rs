@@ -2,8 +2,8 @@
 //! TP005 prohibited-element, TP006 empty-element,
 //! TP007 invalid-condition-operator and TP008 policy-over-quota.
 
+use crate::finding::{Finding, Severity};
 use crate::model::policy::Operator;
-use crate::report::{Finding, Severity};
 use crate::rules::{TP002, TP003, TP004, TP005, TP006, TP007, TP008};
 
 use super::PolicyCheck;

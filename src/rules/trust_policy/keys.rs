@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::finding::{Finding, Severity};
 use crate::model::issuers::{self, IssuerFamily};
 use crate::model::policy::{Condition, Statement};
-use crate::report::{Finding, Severity};
 use crate::rules::{TP301, TP302, TP303, TP304};
 
 use super::{PolicyCheck, passes_when_absent, trusted_providers};

@@ -3,19 +3,20 @@
 //! because an earlier one trusted another principal.
 
 mod action;
+mod audiences;
 mod document;
 mod keys;
 mod operators;
 mod presence;
 mod principal;
-mod subjects;
+pub mod subjects;
 mod values;
 
+use crate::finding::{Finding, Location};
 use crate::model::documents::{InputKind, PolicyDocument};
 use crate::model::issuers::{self, IssuerFamily};
 use crate::model::policy::{Condition, Policy, Statement};
 use crate::model::source::SyntaxError;
-use crate::report::{Finding, Location};
 use crate::rules::{Rule, TP001};
 
 /// What the linter knows beyond the document.
@@ -221,7 +222,7 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     findings.extend(subjects::check(&check));
     findings.extend(values::check(&check));
     if let Some(provider) = &options.provider {
-        findings.extend(crate::rules::provider::policy_audiences(provider, &check));
+        findings.extend(audiences::check(provider, &check));
     }
     findings
 }

@@ -1,8 +1,8 @@
 //! TP401–TP410: condition operators and the keys they are applied to.
 
+use crate::finding::Finding;
 use crate::model::policy::{BaseOperator, Condition, SetQualifier};
 use crate::model::wildcard::has_wildcard;
-use crate::report::Finding;
 use crate::rules::{TP401, TP402, TP403, TP404, TP407, TP408, TP409, TP410};
 
 use super::PolicyCheck;

@@ -2,10 +2,10 @@
 //! it. One classification per provider decides which of them applies, so a
 //! policy that pins nobody always gets exactly one of these findings.
 
+use crate::finding::{Finding, Severity};
 use crate::model::issuers::{IssuerFamily, Tenancy};
 use crate::model::policy::{BaseOperator, Condition};
 use crate::model::wildcard;
-use crate::report::{Finding, Severity};
 use crate::rules::{TP405, TP406, TP501, TP502, TP503, TP504, TP505, TP506};
 
 use super::{PolicyCheck, TrustedProvider, is_positive_pin, trusted_providers};

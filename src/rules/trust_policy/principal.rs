@@ -1,7 +1,7 @@
 //! TP101–TP107: the federated principal and the provider it names.
 
+use crate::finding::{Finding, Severity};
 use crate::model::issuers;
-use crate::report::{Finding, Severity};
 use crate::rules::{TP101, TP102, TP103, TP104, TP105, TP106, TP107};
 
 use super::{

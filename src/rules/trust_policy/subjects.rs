@@ -2,10 +2,10 @@
 //! matching it against probe subjects (a stranger's, a look-alike owner's,
 //! another repository of the same owner, a pull request), not by its shape.
 
+use crate::finding::Finding;
 use crate::model::issuers::SubGrammar;
 use crate::model::policy::{BaseOperator, Condition};
 use crate::model::wildcard;
-use crate::report::Finding;
 use crate::rules::{TP601, TP602, TP603, TP604, TP605, TP606, TP607, TP619};
 
 use super::{PolicyCheck, is_positive_pin, trusted_providers};
@@ -101,6 +101,12 @@ fn owner_segment(grammar: SubGrammar, value: &str) -> Option<(&str, std::ops::Ra
     let rest = value.strip_prefix(prefix)?;
     let end = rest.find(ends).unwrap_or(rest.len());
     Some((&rest[..end], prefix.len()..prefix.len() + end))
+}
+
+/// The owner (group, organization, namespace) a value names, as written:
+/// `acme` of `repo:acme/app:ref:refs/heads/main`.
+pub fn owner_of(grammar: SubGrammar, value: &str) -> Option<&str> {
+    owner_segment(grammar, value).map(|(owner, _)| owner)
 }
 
 /// The repository (project, workspace, pipeline, service account) segment,

@@ -1,10 +1,10 @@
 //! TP608–TP618: condition values that cannot match the issuer's grammar, or
 //! match less (or more) than they seem to.
 
+use crate::finding::Finding;
 use crate::model::issuers::{IssuerFamily, SubGrammar, Tenancy};
 use crate::model::policy::{Condition, Statement};
 use crate::model::wildcard::has_wildcard;
-use crate::report::Finding;
 use crate::rules::{
     TP106, TP608, TP609, TP610, TP611, TP612, TP613, TP614, TP615, TP616, TP617, TP618,
 };

@@ -1,0 +1,90 @@
+//! A trust policy evaluated against a token: the request the token makes
+//! (its issuer's provider as the principal, the actions its claims need)
+//! and the context STS builds from its claims.
+
+use serde_json::{Map, Value};
+
+use crate::model::documents::PolicyDocument;
+use crate::model::issuers;
+use crate::model::policy::Policy;
+
+use super::{Evaluation, Request, RequestContext, evaluate_document};
+
+/// One policy evaluated against one token.
+#[derive(Debug, Clone)]
+pub struct PolicyEvaluation {
+    /// The file (or role ARN) the policy came from.
+    pub path: String,
+    pub resource: Option<String>,
+    /// The federated principal the token's issuer presents.
+    pub principal: String,
+    /// Whether any statement of the policy names that principal: a policy
+    /// for another issuer refuses the token by design.
+    pub trusts_issuer: bool,
+    pub evaluation: Evaluation,
+}
+
+impl PolicyEvaluation {
+    /// `path`, or `path (resource)`.
+    pub fn place(&self) -> String {
+        match &self.resource {
+            Some(resource) => format!("{} ({resource})", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// Evaluates `doc` against the token's claims, as the principal of the
+/// token's issuer: the provider ARN the policy names for it, else one built
+/// from `role_arn`'s (or the document's) partition and account.
+pub fn evaluate(
+    doc: &PolicyDocument,
+    claims: &Map<String, Value>,
+    role_arn: Option<&str>,
+) -> PolicyEvaluation {
+    let policy = Policy::from_value(doc.value());
+    let iss = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name = issuers::provider_name(iss);
+    let trusted = policy
+        .statements
+        .iter()
+        .flat_map(|s| &s.principal.federated)
+        .map(|f| f.value.as_str())
+        .find(|f| *f == name || f.ends_with(&format!(":oidc-provider/{name}")));
+    let principal = trusted.map_or_else(
+        || {
+            let (partition, account) = role_arn
+                .or(doc.role_arn.as_deref())
+                .and_then(partition_and_account)
+                .unwrap_or(("aws", "000000000000"));
+            format!("arn:{partition}:iam::{account}:oidc-provider/{name}")
+        },
+        str::to_owned,
+    );
+    let family = issuers::detect(iss, claims.get("sub").and_then(Value::as_str));
+    let context = RequestContext::from_claims(claims, family).with_federated_provider(&principal);
+    let request = Request::for_claims(&principal, claims);
+    PolicyEvaluation {
+        path: doc.path.clone(),
+        resource: doc.resource.clone(),
+        trusts_issuer: trusted.is_some(),
+        // From the document, so that NotPrincipal/NotAction names are seen too.
+        evaluation: evaluate_document(doc.value(), &context, &request),
+        principal,
+    }
+}
+
+/// The partition and account of an ARN (`arn:<partition>:<service>::<account>:...`).
+fn partition_and_account(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    (parts.next()? == "arn").then_some(())?;
+    let partition = parts.next()?;
+    let _service = parts.next()?;
+    let _region = parts.next()?;
+    let account = parts.next()?;
+    let _resource = parts.next()?;
+    Some((partition, account))
+}

@@ -1,0 +1,425 @@
+//! EV rules: a trust policy evaluated against a token. EV001 turns a refusal
+//! into a finding that names the statement, the condition, both values and
+//! the smallest change that admits the token (or says that admitting it
+//! would open the role to a stranger); EV002 says when the live STS answer
+//! contradicts the evaluation.
+
+use crate::eval::{Decision, Difference, ElementMatch, PolicyEvaluation};
+use crate::finding::Finding;
+use crate::model::documents::PolicyDocument;
+use crate::model::issuers;
+use crate::rules::trust_policy::{locate, subjects};
+use crate::rules::{EV001, EV002};
+
+/// What a token says about itself, for EV messages.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenFacts<'a> {
+    pub iss: Option<&'a str>,
+    pub sub: Option<&'a str>,
+}
+
+/// EV001 when the policy refuses the token.
+pub fn refused(
+    doc: &PolicyDocument,
+    evaluated: &PolicyEvaluation,
+    token: TokenFacts<'_>,
+) -> Option<Finding> {
+    let evaluation = &evaluated.evaluation;
+    let refused = evaluation.refused()?;
+    let (pointer, message, help) = if refused.decision == Decision::ExplicitDeny {
+        let statement = refused.deciding_statement()?;
+        (
+            statement.pointer.clone(),
+            format!(
+                "The trust policy refuses this token: statement {} is a Deny that matches it (`{}`).",
+                statement.index, refused.action
+            ),
+            format!(
+                "A Deny wins over every Allow. Narrow statement {}'s conditions so that they do not match this \
+                 token, or run the job as a caller the Deny is not meant for.",
+                statement.index
+            ),
+        )
+    } else if let Some(failure) = refused.first_failure() {
+        let candidate = refused.best_candidate()?;
+        let expected: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
+        let has = match &failure.actual {
+            Some(values) if !values.is_empty() => {
+                format!("the token has `{}`", values.join("`, `"))
+            }
+            _ => format!("the token has no `{}`", claim_of(&failure.key.value)),
+        };
+        let why = failure
+            .mismatch
+            .as_ref()
+            .map_or_else(String::new, |m| format!(" ({})", m.difference.describe()));
+        let message = format!(
+            "The trust policy refuses this token: statement {}, `{}` on `{}` wants {}; {has}{why}.",
+            candidate.index,
+            failure.operator.value,
+            failure.key.value,
+            quoted(&expected),
+        );
+        let help = condition_fix(failure, token);
+        (failure.key.pointer.clone(), message, help)
+    } else {
+        no_statement(evaluated, refused.action.as_str(), refused)
+    };
+    Some(Finding::new(&EV001, message, help).with_location(locate(doc, &pointer)))
+}
+
+/// The fix for a failed condition, with the real values.
+fn condition_fix(failure: &crate::eval::ConditionResult, token: TokenFacts<'_>) -> String {
+    let key = &failure.key.value;
+    let operator = &failure.operator.value;
+    let Some(actual) = failure.actual.as_ref().and_then(|v| v.first()) else {
+        return format!(
+            "The token carries no `{}`, so this condition can never match it. Remove the condition or mint a \
+             token that carries the claim (the issuer decides which claims a token has).",
+            claim_of(key)
+        );
+    };
+    if let Some((theirs, ours)) = stranger(key, actual, failure, token) {
+        return format!(
+            "The token belongs to `{theirs}`, and the policy trusts `{ours}`: admitting it would open the role to \
+             `{theirs}`'s jobs. If this token is not meant to assume the role, the refusal is right: use the role \
+             meant for `{theirs}`. If it is, add its exact value (never a wildcard over the owner)."
+        );
+    }
+    let mut values: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
+    let difference = failure.mismatch.as_ref().map(|m| &m.difference);
+    if difference == Some(&Difference::CaseOnly) {
+        return format!(
+            "Values compare case-sensitively: write `{actual}` exactly as the token has it:\n{}",
+            fragment(operator, key, &[actual.as_str()])
+        );
+    }
+    // An audience is one value the clients request: pin that one.
+    if key.to_ascii_lowercase().ends_with(":aud")
+        && token.iss.is_some_and(|iss| {
+            issuers::detect(iss, token.sub)
+                .usual_audiences
+                .contains(&actual.as_str())
+        })
+    {
+        return format!(
+            "The token carries `{actual}`, the audience its clients request: pin that one instead:\n{}",
+            fragment(operator, key, &[actual.as_str()])
+        );
+    }
+    values.push(actual);
+    let context = match difference {
+        Some(Difference::GitHubContext { token, .. }) => format!(
+            " The job runs with a `{token}` context (an `environment:` in the job, a tag, or a pull request \
+             changes the `sub`); either run it from the context the policy names, or admit this one:"
+        ),
+        _ => " Admit the token's value beside the ones the policy has:".to_owned(),
+    };
+    format!(
+        "{}\n{}",
+        context.trim_start(),
+        fragment(operator, key, &values)
+    )
+}
+
+/// When the token's owner differs from every owner the condition names:
+/// (the token's owner, the policy's).
+fn stranger<'a>(
+    key: &str,
+    actual: &'a str,
+    failure: &'a crate::eval::ConditionResult,
+    token: TokenFacts<'_>,
+) -> Option<(&'a str, &'a str)> {
+    let family = issuers::detect(token.iss?, token.sub);
+    if !key.to_ascii_lowercase().ends_with(":sub") {
+        return None;
+    }
+    let theirs = subjects::owner_of(family.sub_grammar, actual)?;
+    let mut ours = failure
+        .expected
+        .iter()
+        .filter_map(|e| subjects::owner_of(family.sub_grammar, &e.value));
+    let first = ours.next()?;
+    let differs = |owner: &str| !owner.eq_ignore_ascii_case(theirs) && !owner.contains(['*', '?']);
+    (differs(first) && ours.all(differs)).then_some((theirs, first))
+}
+
+/// The policy's Condition entry that admits `values`, ready to paste.
+fn fragment(operator: &str, key: &str, values: &[&str]) -> String {
+    let value = match values {
+        [one] => serde_json::Value::from(*one),
+        many => serde_json::Value::from(many.to_vec()),
+    };
+    let mut inner = serde_json::Map::new();
+    inner.insert(key.to_owned(), value);
+    let mut outer = serde_json::Map::new();
+    outer.insert(operator.to_owned(), serde_json::Value::Object(inner));
+    serde_json::to_string_pretty(&serde_json::Value::Object(outer)).unwrap_or_default()
+}
+
+/// EV001 when no statement applies to the principal and action at all.
+fn no_statement(
+    evaluated: &PolicyEvaluation,
+    action: &str,
+    refused: &crate::eval::ActionEvaluation,
+) -> (String, String, String) {
+    let principal = &evaluated.principal;
+    let principal_listed = refused.statements.iter().any(|s| s.principal.matched());
+    let action_elsewhere = refused
+        .statements
+        .iter()
+        .any(|s| s.principal.matched() && !matches!(s.action, ElementMatch::Missing));
+    if principal_listed && action != crate::eval::ASSUME_ROLE_WITH_WEB_IDENTITY {
+        let why = if action == crate::eval::TAG_SESSION {
+            "the token carries session tags (`https://aws.amazon.com/tags`)"
+        } else {
+            "the token carries a source identity"
+        };
+        return (
+            "/Statement".to_owned(),
+            format!(
+                "The trust policy refuses this token: {why}, and no statement allows `{action}`."
+            ),
+            format!(
+                "Add `{action}` beside `sts:AssumeRoleWithWebIdentity` in the statement that trusts `{principal}`:\n\
+                 \"Action\": [\"sts:AssumeRoleWithWebIdentity\", \"{action}\"]"
+            ),
+        );
+    }
+    if principal_listed && action_elsewhere {
+        return (
+            "/Statement".to_owned(),
+            format!(
+                "The trust policy refuses this token: the statements that trust `{principal}` do not allow `{action}`."
+            ),
+            format!(
+                "Allow it in the statement that trusts the provider:\n\"Action\": \"{action}\""
+            ),
+        );
+    }
+    (
+        "/Statement".to_owned(),
+        format!(
+            "The trust policy refuses this token: no statement trusts `{principal}`, the provider of the token's issuer."
+        ),
+        format!(
+            "Trust that provider in the statement meant for this caller:\n\"Principal\": {{\"Federated\": \"{principal}\"}}\n\
+             If the policy names a provider ARN that looks the same, compare account, partition and name \
+             (PV005, TP106, TP107)."
+        ),
+    )
+}
+
+/// EV002: the live answer contradicts the evaluation. `sts_allowed` is
+/// whether STS issued credentials; `answer` is STS's words.
+pub fn disagrees(
+    evaluated: &PolicyEvaluation,
+    sts_allowed: bool,
+    answer: &str,
+    policy_source: &str,
+) -> Option<Finding> {
+    let allowed = evaluated.evaluation.allowed();
+    if allowed == sts_allowed {
+        return None;
+    }
+    Some(if sts_allowed {
+        Finding::new(
+            &EV002,
+            format!(
+                "STS issued credentials, but the evaluation of the trust policy ({policy_source}) refuses the token{}. \
+                 The evaluation is wrong, or the policy read is not the role's current one.",
+                evaluated.evaluation.refusal_reason()
+            ),
+            "Read the role's policy again (`aws iam get-role --query Role.AssumeRolePolicyDocument`) and compare; \
+             if it is the same, please report the policy and the token's claims (never the token itself).",
+        )
+    } else {
+        Finding::new(
+            &EV002,
+            format!(
+                "STS refused the token ({answer}), but the trust policy ({policy_source}) allows it as evaluated here."
+            ),
+            "What the evaluation cannot see: a resource control policy (RCP) of AWS Organizations on \
+             `sts:AssumeRoleWithWebIdentity`; a trust policy changed moments ago (IAM takes a few seconds to \
+             apply it) or changed since it was read; a role ARN that names another role than the one whose policy \
+             was read (path, account: PV006). Check those in that order.",
+        )
+    })
+}
+
+/// `a`, or `a` or `b`.
+fn quoted(values: &[&str]) -> String {
+    match values {
+        [] => "a value".to_owned(),
+        [one] => format!("`{one}`"),
+        many => many
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// `sub` of `token.actions.githubusercontent.com:sub`.
+fn claim_of(key: &str) -> &str {
+    key.rsplit_once(':').map_or(key, |(_, claim)| claim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::evaluate_for_token;
+
+    const PROVIDER: &str =
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+
+    fn doc(condition: &serde_json::Value) -> PolicyDocument {
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }]
+        });
+        PolicyDocument::from_text("role.json", serde_json::to_string_pretty(&policy).unwrap())
+            .unwrap()
+    }
+
+    fn claims(sub: &str) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "sub": sub,
+            "aud": "sts.amazonaws.com",
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn ev001(condition: &serde_json::Value, sub: &str) -> Option<Finding> {
+        let doc = doc(condition);
+        let evaluated = evaluate_for_token(&doc, &claims(sub), None);
+        refused(
+            &doc,
+            &evaluated,
+            TokenFacts {
+                iss: Some("https://token.actions.githubusercontent.com"),
+                sub: Some(sub),
+            },
+        )
+    }
+
+    #[test]
+    fn a_refused_branch_names_both_values_and_a_fragment_that_admits_it() {
+        let finding = ev001(
+            &serde_json::json!({"StringEquals": {
+                "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"
+            }}),
+            "repo:acme/app:ref:refs/heads/feature-x",
+        )
+        .unwrap();
+        assert_eq!(finding.code(), "EV001");
+        assert!(
+            finding
+                .message
+                .contains("wants `repo:acme/app:ref:refs/heads/main`")
+                && finding
+                    .message
+                    .contains("the token has `repo:acme/app:ref:refs/heads/feature-x`"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.help.contains(
+                "\"token.actions.githubusercontent.com:sub\": [\n      \"repo:acme/app:ref:refs/heads/main\",\n      \"repo:acme/app:ref:refs/heads/feature-x\""
+            ),
+            "{}",
+            finding.help
+        );
+        let location = finding.location.unwrap();
+        assert_eq!(
+            location.pointer,
+            "/Statement/0/Condition/StringEquals/token.actions.githubusercontent.com:sub"
+        );
+        assert!(location.line > 1);
+    }
+
+    #[test]
+    fn a_token_of_another_owner_is_not_offered_a_way_in() {
+        let finding = ev001(
+            &serde_json::json!({"StringLike": {
+                "token.actions.githubusercontent.com:sub": "repo:acme/*"
+            }}),
+            "repo:evil/app:ref:refs/heads/main",
+        )
+        .unwrap();
+        assert!(
+            finding
+                .help
+                .contains("would open the role to `evil`'s jobs"),
+            "{}",
+            finding.help
+        );
+        assert!(!finding.help.contains("\"repo:evil"), "{}", finding.help);
+    }
+
+    #[test]
+    fn an_allowed_token_has_no_ev001() {
+        assert!(
+            ev001(
+                &serde_json::json!({"StringLike": {
+                    "token.actions.githubusercontent.com:sub": "repo:acme/app:*"
+                }}),
+                "repo:acme/app:ref:refs/heads/main",
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn a_policy_for_another_provider_says_which_principal_to_trust() {
+        let doc = doc(&serde_json::json!({}));
+        let mut claims = claims("system:serviceaccount:ci:deploy");
+        claims.insert(
+            "iss".to_owned(),
+            "https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789".into(),
+        );
+        let evaluated = evaluate_for_token(&doc, &claims, None);
+        let finding = refused(
+            &doc,
+            &evaluated,
+            TokenFacts {
+                iss: None,
+                sub: None,
+            },
+        )
+        .unwrap();
+        assert!(
+            finding.message.contains("no statement trusts"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding
+                .help
+                .contains("oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"),
+            "{}",
+            finding.help
+        );
+    }
+
+    #[test]
+    fn ev002_only_when_the_answer_contradicts_the_evaluation() {
+        let doc = doc(&serde_json::json!({"StringEquals": {
+            "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"
+        }}));
+        let evaluated =
+            evaluate_for_token(&doc, &claims("repo:acme/app:ref:refs/heads/main"), None);
+        assert!(disagrees(&evaluated, true, "", "role.json").is_none());
+        let finding = disagrees(&evaluated, false, "AccessDenied", "role.json").unwrap();
+        assert_eq!(finding.code(), "EV002");
+        assert!(finding.help.contains("resource control policy"));
+    }
+}

@@ -1,0 +1,354 @@
+//! Policies in files and directories (`lint`): explicit files as given,
+//! directories walked (honouring .gitignore, skipping hidden entries), each
+//! file read once (capped), recognised by content, and every policy in it
+//! linted; files in parallel on all cores.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use ignore::WalkBuilder;
+use ignore::overrides::OverrideBuilder;
+
+use crate::error::Error;
+use crate::eval::PolicyEvaluation;
+use crate::finding::{Finding, SourceFile};
+use crate::model::documents::{self, InputKind, Recognised};
+use crate::net::input::{self, Input, MAX_LINT_FILE_BYTES};
+use crate::rules::trust_policy::{self, source_key};
+use crate::stages::token::TokenSummary;
+use crate::stages::{Stage, Staged};
+
+use super::{Linted, PolicyContext, lint_document};
+
+/// What a directory walk considers (explicit files are always read).
+const WALKED_EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "template", "tfplan"];
+
+/// One policy that was linted.
+#[derive(Debug, Clone)]
+pub struct LintedPolicy {
+    pub path: String,
+    pub kind: InputKind,
+    pub resource: Option<String>,
+    /// Set when the policy is built by a `CloudFormation` intrinsic and was not checked.
+    pub unresolved: Option<String>,
+}
+
+/// What `lint` found beside its findings.
+#[derive(Debug, Default)]
+pub struct LintData {
+    pub files: usize,
+    pub policies: Vec<LintedPolicy>,
+    /// The token the policies were evaluated against (`--token`).
+    pub token: Option<TokenSummary>,
+    pub evaluations: Vec<PolicyEvaluation>,
+    /// Files read but not linted, with the reason.
+    pub skipped: Vec<(String, String)>,
+    pub verbose: bool,
+}
+
+/// Which files to lint.
+#[derive(Debug, Clone, Default)]
+pub struct FileSelection {
+    pub paths: Vec<PathBuf>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// Everything one file produced.
+#[derive(Default)]
+struct FileResult {
+    findings: Vec<Finding>,
+    evaluations: Vec<PolicyEvaluation>,
+    /// EV001 per refused policy, with whether the policy trusts the
+    /// token's issuer at all.
+    refusals: Vec<(bool, Finding)>,
+    sources: Vec<SourceFile>,
+    policies: Vec<LintedPolicy>,
+    skipped: Option<String>,
+}
+
+/// Lints every policy in the selected files.
+pub fn lint_files(
+    selection: &FileSelection,
+    context: &PolicyContext,
+) -> Result<Staged<LintData>, Error> {
+    let started = Instant::now();
+    let files = collect_files(selection)?;
+    let explicit: std::collections::HashSet<&PathBuf> = selection.paths.iter().collect();
+    let results = lint_parallel(&files, &explicit, context)?;
+    let mut data = LintData {
+        files: files.len(),
+        ..LintData::default()
+    };
+    let mut staged = Staged::of(());
+    let mut refusals = Vec::new();
+    for (path, result) in files.iter().zip(results) {
+        staged.findings.extend(result.findings);
+        data.evaluations.extend(result.evaluations);
+        refusals.extend(result.refusals);
+        staged.sources.extend(result.sources);
+        data.policies.extend(result.policies);
+        if let Some(reason) = result.skipped {
+            data.skipped.push((display(path), reason));
+        }
+    }
+    // With one policy, its refusal is the answer; with many, a policy for
+    // another issuer refuses the token by design and is no finding.
+    let single = data.evaluations.len() == 1;
+    staged.findings.extend(
+        refusals
+            .into_iter()
+            .filter(|(trusts, _)| single || *trusts)
+            .map(|(_, finding)| finding),
+    );
+    staged.stages.push(Stage::ran(
+        "trust-policy",
+        &staged.findings,
+        started.elapsed(),
+        format!("{} policies in {} files", data.policies.len(), data.files),
+    ));
+    Ok(staged.map(|()| data))
+}
+
+fn display(path: &Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
+}
+
+/// Explicit files as given; directories walked, honouring .gitignore and
+/// skipping hidden entries; `--include`/`--exclude` applied to both.
+fn collect_files(args: &FileSelection) -> Result<Vec<PathBuf>, Error> {
+    let mut overrides = OverrideBuilder::new(".");
+    for glob in &args.include {
+        overrides.add(glob).map_err(|e| bad_glob(glob, &e))?;
+    }
+    for glob in &args.exclude {
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|e| bad_glob(glob, &e))?;
+    }
+    let overrides = overrides
+        .build()
+        .map_err(|e| bad_glob("--include/--exclude", &e))?;
+    let mut files = Vec::new();
+    for path in &args.paths {
+        let metadata = std::fs::metadata(path).map_err(|source| Error::Unreadable {
+            what: "path",
+            path: path.clone(),
+            help: "check the path".to_owned(),
+            source,
+        })?;
+        if metadata.is_file() {
+            if !overrides.matched(path, false).is_ignore() {
+                files.push(path.clone());
+            }
+            continue;
+        }
+        let walker = WalkBuilder::new(path)
+            .overrides(overrides.clone())
+            .sort_by_file_name(std::cmp::Ord::cmp)
+            .build();
+        for entry in walker.flatten() {
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            let wanted = entry
+                .path()
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| WALKED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            if is_file && wanted {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn bad_glob(glob: &str, error: &ignore::Error) -> Error {
+    Error::Usage {
+        message: format!("invalid glob `{glob}`: {error}"),
+        help: "globs follow .gitignore syntax, e.g. `infra/**/*.json`".to_owned(),
+    }
+}
+
+/// Lints every file on all cores; the results keep the files' order.
+fn lint_parallel(
+    files: &[PathBuf],
+    explicit: &std::collections::HashSet<&PathBuf>,
+    context: &PolicyContext,
+) -> Result<Vec<FileResult>, Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<FileResult, Error>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    // A named file that cannot be read stops the run (exit 2); one
+                    // found by the walk that vanished or is unreadable is skipped.
+                    let result = match lint_file(path, context) {
+                        Err(error) if !explicit.contains(path) => Ok(FileResult {
+                            skipped: Some(format!("unreadable: {error}")),
+                            ..FileResult::default()
+                        }),
+                        other => other,
+                    };
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Ok(FileResult::default()))
+        })
+        .collect()
+}
+
+fn lint_file(path: &Path, context: &PolicyContext) -> Result<FileResult, Error> {
+    let mut result = FileResult::default();
+    let bytes = match input::read_file(path, &LINT_FILE) {
+        Err(Error::TooLarge { .. }) => {
+            result.skipped = Some(format!(
+                "larger than {} MiB",
+                MAX_LINT_FILE_BYTES / 1024 / 1024
+            ));
+            return Ok(result);
+        }
+        other => other?,
+    };
+    let name = display(path);
+    let Ok(text) = String::from_utf8(bytes) else {
+        result.skipped = Some("not UTF-8 text".to_owned());
+        return Ok(result);
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
+    let looks_json = text.trim_start().starts_with(['{', '[']);
+    let is_json_file = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let json = looks_json || is_json_file;
+    let recognised = if json {
+        documents::recognise_json(&name, text)
+    } else {
+        match documents::recognise_yaml(&name, text) {
+            // Only a YAML file that looks like a template is worth a TP001.
+            Recognised::Unparseable(_) if !is_template_name(path) => {
+                result.skipped = Some("neither JSON nor YAML".to_owned());
+                return Ok(result);
+            }
+            other => other,
+        }
+    };
+    add_recognised(&mut result, &name, json, recognised, context);
+    Ok(result)
+}
+
+/// Lints what a file turned out to hold into `result`.
+fn add_recognised(
+    result: &mut FileResult,
+    name: &str,
+    json: bool,
+    recognised: Recognised,
+    context: &PolicyContext,
+) {
+    match recognised {
+        Recognised::Policies(docs) => {
+            let mut keys = std::collections::HashSet::new();
+            for doc in docs {
+                if keys.insert(source_key(&doc)) {
+                    result.sources.push(SourceFile {
+                        key: source_key(&doc),
+                        text: doc.source.text.as_str().into(),
+                    });
+                }
+                result.policies.push(LintedPolicy {
+                    path: name.to_owned(),
+                    kind: doc.kind,
+                    resource: doc.resource.clone(),
+                    unresolved: doc
+                        .unresolved
+                        .clone()
+                        .or_else(|| doc.broken.as_ref().map(|_| "not valid JSON".to_owned())),
+                });
+                if let Some(error) = &doc.broken {
+                    let mut finding = trust_policy::unparseable(
+                        name,
+                        doc.resource.as_deref(),
+                        &format!("trust policy in this {}", doc.kind.describe()),
+                        error,
+                    );
+                    if let Some(location) = finding.location.as_mut() {
+                        location.in_file = doc.outer;
+                    }
+                    result.findings.push(finding);
+                } else if doc.unresolved.is_none() {
+                    let Linted {
+                        findings,
+                        evaluation,
+                        refusal,
+                    } = lint_document(&doc, context);
+                    result.findings.extend(findings);
+                    if let Some(evaluation) = evaluation {
+                        if let Some(refusal) = refusal {
+                            result.refusals.push((evaluation.trusts_issuer, refusal));
+                        }
+                        result.evaluations.push(evaluation);
+                    }
+                }
+            }
+        }
+        Recognised::NotAPolicyFile => {
+            result.skipped =
+                Some("not a trust policy, get-role output, template or plan".to_owned());
+        }
+        Recognised::Unparseable(error) => {
+            result.findings.push(trust_policy::unparseable(
+                name,
+                None,
+                if json { "JSON file" } else { "YAML file" },
+                &error,
+            ));
+        }
+        Recognised::EmbeddedUnparseable {
+            kind,
+            resource,
+            error,
+        } => {
+            result.findings.push(trust_policy::unparseable(
+                name,
+                resource.as_deref(),
+                &format!("trust policy in this {}", kind.describe()),
+                &error,
+            ));
+        }
+    }
+}
+
+fn is_template_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["yaml", "yml", "template"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
+const LINT_FILE: Input = Input {
+    what: "file",
+    limit: MAX_LINT_FILE_BYTES,
+    help: "check that the file exists and can be read",
+    too_large: "templates and plans are never this large",
+};
