@@ -102,6 +102,7 @@ fuzz_target!(|data: &[u8]| {
             timeout: Duration::from_secs(5),
         },
         jiff::Timestamp::from_second(1_780_315_200).unwrap(),
+        None,
     );
     let report = Report::of("issuer", judged, |data| CommandData::Issuer(Box::new(data)));
     // The key set as `decode --verify` uses it, against a token.

@@ -21,7 +21,8 @@ pub fn run(args: &IssuerArgs, progress: &dyn Progress) -> Result<Report, Error> 
         burst: args.burst.map(usize::from),
     };
     let probed = runtime.block_on(issuer::probe(&client, &request, progress));
-    let judged = issuer::judge(probed, Timestamp::now());
+    let local_sts = crate::net::aws::local_sts_endpoint();
+    let judged = issuer::judge(probed, Timestamp::now(), local_sts.as_deref());
     for row in &judged.stages {
         progress.finished(row);
     }

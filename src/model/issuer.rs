@@ -16,6 +16,8 @@ pub struct HandshakeProbe {
     pub host: String,
     pub port: u16,
     pub address: Option<IpAddr>,
+    /// Every address the host's name resolved to.
+    pub addresses: Vec<IpAddr>,
     pub dns: Option<Duration>,
     pub connect: Option<Duration>,
     pub tls: Option<Duration>,
@@ -29,6 +31,46 @@ impl HandshakeProbe {
     pub fn failed(mut self, error: String) -> Self {
         self.error = Some(error);
         self
+    }
+}
+
+/// Where an address is, seen from the internet: `None` for a public
+/// address, else the kind of network only it belongs to.
+pub fn non_public(address: IpAddr) -> Option<&'static str> {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if v4.is_private() {
+                Some("private, RFC 1918")
+            } else if v4.is_link_local() {
+                Some("link-local")
+            } else if a == 100 && (64..128).contains(&b) {
+                Some("shared address space, RFC 6598")
+            } else if v4.is_unspecified() {
+                Some("unspecified")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return non_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if first & 0xfe00 == 0xfc00 {
+                Some("unique local, fc00::/7")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if v6.is_unspecified() {
+                Some("unspecified")
+            } else {
+                None
+            }
+        }
     }
 }
 

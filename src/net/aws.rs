@@ -137,6 +137,23 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// The STS endpoint the environment points the SDK at
+/// (`AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`), when its host is on a
+/// non-public address: an emulator, not AWS. Names are not resolved; only
+/// `localhost` and IP literals count.
+pub fn local_sts_endpoint() -> Option<String> {
+    let endpoint = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?;
+    let url = url::Url::parse(endpoint.trim()).ok()?;
+    let local = match url.host()? {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(v4) => crate::model::issuer::non_public(v4.into()).is_some(),
+        url::Host::Ipv6(v6) => crate::model::issuer::non_public(v6.into()).is_some(),
+    };
+    local.then(|| url.origin().ascii_serialization())
+}
+
 /// The region the configuration resolved, if any.
 pub fn region(config: &SdkConfig) -> Option<String> {
     config.region().map(ToString::to_string)

@@ -75,6 +75,8 @@ pub async fn probe(host: &str, port: u16, timeout: Duration) -> HandshakeProbe {
             Err(_) => return probe.failed(format!("DNS lookup timed out after {timeout:?}")),
         };
     probe.dns = Some(started.elapsed());
+    probe.addresses = addresses.iter().map(std::net::SocketAddr::ip).collect();
+    probe.addresses.dedup();
     let Some(first) = addresses.first() else {
         return probe.failed("DNS lookup returned no address".to_owned());
     };

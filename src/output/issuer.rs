@@ -191,6 +191,9 @@ pub fn write_human(
     {
         writeln!(out, "Signing   {}", printable(&algs.join(", ")))?;
     }
+    if let Some(note) = &data.reachability_note {
+        writeln!(out, "note: {}", printable(note))?;
+    }
     writeln!(out)?;
 
     let mut samples = table();
@@ -273,6 +276,9 @@ pub fn write_markdown(
 ) -> io::Result<()> {
     writeln!(out, "\n## Issuer\n")?;
     writeln!(out, "- Issuer: `{}`", cell(&data.url))?;
+    if let Some(note) = &data.reachability_note {
+        writeln!(out, "- Note: {}", cell(note))?;
+    }
     writeln!(
         out,
         "- Discovery: `{}` — {}",
@@ -424,5 +430,6 @@ pub fn json(data: &IssuerData) -> Value {
         })),
         "timeout_ms": ms(data.timeout),
         "elapsed_ms": ms(data.elapsed),
+        "not_judged": data.reachability_note.iter().collect::<Vec<_>>(),
     })
 }

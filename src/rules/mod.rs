@@ -72,6 +72,7 @@ catalogue! {
     IS019 = "IS019", "issuer-rate-limited", High, Breakage;
     IS020 = "IS020", "response-too-large", Medium, Breakage;
     IS021 = "IS021", "tls-certificate-expiring", Medium, Hygiene;
+    IS022 = "IS022", "issuer-not-public", High, Breakage;
     PV001 = "PV001", "provider-not-found", High, Breakage;
     PV002 = "PV002", "audience-not-registered", High, Breakage;
     PV003 = "PV003", "policy-audience-not-registered", High, Breakage;

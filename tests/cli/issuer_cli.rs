@@ -64,10 +64,16 @@ pub fn hex_sha1(der: &[u8]) -> String {
 }
 
 #[test]
-fn a_well_behaved_issuer_has_only_the_port_and_private_ca_findings() {
+fn a_well_behaved_issuer_has_only_the_port_private_ca_and_loopback_findings() {
     let (issuer, report) = one_sample(Behaviour::default());
-    // A local issuer needs a port (IS001) and has a test CA (IS016); nothing else.
-    assert_eq!(codes(&report), ["IS001", "IS016"]);
+    // A local issuer needs a port (IS001), has a test CA (IS016) and is out
+    // of STS's reach (IS022); nothing else.
+    assert_eq!(codes(&report), ["IS001", "IS022", "IS016"]);
+    assert!(
+        message(&report, "IS022").contains("resolves only to 127.0.0.1 (loopback)"),
+        "{report:#}"
+    );
+    assert_eq!(report["issuer"]["not_judged"], serde_json::json!([]));
     assert!(message(&report, "IS001").contains(&format!("`:{}`", issuer.port())));
     let data = &report["issuer"];
     assert_eq!(data["jwks_url"], issuer.jwks_url());
@@ -616,4 +622,56 @@ fn the_ca_bundle_must_be_readable_pem() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("holds no certificate"));
+}
+
+#[test]
+fn an_sts_emulator_beside_the_issuer_can_reach_it_so_is022_is_not_judged_and_said_so() {
+    let issuer = TestIssuer::start(Behaviour::default());
+    for variable in ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"] {
+        let output = oidc_doctor()
+            .args([
+                "issuer",
+                &issuer.url(),
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--samples",
+                "1",
+            ])
+            .arg("--ca-bundle")
+            .arg(issuer.ca_bundle())
+            .env(variable, "http://127.0.0.1:4566")
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(codes(&report), ["IS001", "IS016"], "{variable}");
+        let note = report["issuer"]["not_judged"][0].as_str().unwrap();
+        assert!(
+            note.contains("IS022") && note.contains("http://127.0.0.1:4566"),
+            "{note}"
+        );
+    }
+    // A real AWS endpoint is on the internet: IS022 stands.
+    let output = oidc_doctor()
+        .args([
+            "issuer",
+            &issuer.url(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--samples",
+            "1",
+        ])
+        .arg("--ca-bundle")
+        .arg(issuer.ca_bundle())
+        .env(
+            "AWS_ENDPOINT_URL_STS",
+            "https://sts.eu-west-1.amazonaws.com",
+        )
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(codes(&report).contains(&"IS022".to_owned()), "{report:#}");
 }

@@ -150,6 +150,7 @@ proptest! {
                 timeout: Duration::from_secs(5),
             },
             Timestamp::from_second(1_780_315_200).unwrap(),
+            None,
         );
         let report = Report::of("issuer", judged, |data| CommandData::Issuer(Box::new(data)));
         for format in FORMATS {

@@ -5,6 +5,7 @@ pub mod chain;
 pub mod discovery;
 pub mod fetches;
 pub mod jwks;
+pub mod reachability;
 pub mod series;
 pub mod url;
 
@@ -65,6 +66,10 @@ pub struct Evidence<'a> {
     pub discovery: Option<Parsed<'a>>,
     pub jwks: Option<Parsed<'a>>,
     pub now: Timestamp,
+    /// The STS endpoint the tool is told to use, when it is itself on a
+    /// non-public address (an emulator beside the issuer): IS022 is then
+    /// not judged, as that STS can reach what the internet cannot.
+    pub local_sts: Option<&'a str>,
 }
 
 /// A served document: where it came from and what its body was.
@@ -109,6 +114,11 @@ pub fn check(evidence: &Evidence<'_>) -> Vec<StageFindings> {
             .hosts
             .iter()
             .flat_map(|host| chain::check(host, evidence.now))
+            .chain(if evidence.local_sts.is_some() {
+                Vec::new()
+            } else {
+                reachability::check(samples)
+            })
             .collect(),
     });
     stages.push(StageFindings {

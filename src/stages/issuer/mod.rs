@@ -38,6 +38,8 @@ pub struct IssuerData {
     pub keys: Option<usize>,
     /// The JWKS as served (first good answer), for checking a signature.
     pub jwks_text: Option<String>,
+    /// Why IS022 (issuer-not-public) was not judged, when it was not.
+    pub reachability_note: Option<String>,
     /// Min, median and max of the chain time (discovery + JWKS).
     pub chain_time: Option<Spread>,
     /// The wall time of the whole probe.
@@ -195,7 +197,7 @@ pub fn host_chains(samples: &[Sample], now: Timestamp) -> Vec<HostChain> {
 
 /// Runs the IS rules over what the probe gathered: pure, so it is also what
 /// the fuzz target and the property tests drive.
-pub fn judge(probed: Probed, now: Timestamp) -> Staged<IssuerData> {
+pub fn judge(probed: Probed, now: Timestamp, local_sts: Option<&str>) -> Staged<IssuerData> {
     let Probed {
         url,
         samples,
@@ -215,6 +217,7 @@ pub fn judge(probed: Probed, now: Timestamp) -> Staged<IssuerData> {
         discovery: discovery_body.as_ref().map(Body::as_parsed),
         jwks: jwks_body.as_ref().map(Body::as_parsed),
         now,
+        local_sts,
     });
 
     let cache = |document| {
@@ -238,6 +241,11 @@ pub fn judge(probed: Probed, now: Timestamp) -> Staged<IssuerData> {
             .and_then(|s| s.value.get("keys"))
             .and_then(serde_json::Value::as_array)
             .map(Vec::len),
+        reachability_note: local_sts.map(|endpoint| {
+            format!(
+                "IS022 issuer-not-public not judged: STS is {endpoint}, itself on a non-public address, so it may reach the issuer"
+            )
+        }),
         jwks_text: parsed_ok(jwks_body.as_ref()).map(|s| s.text.clone()),
         chain_time: Spread::of(samples.iter().map(Sample::chain_time)),
         elapsed,
