@@ -25,6 +25,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find why AWS refuses (or would refuse) a web-identity login: every stage, then the root cause and its fix
+    Check(CheckArgs),
     /// Decode a web identity token and judge it the way STS will (offline)
     Decode(DecodeArgs),
     /// Probe an issuer's discovery document and JWKS the way STS does
@@ -304,9 +306,8 @@ pub struct AssumeArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub export: Option<ExportFormat>,
 
-    /// Share credentials between invocations: `--cache` uses the user cache directory, `--cache=DIR` another
-    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
-    pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 
     /// The role's trust policy, to name the refusing condition on `AccessDenied` (else read with `iam:GetRole`)
     #[arg(long, value_name = "FILE")]
@@ -318,6 +319,93 @@ pub struct AssumeArgs {
     /// Give up on one STS request after about three times this many seconds
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
     pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every input is optional and found where the AWS SDKs and CI systems put it: the token in \
+AWS_WEB_IDENTITY_TOKEN_FILE or from the GitHub Actions runtime (ACTIONS_ID_TOKEN_REQUEST_URL), the role in \
+AWS_ROLE_ARN, the session name in AWS_ROLE_SESSION_NAME. The report says where each came from."
+)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    /// The role's ARN (default: `AWS_ROLE_ARN`)
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// The role session name (default: `AWS_ROLE_SESSION_NAME`, else `oidc-doctor-<time>`)
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
+
+    /// Session duration to ask for, in seconds (900 to the role's maximum)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(1..=129_600))]
+    pub duration: Option<i32>,
+
+    /// The role's trust policy, in any form `lint` reads, instead of reading it with iam:GetRole
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Saved `aws iam get-open-id-connect-provider` output, instead of reading IAM
+    #[arg(long, value_name = "FILE")]
+    pub provider_json: Option<PathBuf>,
+
+    /// A saved JWKS to check the token's signature with (works offline)
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+
+    /// No network at all: the stages that need it are skipped, with why
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Every stage but the live `AssumeRoleWithWebIdentity`
+    #[arg(long)]
+    pub no_assume: bool,
+
+    /// How many times to walk the issuer's discovery then JWKS (they run together)
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub samples: u16,
+
+    /// Attempts of the live assume in all, the first included
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
+    /// Seconds after which no new assume attempt starts
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub deadline: u64,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    /// No progress on standard error
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// The credential cache parallel invocations share.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Share credentials between invocations: `--cache` uses the user cache directory, `--cache=DIR` another
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub cache: Option<PathBuf>,
+
+    /// The cache directory (implies --cache)
+    #[arg(long, value_name = "DIR", conflicts_with = "cache")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl CacheArgs {
+    /// The directory to use (`""`: the user cache directory), or `None`.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.cache_dir.clone().or_else(|| self.cache.clone())
+    }
 }
 
 #[derive(Debug, Args)]

@@ -115,6 +115,9 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub help: String,
+    /// What to paste, exactly: a policy fragment or a command, with the
+    /// real values. Rendered as a block of its own, never wrapped.
+    pub suggestion: Option<String>,
     pub location: Option<Location>,
 }
 
@@ -125,8 +128,16 @@ impl Finding {
             severity: rule.severity,
             message: message.into(),
             help: help.into(),
+            suggestion: None,
             location: None,
         }
+    }
+
+    /// Adds the block to paste.
+    #[must_use]
+    pub fn with_suggestion(mut self, suggestion: impl Into<String>) -> Self {
+        self.suggestion = Some(suggestion.into());
+        self
     }
 
     /// Raise or lower the severity for this occurrence (the rule text says when).
@@ -144,6 +155,31 @@ impl Finding {
 
     pub fn code(&self) -> &'static str {
         self.rule.code
+    }
+}
+
+/// Text from outside (a claim, a policy value, a file name) made safe to
+/// embed in a message: control, bidi and zero-width characters are shown
+/// escaped (`\u{202e}`), so no input can start a line, recolour a
+/// terminal or reorder what a reader sees.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if text.chars().any(unsafe_char) {
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
     }
 }
 

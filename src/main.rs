@@ -1,14 +1,15 @@
 //! The `oidc-doctor` binary: parse arguments, run, print, map to an exit code.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use oidc_doctor::cli::Cli;
+use oidc_doctor::cli::{Cli, Command};
 use oidc_doctor::commands::{self, Outcome};
 use oidc_doctor::output::{self, Options};
 use oidc_doctor::report::FailOn;
+use oidc_doctor::stages::{Progress, Silent};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -26,7 +27,14 @@ fn main() -> ExitCode {
     let fail_on = FailOn::from(cli.output.fail_on);
     let mut stdout = io::stdout().lock();
 
-    let written = match commands::run(cli.command, &output::TerminalProgress::new()) {
+    // `check` shows its stages as they run (spinners on a terminal, lines in
+    // a log); the other commands show one line on a terminal only.
+    let progress: Box<dyn Progress> = match &cli.command {
+        Command::Check(args) if args.quiet => Box::new(Silent),
+        Command::Check(_) => Box::new(output::StageProgress::new(io::stderr().is_terminal())),
+        _ => Box::new(output::TerminalProgress::new()),
+    };
+    let written = match commands::run(cli.command, progress.as_ref()) {
         // `assume --export`: the credentials on standard output, the report
         // on standard error, so that `eval "$(...)"` and credential_process
         // see nothing else.
@@ -34,10 +42,10 @@ fn main() -> ExitCode {
             let stderr_options = Options::for_stderr(cli.output.format, cli_color);
             output::write_export(&report, &mut stdout)
                 .and_then(|()| output::write_report(&report, &stderr_options, &mut io::stderr()))
-                .map(|()| u8::from(fail_on.is_failed(&report)))
+                .map(|()| fail_on.exit_code(&report))
         }
         Ok(Outcome::Report(report)) => output::write_report(&report, &options, &mut stdout)
-            .map(|()| u8::from(fail_on.is_failed(&report))),
+            .map(|()| fail_on.exit_code(&report)),
         Ok(Outcome::Completions(shell)) => {
             output::write_completions(shell, &mut Cli::command(), &mut stdout).map(|()| 0)
         }

@@ -5,6 +5,7 @@
 use crate::finding::{Finding, Location, Rule, SourceFile, Summary};
 use crate::stages::assume::AssumeData;
 use crate::stages::issuer::IssuerData;
+use crate::stages::pipeline::CheckData;
 use crate::stages::policy::files::LintData;
 use crate::stages::provider::ProviderData;
 use crate::stages::scan::ScanData;
@@ -36,6 +37,9 @@ pub enum Goal {
     Met,
     /// Not done (`assume` got no credentials).
     Missed,
+    /// Could not be tried: every stage that mattered was kept from running
+    /// by the environment (no credentials, for example): exit 3.
+    Blocked,
 }
 
 /// The rules `explain` shows.
@@ -60,6 +64,7 @@ pub enum CommandData {
     Assume(Box<AssumeData>),
     Provider(Box<ProviderData>),
     Scan(Box<ScanData>),
+    Check(Box<CheckData>),
 }
 
 impl Report {
@@ -145,7 +150,20 @@ impl FailOn {
         match (self, report.goal) {
             (FailOn::Never, _) | (_, Some(Goal::Met)) => false,
             (_, Some(Goal::Missed)) => true,
-            (threshold, None) => threshold.is_failed_by(&report.findings),
+            (threshold, None | Some(Goal::Blocked)) => threshold.is_failed_by(&report.findings),
+        }
+    }
+
+    /// The exit code of a report: 1 when failed (see [`FailOn::is_failed`]),
+    /// 3 when the environment kept the command from doing its work and no
+    /// finding explains why, else 0.
+    pub fn exit_code(self, report: &Report) -> u8 {
+        if self.is_failed(report) {
+            1
+        } else if report.goal == Some(Goal::Blocked) {
+            3
+        } else {
+            0
         }
     }
 }

@@ -59,7 +59,7 @@ fn plan(args: &AssumeArgs) -> Result<AssumePlan, Error> {
             deadline: Duration::from_secs(args.deadline),
             ..RetryPolicy::default()
         },
-        cache: args.cache.clone(),
+        cache: args.cache.dir(),
         aws: aws_options(&args.aws, args.timeout),
         export: args.export.map(Into::into),
     })

@@ -36,6 +36,7 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         role_arn: args.role_arn.clone(),
         token: jwt,
         provider,
+        principal: None,
     };
     let selection = FileSelection {
         paths: args.paths.clone(),

@@ -3,6 +3,7 @@
 //! output layer. No printing here, and no command imports another.
 
 pub mod assume;
+pub mod check;
 pub mod decode;
 pub mod explain;
 pub mod issuer;
@@ -29,6 +30,7 @@ pub enum Outcome {
 /// Runs one subcommand.
 pub fn run(command: Command, progress: &dyn Progress) -> Result<Outcome, Error> {
     match command {
+        Command::Check(args) => check::run(&args, progress).map(Outcome::Report),
         Command::Decode(args) => decode::run(&args, progress).map(Outcome::Report),
         Command::Issuer(args) => issuer::run(&args, progress).map(Outcome::Report),
         Command::Explain(args) => explain::run(&args).map(Outcome::Report),

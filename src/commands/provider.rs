@@ -127,11 +127,12 @@ fn trust_policy(report: &mut Report, data: &mut ProviderData, jwt: Option<&Jwt>)
                 role_arn: Some(role.arn.clone()),
                 token: jwt.cloned(),
                 provider: data.provider.as_ref().map(|(_, p)| p.clone()),
+                principal: data.provider.as_ref().map(|(arn, _)| arn.clone()),
             };
             let mut judged = policy::judge_role_policy(document, source, &context, "trust-policy");
             if let (Some((arn, _)), Some(document)) = (&data.provider, &judged.data.document) {
                 judged.findings.extend(rules::provider::role::principal(
-                    role,
+                    &role.arn,
                     &Policy::from_value(document.value()),
                     arn,
                 ));

@@ -35,12 +35,15 @@ impl PolicyEvaluation {
 }
 
 /// Evaluates `doc` against the token's claims, as the principal of the
-/// token's issuer: the provider ARN the policy names for it, else one built
-/// from `role_arn`'s (or the document's) partition and account.
+/// token's issuer: `principal` when the caller knows it (the provider IAM
+/// holds for the issuer in the role's account: what STS presents), else the
+/// provider ARN the policy names for the issuer, else one built from
+/// `role_arn`'s (or the document's) partition and account.
 pub fn evaluate(
     doc: &PolicyDocument,
     claims: &Map<String, Value>,
     role_arn: Option<&str>,
+    principal: Option<&str>,
 ) -> PolicyEvaluation {
     let policy = Policy::from_value(doc.value());
     let iss = claims
@@ -48,22 +51,25 @@ pub fn evaluate(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let name = issuers::provider_name(iss);
-    let trusted = policy
-        .statements
-        .iter()
-        .flat_map(|s| &s.principal.federated)
-        .map(|f| f.value.as_str())
-        .find(|f| *f == name || f.ends_with(&format!(":oidc-provider/{name}")));
-    let principal = trusted.map_or_else(
-        || {
-            let (partition, account) = role_arn
-                .or(doc.role_arn.as_deref())
-                .and_then(partition_and_account)
-                .unwrap_or(("aws", "000000000000"));
-            format!("arn:{partition}:iam::{account}:oidc-provider/{name}")
-        },
-        str::to_owned,
-    );
+    let federated = || {
+        policy
+            .statements
+            .iter()
+            .flat_map(|s| &s.principal.federated)
+            .map(|f| f.value.as_str())
+    };
+    let trusted = match principal {
+        Some(known) => federated().find(|f| *f == known),
+        None => federated().find(|f| *f == name || f.ends_with(&format!(":oidc-provider/{name}"))),
+    };
+    let built = || {
+        let (partition, account) = role_arn
+            .or(doc.role_arn.as_deref())
+            .and_then(partition_and_account)
+            .unwrap_or(("aws", "000000000000"));
+        format!("arn:{partition}:iam::{account}:oidc-provider/{name}")
+    };
+    let principal = principal.or(trusted).map_or_else(built, str::to_owned);
     let family = issuers::detect(iss, claims.get("sub").and_then(Value::as_str));
     let context = RequestContext::from_claims(claims, family).with_federated_provider(&principal);
     let request = Request::for_claims(&principal, claims);

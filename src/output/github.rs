@@ -31,6 +31,9 @@ fn command(severity: Severity) -> &'static str {
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if let crate::report::CommandData::Check(check) = &report.data {
+        write_verdict(&check.verdict, out)?;
+    }
     for finding in &report.findings {
         let mut properties = Vec::new();
         match (&finding.location, &report.input) {
@@ -49,10 +52,47 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "::{} {}::{}",
             command(finding.severity),
             properties.join(","),
-            escape_data(&format!("{} {}", finding.message, finding.help))
+            escape_data(&match &finding.suggestion {
+                Some(suggestion) => format!("{} {}\n{suggestion}", finding.message, finding.help),
+                None => format!("{} {}", finding.message, finding.help),
+            })
         )?;
     }
     Ok(())
+}
+
+/// `check`'s verdict as the first annotation: the root cause and its fix.
+fn write_verdict(verdict: &crate::rules::verdict::Verdict, out: &mut dyn Write) -> io::Result<()> {
+    use crate::rules::verdict::Status;
+    let level = match verdict.status {
+        Status::Fails => "error",
+        Status::AtRisk | Status::Unknown => "warning",
+        Status::Ok => "notice",
+    };
+    let title = format!("oidc-doctor check: {}", verdict.status.headline());
+    let text = match verdict.causes.first() {
+        Some(root) => format!(
+            "{} {} ({} stage): {}\nFix: {}{}",
+            root.code,
+            root.slug,
+            root.stage,
+            root.summary,
+            root.fix,
+            root.suggestion
+                .as_ref()
+                .map_or_else(String::new, |s| format!("\n{s}"))
+        ),
+        None => verdict
+            .note
+            .clone()
+            .unwrap_or_else(|| "every stage that ran passed".to_owned()),
+    };
+    writeln!(
+        out,
+        "::{level} title={}::{}",
+        escape_property(&title),
+        escape_data(&text)
+    )
 }
 
 #[cfg(test)]

@@ -37,6 +37,12 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
         CommandData::Scan(scan) => {
             super::provider::write_scan_human(scan, || new_table(options), out)?;
         }
+        CommandData::Check(check) => {
+            super::check::write_human(check, report, options.width, || new_table(options), out)?;
+            if !report.findings.is_empty() {
+                writeln!(out, "Findings:\n")?;
+            }
+        }
         CommandData::Lint(_) | CommandData::None => {}
     }
     for finding in &report.findings {
@@ -116,7 +122,18 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         }
         text
     };
-    format!("{rendered}\n")
+    match &finding.suggestion {
+        Some(suggestion) => format!("{rendered}{}\n", suggestion_block(suggestion)),
+        None => format!("{rendered}\n"),
+    }
+}
+
+/// A block to paste, indented, each line made safe, never wrapped.
+pub fn suggestion_block(suggestion: &str) -> String {
+    suggestion.lines().fold(String::new(), |mut block, line| {
+        let _ = writeln!(block, "        {}", super::printable(line));
+        block
+    })
 }
 
 fn new_table(options: &Options) -> Table {

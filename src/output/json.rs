@@ -44,6 +44,7 @@ struct JsonFinding<'a> {
     category: &'a str,
     message: &'a str,
     help: &'a str,
+    suggestion: Option<&'a str>,
     location: Option<JsonLocation<'a>>,
     docs: String,
 }
@@ -90,6 +91,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         category: f.rule.category.as_str(),
         message: &f.message,
         help: &f.help,
+        suggestion: f.suggestion.as_deref(),
         location: f.location.as_ref().map(|l| JsonLocation {
             path: &l.path,
             resource: l.resource.as_deref(),
@@ -114,6 +116,7 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
     let mut map = Map::new();
     match data {
         CommandData::None => {}
+        CommandData::Check(check) => check_data(&mut map, check),
         CommandData::Decode(decode) => {
             map.insert("token".to_owned(), token(decode));
         }
@@ -179,6 +182,42 @@ fn command_data(data: &CommandData) -> Map<String, Value> {
         }
     }
     map
+}
+
+/// `check`: the verdict first, then what each stage found.
+fn check_data(map: &mut Map<String, Value>, check: &crate::stages::pipeline::CheckData) {
+    map.insert(
+        "verdict".to_owned(),
+        super::check::verdict_json(&check.verdict),
+    );
+    map.insert("check".to_owned(), super::check::json(check));
+    map.insert("token".to_owned(), token(&check.token));
+    if let Some(issuer) = &check.issuer {
+        map.insert("issuer".to_owned(), super::issuer::json(issuer));
+    }
+    if let Some(provider) = &check.provider {
+        let held = provider.provider.as_ref();
+        map.insert(
+            "provider".to_owned(),
+            json!({
+                "source": provider.source,
+                "arn": held.map(|(arn, _)| arn),
+                "url": held.map(|(_, p)| &p.url),
+                "client_ids": held.map(|(_, p)| &p.client_ids),
+                "thumbprints": held.map(|(_, p)| &p.thumbprints),
+                "skipped": provider.skipped,
+            }),
+        );
+    }
+    if let Some(evaluation) = check.policy.as_ref().and_then(|p| p.evaluation.as_ref()) {
+        map.insert(
+            "evaluation".to_owned(),
+            json!({"policies": [self::evaluation(evaluation)]}),
+        );
+    }
+    if let Some(assume) = &check.assume {
+        map.insert("assume".to_owned(), super::assume::json(assume));
+    }
 }
 
 /// The catalogue entry of a rule; with the whole page when asked for one.

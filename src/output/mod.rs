@@ -1,12 +1,14 @@
 //! The only code that prints. Every format renders the same [`Report`].
 
 mod assume;
+mod check;
 mod export;
 mod github;
 mod human;
 mod issuer;
 mod json;
 mod markdown;
+mod progress;
 mod provider;
 mod sarif;
 
@@ -109,6 +111,7 @@ pub fn write_report(report: &Report, options: &Options, out: &mut dyn Write) -> 
 }
 
 pub use export::{exports, write_export};
+pub use progress::StageProgress;
 
 /// Writes shell completions for the command line.
 pub fn write_completions(

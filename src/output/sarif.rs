@@ -13,10 +13,14 @@ use crate::rules::Rule;
 
 /// Where rule pages are published.
 pub fn help_uri(rule: &Rule) -> String {
+    help_uri_of(rule.code)
+}
+
+/// Where the page of the rule with this code is published.
+pub fn help_uri_of(code: &str) -> String {
     format!(
-        "{}/blob/main/docs/rules/{}.md",
+        "{}/blob/main/docs/rules/{code}.md",
         env!("CARGO_PKG_REPOSITORY"),
-        rule.code
     )
 }
 
@@ -105,7 +109,10 @@ fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &s
         "ruleId": finding.rule.code,
         "ruleIndex": rule_index,
         "level": level(finding.severity),
-        "message": {"text": format!("{} {}", finding.message, finding.help)},
+        "message": {"text": match &finding.suggestion {
+            Some(suggestion) => format!("{} {}\n{suggestion}", finding.message, finding.help),
+            None => format!("{} {}", finding.message, finding.help),
+        }},
         "locations": [location],
         "properties": {"severity": finding.severity.as_str()},
     })
@@ -119,7 +126,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .map(|f| (f.rule.code, f.rule))
         .collect();
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, c)| (*c, i)).collect();
-    let results: Vec<Value> = report
+    let mut results: Vec<Value> = report
         .findings
         .iter()
         .map(|f| {
@@ -131,6 +138,25 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )
         })
         .collect();
+    // `check`: each cause marks the first result of its code with its rank.
+    let verdict = match &report.data {
+        crate::report::CommandData::Check(check) => Some(&check.verdict),
+        _ => None,
+    };
+    if let Some(verdict) = verdict {
+        let mut marked = vec![false; results.len()];
+        for (rank, cause) in verdict.causes.iter().enumerate() {
+            let found = report
+                .findings
+                .iter()
+                .enumerate()
+                .find(|(i, f)| !marked[*i] && f.rule.code == cause.code);
+            if let Some((i, _)) = found {
+                marked[i] = true;
+                results[i]["properties"]["causeRank"] = json!(rank + 1);
+            }
+        }
+    }
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -144,6 +170,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }},
             "automationDetails": {"id": format!("oidc-doctor/{}/", report.command)},
             "results": results,
+            "properties": verdict.map_or_else(|| json!({}), |v| json!({
+                "verdict": v.status.as_str(),
+                "rootCause": v.causes.first().map(|c| c.code),
+            })),
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;

@@ -5,7 +5,7 @@
 //! contradicts the evaluation.
 
 use crate::eval::{Decision, Difference, ElementMatch, PolicyEvaluation};
-use crate::finding::Finding;
+use crate::finding::{Finding, shown};
 use crate::model::documents::PolicyDocument;
 use crate::model::issuers;
 use crate::rules::trust_policy::{locate, subjects};
@@ -26,7 +26,7 @@ pub fn refused(
 ) -> Option<Finding> {
     let evaluation = &evaluated.evaluation;
     let refused = evaluation.refused()?;
-    let (pointer, message, help) = if refused.decision == Decision::ExplicitDeny {
+    let (pointer, message, (help, suggestion)) = if refused.decision == Decision::ExplicitDeny {
         let statement = refused.deciding_statement()?;
         (
             statement.pointer.clone(),
@@ -34,64 +34,91 @@ pub fn refused(
                 "The trust policy refuses this token: statement {} is a Deny that matches it (`{}`).",
                 statement.index, refused.action
             ),
-            format!(
-                "A Deny wins over every Allow. Narrow statement {}'s conditions so that they do not match this \
-                 token, or run the job as a caller the Deny is not meant for.",
-                statement.index
+            (
+                format!(
+                    "A Deny wins over every Allow. Narrow statement {}'s conditions so that they do not match \
+                     this token, or run the job as a caller the Deny is not meant for.",
+                    statement.index
+                ),
+                None,
             ),
         )
     } else if let Some(failure) = refused.first_failure() {
         let candidate = refused.best_candidate()?;
         let expected: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
         let has = match &failure.actual {
-            Some(values) if !values.is_empty() => {
-                format!("the token has `{}`", values.join("`, `"))
-            }
-            _ => format!("the token has no `{}`", claim_of(&failure.key.value)),
+            Some(values) if !values.is_empty() => format!(
+                "the token has {}",
+                quoted(&values.iter().map(String::as_str).collect::<Vec<_>>())
+                    .replace(" or ", ", ")
+            ),
+            _ => format!("the token has no `{}`", shown(claim_of(&failure.key.value))),
         };
-        let why = failure
-            .mismatch
-            .as_ref()
-            .map_or_else(String::new, |m| format!(" ({})", m.difference.describe()));
+        let why = failure.mismatch.as_ref().map_or_else(String::new, |m| {
+            format!(" ({})", shown(&m.difference.describe()))
+        });
         let message = format!(
             "The trust policy refuses this token: statement {}, `{}` on `{}` wants {}; {has}{why}.",
             candidate.index,
-            failure.operator.value,
-            failure.key.value,
+            shown(&failure.operator.value),
+            shown(&failure.key.value),
             quoted(&expected),
         );
-        let help = condition_fix(failure, token);
-        (failure.key.pointer.clone(), message, help)
+        (
+            failure.key.pointer.clone(),
+            message,
+            condition_fix(failure, token),
+        )
     } else {
-        no_statement(evaluated, refused.action.as_str(), refused)
+        let (pointer, message, help, suggestion) =
+            no_statement(evaluated, refused.action.as_str(), refused);
+        (pointer, message, (help, suggestion))
     };
-    Some(Finding::new(&EV001, message, help).with_location(locate(doc, &pointer)))
+    let finding = Finding::new(&EV001, message, help).with_location(locate(doc, &pointer));
+    Some(match suggestion {
+        Some(suggestion) => finding.with_suggestion(suggestion),
+        None => finding,
+    })
 }
 
-/// The fix for a failed condition, with the real values.
-fn condition_fix(failure: &crate::eval::ConditionResult, token: TokenFacts<'_>) -> String {
+/// The fix for a failed condition, with the real values: the prose, and
+/// the Condition entry to paste.
+fn condition_fix(
+    failure: &crate::eval::ConditionResult,
+    token: TokenFacts<'_>,
+) -> (String, Option<String>) {
     let key = &failure.key.value;
     let operator = &failure.operator.value;
     let Some(actual) = failure.actual.as_ref().and_then(|v| v.first()) else {
-        return format!(
-            "The token carries no `{}`, so this condition can never match it. Remove the condition or mint a \
-             token that carries the claim (the issuer decides which claims a token has).",
-            claim_of(key)
+        return (
+            format!(
+                "The token carries no `{}`, so this condition can never match it. Remove the condition or mint \
+                 a token that carries the claim (the issuer decides which claims a token has).",
+                shown(claim_of(key))
+            ),
+            None,
         );
     };
     if let Some((theirs, ours)) = stranger(key, actual, failure, token) {
-        return format!(
-            "The token belongs to `{theirs}`, and the policy trusts `{ours}`: admitting it would open the role to \
-             `{theirs}`'s jobs. If this token is not meant to assume the role, the refusal is right: use the role \
-             meant for `{theirs}`. If it is, add its exact value (never a wildcard over the owner)."
+        let (theirs, ours) = (shown(theirs), shown(ours));
+        return (
+            format!(
+                "The token belongs to `{theirs}`, and the policy trusts `{ours}`: admitting it would open the role \
+                 to `{theirs}`'s jobs. If this token is not meant to assume the role, the refusal is right: use the \
+                 role meant for `{theirs}`. If it is, add its exact value (never a wildcard over the owner)."
+            ),
+            None,
         );
     }
     let mut values: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
     let difference = failure.mismatch.as_ref().map(|m| &m.difference);
     if difference == Some(&Difference::CaseOnly) {
-        return format!(
-            "Values compare case-sensitively: write `{actual}` exactly as the token has it:\n{}",
-            fragment(operator, key, &[actual.as_str()])
+        return (
+            format!(
+                "Values compare case-sensitively: write `{}` exactly as the token has it:",
+                shown(actual)
+            ),
+            Some(fragment(operator, key, &[actual.as_str()])),
         );
     }
     // An audience is one value the clients request: pin that one.
@@ -102,24 +129,24 @@ fn condition_fix(failure: &crate::eval::ConditionResult, token: TokenFacts<'_>) 
                 .contains(&actual.as_str())
         })
     {
-        return format!(
-            "The token carries `{actual}`, the audience its clients request: pin that one instead:\n{}",
-            fragment(operator, key, &[actual.as_str()])
+        return (
+            format!(
+                "The token carries `{}`, the audience its clients request: pin that one instead:",
+                shown(actual)
+            ),
+            Some(fragment(operator, key, &[actual.as_str()])),
         );
     }
     values.push(actual);
-    let context = match difference {
+    let help = match difference {
         Some(Difference::GitHubContext { token, .. }) => format!(
-            " The job runs with a `{token}` context (an `environment:` in the job, a tag, or a pull request \
-             changes the `sub`); either run it from the context the policy names, or admit this one:"
+            "The token's `sub` names the job's `{}` context (an `environment:` in the job, a tag or a pull request \
+             changes the `sub`): run the job from the context the policy names, or admit this one:",
+            shown(token)
         ),
-        _ => " Admit the token's value beside the ones the policy has:".to_owned(),
+        _ => "Admit the token's value beside the ones the policy has:".to_owned(),
     };
-    format!(
-        "{}\n{}",
-        context.trim_start(),
-        fragment(operator, key, &values)
-    )
+    (help, Some(fragment(operator, key, &values)))
 }
 
 /// When the token's owner differs from every owner the condition names:
@@ -154,16 +181,28 @@ fn fragment(operator: &str, key: &str, values: &[&str]) -> String {
     inner.insert(key.to_owned(), value);
     let mut outer = serde_json::Map::new();
     outer.insert(operator.to_owned(), serde_json::Value::Object(inner));
-    serde_json::to_string_pretty(&serde_json::Value::Object(outer)).unwrap_or_default()
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(outer)).unwrap_or_default();
+    // JSON escapes control characters itself; bidi and zero-width ones are
+    // escaped too, so what is pasted is what is seen.
+    text.chars()
+        .map(|c| {
+            if !c.is_control() && shown(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8() {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
-/// EV001 when no statement applies to the principal and action at all.
+/// EV001 when no statement applies to the principal and action at all:
+/// the pointer, the message, the prose and the block to paste.
 fn no_statement(
     evaluated: &PolicyEvaluation,
     action: &str,
     refused: &crate::eval::ActionEvaluation,
-) -> (String, String, String) {
-    let principal = &evaluated.principal;
+) -> (String, String, String, Option<String>) {
+    let principal = shown(&evaluated.principal);
     let principal_listed = refused.statements.iter().any(|s| s.principal.matched());
     let action_elsewhere = refused
         .statements
@@ -181,9 +220,11 @@ fn no_statement(
                 "The trust policy refuses this token: {why}, and no statement allows `{action}`."
             ),
             format!(
-                "Add `{action}` beside `sts:AssumeRoleWithWebIdentity` in the statement that trusts `{principal}`:\n\
-                 \"Action\": [\"sts:AssumeRoleWithWebIdentity\", \"{action}\"]"
+                "Add `{action}` beside `sts:AssumeRoleWithWebIdentity` in the statement that trusts `{principal}`:"
             ),
+            Some(format!(
+                "\"Action\": [\"sts:AssumeRoleWithWebIdentity\", \"{action}\"]"
+            )),
         );
     }
     if principal_listed && action_elsewhere {
@@ -192,21 +233,28 @@ fn no_statement(
             format!(
                 "The trust policy refuses this token: the statements that trust `{principal}` do not allow `{action}`."
             ),
-            format!(
-                "Allow it in the statement that trusts the provider:\n\"Action\": \"{action}\""
-            ),
+            "Allow it in the statement that trusts the provider:".to_owned(),
+            Some(format!("\"Action\": \"{action}\"")),
         );
     }
+    let mut element = serde_json::Map::new();
+    element.insert(
+        "Federated".to_owned(),
+        serde_json::Value::from(evaluated.principal.as_str()),
+    );
     (
         "/Statement".to_owned(),
         format!(
-            "The trust policy refuses this token: no statement trusts `{principal}`, the provider of the token's issuer."
+            "The trust policy refuses this token: no statement trusts `{principal}`, the provider STS presents \
+             for the token's issuer."
         ),
-        format!(
-            "Trust that provider in the statement meant for this caller:\n\"Principal\": {{\"Federated\": \"{principal}\"}}\n\
-             If the policy names a provider ARN that looks the same, compare account, partition and name \
-             (PV005, TP106, TP107)."
-        ),
+        "Trust that provider in the statement meant for this caller; where the policy names a provider ARN that \
+         looks the same, compare account, partition and name (PV005, TP106, TP107):"
+            .to_owned(),
+        Some(format!(
+            "\"Principal\": {}",
+            serde_json::Value::Object(element)
+        )),
     )
 }
 
@@ -226,9 +274,10 @@ pub fn disagrees(
         Finding::new(
             &EV002,
             format!(
-                "STS issued credentials, but the evaluation of the trust policy ({policy_source}) refuses the token{}. \
+                "STS issued credentials, but the evaluation of the trust policy ({}) refuses the token{}. \
                  The evaluation is wrong, or the policy read is not the role's current one.",
-                evaluated.evaluation.refusal_reason()
+                shown(policy_source),
+                shown(&evaluated.evaluation.refusal_reason())
             ),
             "Read the role's policy again (`aws iam get-role --query Role.AssumeRolePolicyDocument`) and compare; \
              if it is the same, please report the policy and the token's claims (never the token itself).",
@@ -237,7 +286,9 @@ pub fn disagrees(
         Finding::new(
             &EV002,
             format!(
-                "STS refused the token ({answer}), but the trust policy ({policy_source}) allows it as evaluated here."
+                "STS refused the token ({}), but the trust policy ({}) allows it as evaluated here.",
+                shown(answer),
+                shown(policy_source)
             ),
             "What the evaluation cannot see: a resource control policy (RCP) of AWS Organizations on \
              `sts:AssumeRoleWithWebIdentity`; a trust policy changed moments ago (IAM takes a few seconds to \
@@ -247,14 +298,13 @@ pub fn disagrees(
     })
 }
 
-/// `a`, or `a` or `b`.
+/// `a`, or `a` or `b`, each shown escaped.
 fn quoted(values: &[&str]) -> String {
     match values {
         [] => "a value".to_owned(),
-        [one] => format!("`{one}`"),
         many => many
             .iter()
-            .map(|v| format!("`{v}`"))
+            .map(|v| format!("`{}`", shown(v)))
             .collect::<Vec<_>>()
             .join(" or "),
     }
@@ -300,7 +350,7 @@ mod tests {
 
     fn ev001(condition: &serde_json::Value, sub: &str) -> Option<Finding> {
         let doc = doc(condition);
-        let evaluated = evaluate_for_token(&doc, &claims(sub), None);
+        let evaluated = evaluate_for_token(&doc, &claims(sub), None, None);
         refused(
             &doc,
             &evaluated,
@@ -331,12 +381,17 @@ mod tests {
             "{}",
             finding.message
         );
+        let suggestion = finding.suggestion.as_deref().unwrap();
         assert!(
-            finding.help.contains(
+            suggestion.contains(
                 "\"token.actions.githubusercontent.com:sub\": [\n      \"repo:acme/app:ref:refs/heads/main\",\n      \"repo:acme/app:ref:refs/heads/feature-x\""
             ),
-            "{}",
-            finding.help
+            "{suggestion}"
+        );
+        let pasted: serde_json::Value = serde_json::from_str(suggestion).unwrap();
+        assert!(
+            pasted["StringEquals"].is_object(),
+            "a Condition entry that parses"
         );
         let location = finding.location.unwrap();
         assert_eq!(
@@ -363,6 +418,10 @@ mod tests {
             finding.help
         );
         assert!(!finding.help.contains("\"repo:evil"), "{}", finding.help);
+        assert!(
+            finding.suggestion.is_none(),
+            "nothing to paste for a stranger"
+        );
     }
 
     #[test]
@@ -386,7 +445,7 @@ mod tests {
             "iss".to_owned(),
             "https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789".into(),
         );
-        let evaluated = evaluate_for_token(&doc, &claims, None);
+        let evaluated = evaluate_for_token(&doc, &claims, None, None);
         let finding = refused(
             &doc,
             &evaluated,
@@ -401,13 +460,31 @@ mod tests {
             "{}",
             finding.message
         );
+        let suggestion = finding.suggestion.unwrap();
         assert!(
-            finding
-                .help
-                .contains("oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"),
-            "{}",
-            finding.help
+            suggestion.contains("oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"),
+            "{suggestion}"
         );
+    }
+
+    #[test]
+    fn values_from_the_token_are_shown_escaped() {
+        let finding = ev001(
+            &serde_json::json!({"StringEquals": {
+                "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"
+            }}),
+            "repo:acme/app:ref:refs/heads/x\n::error::owned\u{202e}",
+        )
+        .unwrap();
+        assert!(!finding.message.contains('\n'), "{}", finding.message);
+        assert!(!finding.message.contains('\u{202e}'), "{}", finding.message);
+        assert!(
+            finding.message.contains("\\u{a}::error::owned\\u{202e}"),
+            "{}",
+            finding.message
+        );
+        // The fragment is JSON: its strings escape the newline themselves.
+        assert!(!finding.suggestion.unwrap().contains("x\n::"));
     }
 
     #[test]
@@ -415,8 +492,12 @@ mod tests {
         let doc = doc(&serde_json::json!({"StringEquals": {
             "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"
         }}));
-        let evaluated =
-            evaluate_for_token(&doc, &claims("repo:acme/app:ref:refs/heads/main"), None);
+        let evaluated = evaluate_for_token(
+            &doc,
+            &claims("repo:acme/app:ref:refs/heads/main"),
+            None,
+            None,
+        );
         assert!(disagrees(&evaluated, true, "", "role.json").is_none());
         let finding = disagrees(&evaluated, false, "AccessDenied", "role.json").unwrap();
         assert_eq!(finding.code(), "EV002");

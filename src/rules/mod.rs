@@ -11,6 +11,7 @@ pub mod issuer;
 pub mod provider;
 pub mod token;
 pub mod trust_policy;
+pub mod verdict;
 
 pub use crate::finding::Rule;
 use crate::finding::{Category, Severity};

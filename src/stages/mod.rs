@@ -9,6 +9,7 @@
 
 pub mod assume;
 pub mod issuer;
+pub mod pipeline;
 pub mod policy;
 pub mod provider;
 pub mod role;
@@ -116,6 +117,14 @@ impl<T> Staged<T> {
             stages: self.stages,
             sources: self.sources,
         }
+    }
+
+    /// Moves `other`'s findings and sources in, not its rows (`check` shows
+    /// one row per stage); returns its data.
+    pub fn absorb_findings<U>(&mut self, other: Staged<U>) -> U {
+        self.findings.extend(other.findings);
+        self.sources.extend(other.sources);
+        other.data
     }
 
     /// Moves `other`'s findings, rows and sources in; returns its data.

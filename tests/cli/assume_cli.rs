@@ -258,11 +258,12 @@ fn an_audience_error_is_not_retried() {
             .unwrap()
             .contains("`sts.amazonaws.com`")
     );
+    let command = audience["suggestion"].as_str().unwrap();
     assert!(
-        audience["help"]
-            .as_str()
-            .unwrap()
-            .contains("add-client-id-to-open-id-connect-provider")
+        command.contains("add-client-id-to-open-id-connect-provider")
+            && command.contains("--open-id-connect-provider-arn arn:aws:iam::")
+            && !command.contains("<arn>"),
+        "{command}"
     );
 }
 

@@ -13,6 +13,7 @@ const FREE_FORM: [&str; 3] = ["/token/header", "/token/claims", "/token/times"];
 /// Fields that are `null` in some entries and an object or string in others.
 const NULLABLE: &[&str] = &[
     "/findings/*/location",
+    "/findings/*/suggestion",
     "/issuer/jwks_url",
     "/issuer/discovery/cache",
     "/issuer/discovery/cache/lifetime_seconds",

@@ -146,14 +146,26 @@ pub fn failure(
         .endpoint
         .map_or_else(String::new, |e| format!(" (endpoint {e})"));
     let (what, help) = explain(class, failure, context, verdict, iss, &endpoint);
-    Finding::new(
+    let finding = Finding::new(
         class.rule,
         format!(
             "STS answered {answer}{endpoint} ({tries}; {}). {what}",
             stop.describe()
         ),
         help,
-    )
+    );
+    match class.rule.code {
+        "AS102" => finding.with_suggestion(format!(
+            "aws iam add-client-id-to-open-id-connect-provider \\\n  --open-id-connect-provider-arn {} \\\n  --client-id {}",
+            provider_arn(context),
+            crate::finding::shown(context.audience.unwrap_or("<audience>"))
+        )),
+        "AS103" => finding.with_suggestion(format!(
+            "aws iam create-open-id-connect-provider \\\n  --url {} \\\n  --client-id-list sts.amazonaws.com",
+            crate::finding::shown(iss)
+        )),
+        _ => finding,
+    }
 }
 
 /// The cause in words, and the fix, per class.
@@ -170,18 +182,16 @@ fn explain(
         "AS101" => access_denied(context, verdict),
         "AS102" => (
             format!("The token's audience `{audience}` is not a client ID of the IAM OIDC provider for {iss}."),
-            format!(
-                "Register it (`aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn <arn> \
-                 --client-id {audience}`) or request the token for a registered audience; `oidc-doctor provider` \
-                 shows the client IDs (PV002). Retrying cannot help."
-            ),
+            "Request the token for an audience the provider lists (`sts.amazonaws.com` for the usual clients), or \
+             register this one (the command below); `oidc-doctor provider` shows the client IDs (PV002). Retrying \
+             cannot help."
+                .to_owned(),
         ),
         "AS103" => (
             format!("The role's account has no IAM OIDC provider whose URL is exactly {iss}."),
             format!(
-                "Create it with exactly the token's `iss` (`aws iam create-open-id-connect-provider --url {iss} \
-                 --client-id-list sts.amazonaws.com`) in the role's account, or fix the near miss that \
-                 `oidc-doctor provider` names (trailing `/`, case, path, another account, a rebuilt EKS \
+                "Create it with exactly the token's `iss`, in the role's account (the command below), or fix the near \
+                 miss that `oidc-doctor provider` names (trailing `/`, case, path, another account, a rebuilt EKS \
                  cluster). A token from another partition needs that partition's STS{endpoint}."
             ),
         ),
@@ -254,6 +264,19 @@ fn explain(
             "oidc-doctor does not know this answer; it is quoted as STS sent it.".to_owned(),
             "Search for the code and message in the STS documentation; the tool did not retry it.".to_owned(),
         ),
+    }
+}
+
+/// The provider STS looks for: the role's partition and account, the
+/// issuer's URL without `https://`.
+fn provider_arn(context: &AttemptContext<'_>) -> String {
+    let name = crate::model::issuers::provider_name(context.iss.unwrap_or("<iss>"));
+    match crate::rules::trust_policy::Arn::parse(context.role_arn) {
+        Some(role) => format!(
+            "arn:{}:iam::{}:oidc-provider/{name}",
+            role.partition, role.account
+        ),
+        None => format!("arn:aws:iam::<account>:oidc-provider/{name}"),
     }
 }
 

@@ -42,32 +42,48 @@ pub fn token_audience(provider: &OidcProvider, arn: Option<&str>, jwt: &Jwt) -> 
         .usual_audiences
         .iter()
         .find(|usual| provider.client_ids.iter().any(|id| id == *usual));
-    let how = if family.sub_grammar == crate::model::issuers::SubGrammar::GitHub {
-        " (`aws-actions/configure-aws-credentials` asks for it by default; a custom `audience:` input, or a token \
-         requested without an audience, gets `https://github.com/<owner>`)"
-    } else {
-        ""
+    let github = family.sub_grammar == crate::model::issuers::SubGrammar::GitHub;
+    let audience_shown = crate::finding::shown(audience);
+    let (help, suggestion) = match expected {
+        Some(usual) if github => (
+            format!(
+                "STS answers `InvalidIdentityToken: Incorrect token audience`. Request the token for `{usual}`, \
+                 which the provider accepts: `aws-actions/configure-aws-credentials` asks for it by default; a \
+                 custom `audience:` input, or a token requested without one, gets `https://github.com/<owner>`. \
+                 Only if `{audience_shown}` is meant, register it (`{}`) and pin it in the trust policy too.",
+                crate::finding::shown(&register)
+            ),
+            format!(
+                "- uses: aws-actions/configure-aws-credentials@v4\n  with:\n    audience: {usual}"
+            ),
+        ),
+        Some(usual) => (
+            format!(
+                "STS answers `InvalidIdentityToken: Incorrect token audience`. Request the token for `{usual}`, \
+                 which the provider accepts. Only if `{audience_shown}` is meant, register it and pin it in the \
+                 trust policy too:"
+            ),
+            register,
+        ),
+        None => (
+            "STS answers `InvalidIdentityToken: Incorrect token audience`. Register the token's audience, or \
+             request the token for a registered one:"
+                .to_owned(),
+            register,
+        ),
     };
-    let help = match expected {
-        Some(usual) => format!(
-            "STS answers `InvalidIdentityToken: Incorrect token audience`. Request the token for `{usual}`, which \
-             the provider accepts{how}. Only if `{audience}` is meant, register it and pin it in the trust policy \
-             too: `{register}`"
-        ),
-        None => format!(
-            "STS answers `InvalidIdentityToken: Incorrect token audience`. Register it: `{register}`, or request \
-             the token for a registered audience."
-        ),
-    };
-    Some(Finding::new(
-        &PV002,
-        format!(
-            "The token's audience {which} `{audience}` is not in the client ID list of provider `{}` ({}).",
-            provider.url,
-            list(&provider.client_ids)
-        ),
-        help,
-    ))
+    Some(
+        Finding::new(
+            &PV002,
+            format!(
+                "The token's audience {which} `{audience_shown}` is not in the client ID list of provider `{}` ({}).",
+                provider.url,
+                list(&provider.client_ids)
+            ),
+            help,
+        )
+        .with_suggestion(suggestion),
+    )
 }
 
 /// "it accepts `a`, `b`", or "it has none".

@@ -9,7 +9,7 @@ use crate::rules::{PV005, PV006, PV007};
 
 /// PV005: no Allow statement trusts `provider_arn` (the provider of the
 /// token's issuer); names what the policy trusts instead.
-pub fn principal(role: &IamRole, policy: &Policy, provider_arn: &str) -> Option<Finding> {
+pub fn principal(role_arn: &str, policy: &Policy, provider_arn: &str) -> Option<Finding> {
     let mut trusted: Vec<String> = Vec::new();
     for statement in policy.statements.iter().filter(|s| s.is_allow()) {
         for federated in &statement.principal.federated {
@@ -34,9 +34,8 @@ pub fn principal(role: &IamRole, policy: &Policy, provider_arn: &str) -> Option<
     Some(Finding::new(
         &PV005,
         format!(
-            "The trust policy of {} does not trust `{provider_arn}`, the provider for the token's issuer: {instead}. \
-             STS answers `AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`.",
-            role.arn
+            "The trust policy of {role_arn} does not trust `{provider_arn}`, the provider for the token's issuer: \
+             {instead}. STS answers `AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity`."
         ),
         format!(
             "Set `Principal.Federated` to `{provider_arn}` in the statement meant for these tokens."
@@ -176,11 +175,11 @@ mod tests {
         }));
         let wanted =
             "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/NEW";
-        let finding = principal(&role(), &policy, wanted).unwrap();
+        let finding = principal(&role().arn, &policy, wanted).unwrap();
         assert!(finding.message.contains("/id/OLD"), "{}", finding.message);
         let trusting = Policy::from_value(&serde_json::json!({
             "Statement": [{"Effect": "Allow", "Principal": {"Federated": wanted}}]
         }));
-        assert!(principal(&role(), &trusting, wanted).is_none());
+        assert!(principal(&role().arn, &trusting, wanted).is_none());
     }
 }

@@ -39,6 +39,7 @@ pub fn after_access_denied(
         role_arn: Some(role_arn.to_owned()),
         token: Some(jwt.clone()),
         provider: None,
+        principal: None,
     };
     let linted = policy::lint_document(&document, &context);
     let Some(evaluated) = linted.evaluation else {

@@ -33,6 +33,8 @@ pub struct PolicyContext {
     pub token: Option<Jwt>,
     /// The IAM OIDC provider, for the audience checks (PV003).
     pub provider: Option<OidcProvider>,
+    /// The provider ARN STS presents as the principal, when known.
+    pub principal: Option<String>,
 }
 
 impl PolicyContext {
@@ -69,9 +71,14 @@ pub struct Linted {
 pub fn lint_document(doc: &PolicyDocument, context: &PolicyContext) -> Linted {
     let options = context.lint_options();
     let findings = trust_policy::check(doc, &options);
-    let evaluation = context
-        .claims()
-        .map(|claims| eval::evaluate_for_token(doc, claims, context.role_arn.as_deref()));
+    let evaluation = context.claims().map(|claims| {
+        eval::evaluate_for_token(
+            doc,
+            claims,
+            context.role_arn.as_deref(),
+            context.principal.as_deref(),
+        )
+    });
     let refusal = evaluation
         .as_ref()
         .and_then(|e| evaluation::refused(doc, e, context.facts()));
@@ -123,7 +130,7 @@ pub fn judge_role_policy(
         Some(e) if e.evaluation.allowed() => format!("{place}: allows the token"),
         Some(e) => format!(
             "{place}: refuses the token{}",
-            e.evaluation.refusal_reason()
+            crate::finding::shown(&e.evaluation.refusal_reason())
         ),
         None => format!("{place}: linted (no token to evaluate)"),
     };

@@ -1,0 +1,273 @@
+//! How `check` is shown: the inputs with where each came from, the stage
+//! table, the verdict (root cause first, with its evidence and its fix as
+//! it can be pasted), then the findings. Markdown is a runbook entry for a
+//! ticket; JSON adds `verdict`.
+
+use std::io::{self, Write};
+
+use comfy_table::Table;
+use serde_json::{Value, json};
+
+use crate::model::issuer::seconds;
+use crate::report::Report;
+use crate::rules::verdict::{Cause, Status, Verdict};
+use crate::stages::pipeline::CheckData;
+
+use super::printable;
+
+/// Prose wrapped at `width` on spaces only: a command, an ARN, a URL or a
+/// value (none holds a space) is never cut.
+fn wrapped(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let options = textwrap::Options::new(width)
+        .break_words(false)
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    let mut wrapped = textwrap::fill(&printable(text), options);
+    wrapped.push('\n');
+    wrapped
+}
+
+pub fn write_human(
+    data: &CheckData,
+    report: &Report,
+    width: usize,
+    mut table: impl FnMut() -> Table,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "oidc-doctor check: {} ({})",
+        data.verdict.status.headline(),
+        data.started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )?;
+    writeln!(out)?;
+    for input in &data.inputs {
+        writeln!(
+            out,
+            "  {:<9} {}  (from {})",
+            input.name,
+            printable(&input.value),
+            printable(&input.from)
+        )?;
+    }
+    writeln!(out)?;
+    let mut stages = table();
+    stages.set_header(["stage", "status", "time", "result"]);
+    for stage in &report.stages {
+        stages.add_row(vec![
+            stage.name.to_owned(),
+            stage.status.as_str().to_owned(),
+            seconds(stage.duration),
+            printable(&stage.detail).into_owned(),
+        ]);
+    }
+    writeln!(out, "{stages}")?;
+    writeln!(out)?;
+    write_verdict_human(&data.verdict, width, out)
+}
+
+fn write_verdict_human(verdict: &Verdict, width: usize, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "Verdict: {}.", verdict.status.headline())?;
+    if let Some(note) = &verdict.note {
+        out.write_all(wrapped(&format!("({note})"), width, "  ", "   ").as_bytes())?;
+    }
+    let Some((root, rest)) = verdict.causes.split_first() else {
+        return writeln!(out);
+    };
+    let title = match verdict.status {
+        Status::Fails => "Root cause",
+        _ => "Main risk",
+    };
+    writeln!(
+        out,
+        "\n{title}: {} {} ({} stage, {})",
+        root.code, root.slug, root.stage, root.severity
+    )?;
+    out.write_all(wrapped(&root.summary, width, "  ", "  ").as_bytes())?;
+    for line in &root.evidence {
+        out.write_all(wrapped(line, width, "  evidence: ", "            ").as_bytes())?;
+    }
+    out.write_all(wrapped(&root.fix, width, "  fix: ", "       ").as_bytes())?;
+    if let Some(suggestion) = &root.suggestion {
+        out.write_all(super::human::suggestion_block(suggestion).as_bytes())?;
+    }
+    if !rest.is_empty() {
+        writeln!(out, "\nAlso:")?;
+        for (i, cause) in rest.iter().enumerate() {
+            let head = format!(
+                "  {}. {} {} ({} stage, {}): ",
+                i + 2,
+                cause.code,
+                cause.slug,
+                cause.stage,
+                cause.severity,
+            );
+            out.write_all(wrapped(&cause.summary, width, &head, "     ").as_bytes())?;
+        }
+    }
+    writeln!(out)
+}
+
+fn cause_json(cause: &Cause) -> Value {
+    json!({
+        "code": cause.code,
+        "slug": cause.slug,
+        "severity": cause.severity.as_str(),
+        "stage": cause.stage,
+        "summary": cause.summary,
+        "evidence": cause.evidence,
+        "fix": cause.fix,
+        "suggestion": cause.suggestion,
+        "docs": format!("docs/rules/{}.md", cause.code),
+    })
+}
+
+/// The `"verdict"` object.
+pub fn verdict_json(verdict: &Verdict) -> Value {
+    json!({
+        "status": verdict.status.as_str(),
+        "causes": verdict.causes.iter().map(cause_json).collect::<Vec<_>>(),
+        "note": verdict.note,
+    })
+}
+
+/// The `"check"` object: when it ran and what it used.
+pub fn json(data: &CheckData) -> Value {
+    json!({
+        "started": data.started.to_string(),
+        "inputs": data.inputs.iter().map(|i| json!({
+            "name": i.name,
+            "value": i.value,
+            "from": i.from,
+        })).collect::<Vec<_>>(),
+        "blocked": data.blocked,
+    })
+}
+
+/// The runbook entry: title with the verdict, version and time, the
+/// verdict's causes with evidence and fix, the inputs (claims without the
+/// signature), the stage table, and the findings not already given as a
+/// cause, each linked to its rule page.
+pub fn write_markdown(
+    data: &CheckData,
+    report: &Report,
+    cell: fn(&str) -> String,
+    inline: fn(&str) -> String,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let verdict = &data.verdict;
+    writeln!(out, "# oidc-doctor check: {}\n", verdict.status.headline())?;
+    writeln!(
+        out,
+        "oidc-doctor {} · {} UTC · {}\n",
+        env!("CARGO_PKG_VERSION"),
+        data.started.strftime("%Y-%m-%d %H:%M:%S"),
+        super::summary_line(&report.summary())
+    )?;
+    if let Some(note) = &verdict.note {
+        writeln!(out, "> {}\n", inline(note))?;
+    }
+    write_causes_markdown(verdict, inline, out)?;
+    writeln!(out, "## Inputs\n\n| Input | Value | From |\n|---|---|---|")?;
+    for input in &data.inputs {
+        writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            input.name,
+            cell(&input.value),
+            cell(&input.from)
+        )?;
+    }
+    if let Some(jwt) = data.token.jwt() {
+        writeln!(
+            out,
+            "\n### Token claims\n\nThe signature is not included.\n\n| Claim | Value |\n|---|---|"
+        )?;
+        for (name, value) in &jwt.claims {
+            writeln!(
+                out,
+                "| `{}` | {} |",
+                cell(name),
+                cell(&super::human::show_value(value))
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\n## Stages\n\n| Stage | Status | Time | Result |\n|---|---|---|---|"
+    )?;
+    for stage in &report.stages {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            stage.name,
+            stage.status.as_str(),
+            seconds(stage.duration),
+            cell(&stage.detail)
+        )?;
+    }
+    let mut given: Vec<&str> = verdict.causes.iter().map(|c| c.code).collect();
+    let others: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| match given.iter().position(|c| *c == f.rule.code) {
+            // Said above as a cause: once is enough.
+            Some(at) => {
+                given.remove(at);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if !others.is_empty() {
+        writeln!(
+            out,
+            "\n## Other findings\n\n| Severity | Rule | Message | Fix |\n|---|---|---|---|"
+        )?;
+        for f in others {
+            writeln!(
+                out,
+                "| {} | [{} {}]({}) | {} | {} |",
+                f.severity,
+                f.rule.code,
+                f.rule.slug,
+                super::sarif::help_uri(f.rule),
+                cell(&f.message),
+                cell(&f.help)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_causes_markdown(
+    verdict: &Verdict,
+    inline: fn(&str) -> String,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for (i, cause) in verdict.causes.iter().enumerate() {
+        let heading = match (i, verdict.status) {
+            (0, Status::Fails) => "Root cause".to_owned(),
+            (0, _) => "Main risk".to_owned(),
+            (n, _) => format!("Cause {}", n + 1),
+        };
+        writeln!(
+            out,
+            "## {heading}: [{} {}]({}) ({} stage, {})\n",
+            cause.code,
+            cause.slug,
+            super::sarif::help_uri_of(cause.code),
+            cause.stage,
+            cause.severity
+        )?;
+        writeln!(out, "{}\n", inline(&cause.summary))?;
+        for line in &cause.evidence {
+            writeln!(out, "- {}", inline(line))?;
+        }
+        writeln!(out, "\n**Fix:** {}\n", inline(&cause.fix))?;
+        if let Some(suggestion) = &cause.suggestion {
+            writeln!(out, "{}", super::markdown::code_block(suggestion))?;
+        }
+    }
+    Ok(())
+}

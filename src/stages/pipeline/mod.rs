@@ -1,0 +1,689 @@
+//! The doctor's pipeline (`check`): every stage in dependency order, the
+//! independent ones together. The token first; then the issuer probe beside
+//! the IAM reads (the provider for the token's issuer, and the role); then
+//! the trust policy, judged with the provider and the role; then the live,
+//! retried assume; and last the verdict: the root cause and its fix.
+//!
+//! A stage that cannot run is a `skip` row that says why and what would let
+//! it run; the others go on with what there is.
+
+mod rows;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jiff::Timestamp;
+
+use crate::error::Error;
+use crate::finding::Finding;
+use crate::model::issuers::provider_name;
+use crate::model::policy::Policy;
+use crate::net::NetOptions;
+use crate::net::aws::{AwsOptions, IamSession};
+use crate::net::http::HttpClient;
+use crate::rules;
+use crate::rules::assume::PolicyVerdict;
+use crate::rules::assume::retry::RetryPolicy;
+use crate::rules::trust_policy::Arn;
+use crate::rules::verdict::{self, Live, StageLine, Verdict};
+
+use super::assume::{self, AssumeData, AssumePlan, Outcome};
+use super::issuer::{self, IssuerData, ProbeRequest, keys};
+use super::policy::{self, PolicyContext, RolePolicy};
+use super::provider::{self, ProviderFound, ProviderLookup};
+use super::role::{self, RoleRead};
+use super::token::{self, TokenData, TokenSpec};
+use super::{Progress, Stage, StageStatus, Staged};
+
+/// An input and where it came from (`--role-arn`, `AWS_ROLE_ARN`...).
+#[derive(Debug, Clone)]
+pub struct Given {
+    pub value: String,
+    pub from: String,
+}
+
+/// Everything `check` was given or found.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    pub token: TokenSpec,
+    pub role_arn: Option<Given>,
+    pub session_name: Option<Given>,
+    pub duration: Option<i32>,
+    /// The trust policy, instead of `iam:GetRole`.
+    pub policy_file: Option<PathBuf>,
+    /// Saved provider, instead of IAM.
+    pub provider_file: Option<PathBuf>,
+    /// A saved key set for the signature.
+    pub jwks_file: Option<PathBuf>,
+    pub offline: bool,
+    pub no_assume: bool,
+    pub samples: usize,
+    pub net: NetOptions,
+    pub aws: AwsOptions,
+    pub retry: RetryPolicy,
+    pub cache: Option<PathBuf>,
+}
+
+/// One line of the report's inputs: what was used, and where it came from.
+#[derive(Debug, Clone)]
+pub struct InputLine {
+    pub name: &'static str,
+    pub value: String,
+    pub from: String,
+}
+
+/// What `check` found, stage by stage, and its verdict.
+#[derive(Debug)]
+pub struct CheckData {
+    pub started: Timestamp,
+    pub inputs: Vec<InputLine>,
+    pub token: TokenData,
+    pub issuer: Option<IssuerData>,
+    pub provider: Option<ProviderFound>,
+    pub role: Option<RoleRead>,
+    pub policy: Option<RolePolicy>,
+    pub assume: Option<AssumeData>,
+    pub verdict: Verdict,
+    /// No stage past the token could run, for an environmental reason.
+    pub blocked: Option<String>,
+}
+
+/// What the IAM side gave: the provider and the role, or why not.
+struct IamSide {
+    provider: Result<Staged<ProviderFound>, String>,
+    role: Option<Result<Staged<RoleRead>, String>>,
+    took: std::time::Duration,
+}
+
+/// The permissions (or files) that let the IAM stages run.
+const IAM_HINT: &str = "pass --policy FILE and --provider-json FILE, or allow iam:GetRole and \
+                        iam:GetOpenIDConnectProvider (with iam:ListOpenIDConnectProviders)";
+
+/// Runs every stage and judges the whole.
+pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<CheckData>, Error> {
+    let started = Timestamp::now();
+    let mut out = Staged::of(());
+
+    progress.started("token", "reading the token…");
+    let clock = Instant::now();
+    let input = token::read(&request.token)?;
+    let token_staged = token::run(&input, started, false);
+    let token_data = out.absorb_findings(token_staged);
+    let token_row = Stage::ran(
+        "token",
+        &out.findings,
+        clock.elapsed(),
+        rows::token(&token_data, started),
+    );
+    progress.finished(&token_row);
+    let jwt = token_data.jwt().cloned();
+    let iss = jwt
+        .as_ref()
+        .and_then(|j| j.claim_str("iss"))
+        .map(str::to_owned);
+    let role_arn = request.role_arn.as_ref().map(|g| g.value.clone());
+
+    // The issuer probe beside the IAM reads.
+    let runtime = crate::net::runtime()?;
+    let client = HttpClient::new(&request.net)?;
+    let (issuer_side, iam_side) = runtime.block_on(async {
+        tokio::join!(
+            probe_issuer(request, &client, iss.as_deref(), progress),
+            read_iam(request, iss.as_deref(), role_arn.as_deref(), progress),
+        )
+    });
+    let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt.as_ref(), request, &mut out)?;
+    progress.finished(&issuer_row);
+
+    let (provider_found, provider_row) = provider_stage(
+        request,
+        iam_side.as_ref(),
+        issuer_data.as_ref(),
+        &token_data,
+        &mut out,
+    )?;
+    progress.finished(&provider_row);
+
+    let role_read = match iam_side.as_ref().ok().and_then(|side| side.role.as_ref()) {
+        Some(Ok(staged)) => Some(staged.data.clone()),
+        _ => None,
+    };
+    let (role_policy, policy_row) = policy_stage(
+        request,
+        iam_side,
+        provider_found.as_ref(),
+        &token_data,
+        &mut out,
+    )?;
+    progress.finished(&policy_row);
+
+    let (assumed, live, assume_row) = assume_stage(
+        request,
+        input,
+        &token_data,
+        role_policy.as_ref(),
+        &mut out,
+        progress,
+    )?;
+    progress.finished(&assume_row);
+
+    let stage_rows = vec![token_row, issuer_row, provider_row, policy_row, assume_row];
+    let lines: Vec<StageLine<'_>> = stage_rows
+        .iter()
+        .map(|row| StageLine {
+            name: row.name,
+            detail: &row.detail,
+        })
+        .collect();
+    let evaluated = role_policy.as_ref().is_some_and(|p| p.evaluation.is_some());
+    let verdict = verdict::judge(&out.findings, &live, evaluated, &lines);
+    let blocked = blocked(request, &stage_rows);
+    out.stages = stage_rows;
+    let data = CheckData {
+        started,
+        inputs: rows::inputs(
+            request,
+            &token_data,
+            provider_found.as_ref(),
+            role_policy.as_ref(),
+        ),
+        token: token_data,
+        issuer: issuer_data,
+        provider: provider_found,
+        role: role_read,
+        policy: role_policy,
+        assume: assumed,
+        verdict,
+        blocked,
+    };
+    Ok(out.map(|()| data))
+}
+
+/// Exit 3's condition: nothing past the token could run, and the reason is
+/// the environment (no credentials), not a choice (`--offline`).
+fn blocked(request: &CheckRequest, rows: &[Stage]) -> Option<String> {
+    if request.offline || rows.iter().skip(1).any(|r| r.status != StageStatus::Skip) {
+        return None;
+    }
+    Some(
+        rows.iter()
+            .skip(1)
+            .map(|r| format!("{}: {}", r.name, r.detail))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// The issuer probe, or why it does not run.
+async fn probe_issuer(
+    request: &CheckRequest,
+    client: &HttpClient,
+    iss: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<(Staged<IssuerData>, std::time::Duration), String> {
+    if request.offline {
+        return Err("--offline: the issuer was not probed".to_owned());
+    }
+    let Some(iss) = iss else {
+        return Err("the token has no `iss` to probe".to_owned());
+    };
+    let clock = Instant::now();
+    let probe = ProbeRequest {
+        url: iss.to_owned(),
+        samples: request.samples,
+        interval: std::time::Duration::ZERO,
+        burst: None,
+    };
+    let probed = issuer::probe(client, &probe, progress).await;
+    let local_sts = crate::net::aws::local_sts_endpoint();
+    let judged = issuer::judge(probed, Timestamp::now(), local_sts.as_deref());
+    Ok((judged, clock.elapsed()))
+}
+
+/// The provider lookup beside the role read, or why they do not run.
+async fn read_iam(
+    request: &CheckRequest,
+    iss: Option<&str>,
+    role_arn: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<IamSide, String> {
+    let wants_provider = request.provider_file.is_none() && iss.is_some();
+    let wants_role = request.policy_file.is_none() && role_arn.is_some();
+    if !wants_provider && !wants_role {
+        return Err("not needed: the files given stand in for IAM".to_owned());
+    }
+    if request.offline {
+        return Err("--offline: IAM was not read".to_owned());
+    }
+    let clock = Instant::now();
+    progress.started("provider", "loading AWS credentials…");
+    let iam = IamSession::connect(&request.aws, "check")
+        .await
+        .map_err(|error| format!("{error}; {IAM_HINT}"))?;
+    let lookup = ProviderLookup {
+        issuer: iss.map(str::to_owned),
+        provider_arn: None,
+        role_arn: role_arn.map(str::to_owned),
+    };
+    let provider = async {
+        if !wants_provider {
+            return Err("--provider-json was given".to_owned());
+        }
+        provider::lookup(&iam, &lookup, None, progress)
+            .await
+            .map_err(|error| match &error {
+                Error::Environment { message, .. } => format!(
+                    "{message}; allow iam:ListOpenIDConnectProviders and iam:GetOpenIDConnectProvider, or pass --provider-json FILE"
+                ),
+                other => other.to_string(),
+            })
+    };
+    let role = async {
+        match role_arn {
+            Some(arn) if wants_role => {
+                Some(Ok(role::read(&iam, arn, request.duration, progress).await))
+            }
+            _ => None,
+        }
+    };
+    let (provider, role) = tokio::join!(provider, role);
+    Ok(IamSide {
+        provider,
+        role,
+        took: clock.elapsed(),
+    })
+}
+
+/// The issuer row, and the signature checked with the served (or saved) key set.
+fn issuer_stage(
+    side: Result<(Staged<IssuerData>, std::time::Duration), String>,
+    jwt: Option<&crate::model::token::Jwt>,
+    request: &CheckRequest,
+    out: &mut Staged<()>,
+) -> Result<(Option<IssuerData>, Stage), Error> {
+    let mut findings: Vec<Finding> = Vec::new();
+    let (data, took, skipped) = match side {
+        Ok((staged, took)) => {
+            findings.extend(staged.findings.iter().cloned());
+            (Some(out.absorb_findings(staged)), took, None)
+        }
+        Err(why) => (None, std::time::Duration::ZERO, Some(why)),
+    };
+    // The signature: a saved key set wins; else the JWKS the probe read.
+    let key_set = match (&request.jwks_file, &data) {
+        (Some(path), _) => Some(keys::read_file(path)?),
+        (None, Some(data)) => data.jwks_text.clone().map(|text| keys::KeySetText {
+            origin: data.jwks_url.clone().unwrap_or_default(),
+            text,
+        }),
+        (None, None) => None,
+    };
+    let signature = key_set.map(|set| {
+        let checked = keys::verify(set, jwt);
+        // The served key set was judged by the probe already: only the
+        // signature's own findings are new.
+        let own = request.jwks_file.is_some();
+        let checked_findings: Vec<Finding> = checked
+            .findings
+            .iter()
+            .filter(|f| own || f.rule.code == "TK013")
+            .cloned()
+            .collect();
+        findings.extend(checked_findings.iter().cloned());
+        out.findings.extend(checked_findings);
+        if own {
+            out.sources.extend(checked.sources);
+        }
+        checked.data
+    });
+    let row = match (&data, skipped) {
+        (Some(data), _) => Stage::ran(
+            "issuer",
+            &findings,
+            took,
+            rows::issuer(data, signature.as_ref().and_then(Option::as_ref)),
+        ),
+        (None, Some(why)) if signature.is_some() => Stage::ran(
+            "issuer",
+            &findings,
+            took,
+            format!(
+                "{why}; {}",
+                rows::signature(signature.as_ref().and_then(Option::as_ref))
+            ),
+        ),
+        (None, Some(why)) => Stage::skipped(
+            "issuer",
+            format!(
+                "{why}; run without --offline to probe it, or give --jwks FILE to check the signature"
+            ),
+        ),
+        (None, None) => Stage::skipped("issuer", "not probed"),
+    };
+    Ok((data, row))
+}
+
+/// The provider row: from the saved file, from IAM, or skipped; with the
+/// issuer's chains against its thumbprints when both are at hand.
+fn provider_stage(
+    request: &CheckRequest,
+    iam: Result<&IamSide, &String>,
+    issuer: Option<&IssuerData>,
+    token: &TokenData,
+    out: &mut Staged<()>,
+) -> Result<(Option<ProviderFound>, Stage), Error> {
+    let jwt = token.jwt();
+    let clock = Instant::now();
+    let staged = match (&request.provider_file, iam) {
+        (Some(path), _) => {
+            let saved = provider::read_file(path)?;
+            let arn = expected_provider_arn(request, jwt.and_then(|j| j.claim_str("iss")))
+                .filter(|arn| arn.ends_with(&format!("/{}", saved.url)));
+            Ok(provider::from_saved(
+                saved,
+                arn,
+                format!("--provider-json {}", path.display()),
+                jwt,
+            ))
+        }
+        (None, Ok(side)) => match &side.provider {
+            Ok(staged) => {
+                // The lookup ran without the token: judge its audience now.
+                let mut staged = Staged {
+                    data: staged.data.clone(),
+                    findings: staged.findings.clone(),
+                    stages: staged.stages.clone(),
+                    sources: Vec::new(),
+                };
+                if let (Some((arn, found)), Some(jwt)) = (&staged.data.provider, jwt) {
+                    staged
+                        .findings
+                        .extend(rules::provider::token_audience(found, Some(arn), jwt));
+                }
+                Ok(staged)
+            }
+            Err(why) => Err(why.clone()),
+        },
+        (None, Err(why)) => Err(why.clone()),
+    };
+    let took = match iam {
+        Ok(side) if request.provider_file.is_none() => side.took,
+        _ => clock.elapsed(),
+    };
+    let mut staged = match staged {
+        Ok(staged) => staged,
+        Err(why) => {
+            return Ok((None, Stage::skipped("provider", why)));
+        }
+    };
+    let mut thumbprint_note = None;
+    if let Some((_, found)) = &staged.data.provider {
+        match issuer {
+            Some(issuer) if !issuer.hosts.is_empty() => {
+                let compared = provider::thumbprints(found, &issuer.hosts, None);
+                staged.findings.extend(compared.findings);
+            }
+            _ => {
+                thumbprint_note =
+                    Some("thumbprints not compared: no certificate chain from the issuer");
+            }
+        }
+    }
+    let mut row = Stage::ran(
+        "provider",
+        &staged.findings,
+        took,
+        rows::provider(&staged.data, thumbprint_note),
+    );
+    if staged.data.skipped.is_some() {
+        row.status = StageStatus::Skip;
+    }
+    let found = out.absorb_findings(staged);
+    Ok((Some(found), row))
+}
+
+/// The provider ARN STS looks for: the role's partition and account, the
+/// issuer's name.
+fn expected_provider_arn(request: &CheckRequest, iss: Option<&str>) -> Option<String> {
+    let role = request.role_arn.as_ref()?;
+    let arn = Arn::parse(&role.value)?;
+    Some(format!(
+        "arn:{}:iam::{}:oidc-provider/{}",
+        arn.partition,
+        arn.account,
+        provider_name(iss?)
+    ))
+}
+
+/// Where the trust policy came from, or why there is none.
+enum PolicySource {
+    Found(crate::model::documents::PolicyDocument, String),
+    /// No policy: the row says why.
+    Missing(Stage),
+    /// IAM's policy is not JSON (TP001): its row.
+    Unparseable(RolePolicy, Stage),
+}
+
+/// The trust policy: `--policy FILE`, else the role IAM holds (its PV006
+/// and PV007 findings join `out` and `findings`).
+fn find_policy(
+    request: &CheckRequest,
+    iam: Result<IamSide, String>,
+    iss: Option<&str>,
+    out: &mut Staged<()>,
+    findings: &mut Vec<Finding>,
+) -> Result<PolicySource, Error> {
+    let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
+    if let Some(path) = &request.policy_file {
+        let name = role_arn.map(role::name_of);
+        return Ok(PolicySource::Found(
+            policy::read_policy_file(path, name, iss)?,
+            format!("--policy {}", path.display()),
+        ));
+    }
+    let read = match (role_arn, iam) {
+        (None, _) => {
+            return Ok(PolicySource::Missing(Stage::skipped(
+                "policy",
+                "no role: give --role-arn ARN (or set AWS_ROLE_ARN) for iam:GetRole, or pass --policy FILE",
+            )));
+        }
+        (Some(_), Err(why)) => Err(why),
+        (Some(_), Ok(side)) => match side.role {
+            Some(Ok(staged)) => Ok(staged),
+            Some(Err(why)) => Err(why),
+            None => Err("the role was not read".to_owned()),
+        },
+    };
+    let staged = match read {
+        Ok(staged) => staged,
+        Err(why) => return Ok(PolicySource::Missing(Stage::skipped("policy", why))),
+    };
+    findings.extend(staged.findings.iter().cloned());
+    let role_read = out.absorb_findings(staged);
+    let missing = |why: String| {
+        let mut row = Stage::skipped("policy", why);
+        if !findings.is_empty() {
+            row.status = Stage::judge(findings);
+        }
+        Ok(PolicySource::Missing(row))
+    };
+    let Some(role) = &role_read.role else {
+        return match &role_read.skipped {
+            Some(why) => missing(format!("{why}; {IAM_HINT}")),
+            None => missing("the role was not found (PV006)".to_owned()),
+        };
+    };
+    let Some(text) = role.trust_policy.clone() else {
+        return missing("IAM returned the role without its trust policy".to_owned());
+    };
+    let source = format!("iam:GetRole {}", role.arn);
+    match policy::parse_iam_policy(&role.arn, text) {
+        Ok(document) => Ok(PolicySource::Found(document, source)),
+        Err(error) => {
+            let judged = policy::unparseable_role_policy(&role.arn, source, &error, "policy");
+            let row = judged.stages[0].clone();
+            Ok(PolicySource::Unparseable(out.absorb_findings(judged), row))
+        }
+    }
+}
+
+/// The policy row: the trust policy (from `--policy` or `iam:GetRole`)
+/// linted, evaluated against the token, and the role checked.
+fn policy_stage(
+    request: &CheckRequest,
+    iam: Result<IamSide, String>,
+    provider: Option<&ProviderFound>,
+    token: &TokenData,
+    out: &mut Staged<()>,
+) -> Result<(Option<RolePolicy>, Stage), Error> {
+    let clock = Instant::now();
+    let jwt = token.jwt();
+    let iss = jwt.and_then(|j| j.claim_str("iss"));
+    let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
+    let mut findings: Vec<Finding> = Vec::new();
+    let (document, source) = match find_policy(request, iam, iss, out, &mut findings)? {
+        PolicySource::Found(document, source) => (document, source),
+        PolicySource::Missing(row) => return Ok((None, row)),
+        PolicySource::Unparseable(policy, row) => return Ok((Some(policy), row)),
+    };
+    let provider_arn = provider
+        .and_then(|p| p.provider.as_ref())
+        .map(|(arn, _)| arn.clone())
+        .filter(|arn| arn.starts_with("arn:"))
+        .or_else(|| expected_provider_arn(request, iss));
+    let context = PolicyContext {
+        role_arn: role_arn.map(str::to_owned),
+        token: jwt.cloned(),
+        provider: provider
+            .and_then(|p| p.provider.as_ref())
+            .map(|(_, p)| p.clone()),
+        principal: provider_arn.clone(),
+    };
+    let mut judged = policy::judge_role_policy(document, source, &context, "policy");
+    if let (Some(arn), Some(document)) = (&provider_arn, &judged.data.document) {
+        judged.findings.extend(rules::provider::role::principal(
+            role_arn.unwrap_or("the role"),
+            &Policy::from_value(document.value()),
+            arn,
+        ));
+    }
+    findings.extend(judged.findings.iter().cloned());
+    let mut row = judged.stages[0].clone();
+    row.duration = clock.elapsed();
+    // The refusal's details are EV001's; the row says where and that.
+    let refused = judged
+        .data
+        .evaluation
+        .as_ref()
+        .is_some_and(|e| !e.evaluation.allowed());
+    if judged.data.evaluation.is_some() {
+        row.detail = format!(
+            "{}: {}",
+            judged.data.source,
+            if refused {
+                "refuses the token (EV001)"
+            } else {
+                "allows the token"
+            }
+        );
+    }
+    row.status = if refused {
+        StageStatus::Fail
+    } else {
+        Stage::judge(&findings)
+    };
+    let data = out.absorb_findings(judged);
+    Ok((Some(data), row))
+}
+
+/// The live assume, or why it does not run; EV002 when its answer
+/// contradicts the evaluation.
+fn assume_stage(
+    request: &CheckRequest,
+    input: token::TokenInput,
+    token: &TokenData,
+    policy: Option<&RolePolicy>,
+    out: &mut Staged<()>,
+    progress: &dyn Progress,
+) -> Result<(Option<AssumeData>, Live, Stage), Error> {
+    let skip = |why: &str| {
+        Ok((
+            None,
+            Live::NotCalled(why.to_owned()),
+            Stage::skipped("assume", why.to_owned()),
+        ))
+    };
+    if request.offline {
+        return skip("--offline");
+    }
+    if request.no_assume {
+        return skip("--no-assume");
+    }
+    let Some(role_arn) = &request.role_arn else {
+        return skip("no role to assume: give --role-arn ARN (or set AWS_ROLE_ARN)");
+    };
+    let plan = AssumePlan {
+        role_arn: role_arn.value.clone(),
+        session_name: request
+            .session_name
+            .as_ref()
+            .map_or_else(assume::default_session_name, |g| g.value.clone()),
+        duration: request.duration,
+        retry: request.retry,
+        cache: request.cache.clone(),
+        aws: request.aws.clone(),
+        export: None,
+    };
+    let assumption = assume::run(&plan, &request.token, input, token.jwt(), progress)?;
+    let evaluated = policy.and_then(|p| p.evaluation.as_ref().map(|e| (p, e)));
+    let (live, verdict) = live_answer(&assumption, evaluated);
+    // Only an AccessDenied or a success speaks about the trust policy.
+    let speaks = match &live {
+        Live::Assumed => Some((true, "credentials".to_owned())),
+        Live::Refused {
+            code: "AS101",
+            answer,
+            ..
+        } => Some((false, answer.clone())),
+        _ => None,
+    };
+    if let (Some((allowed, answer)), Some((policy, evaluation))) = (speaks, evaluated) {
+        out.findings.extend(rules::evaluation::disagrees(
+            evaluation,
+            allowed,
+            &answer,
+            &policy.source,
+        ));
+    }
+    let judged = assume::judge(assumption, verdict, "assume");
+    let row = judged.stages[0].clone();
+    let data = out.absorb_findings(judged);
+    Ok((Some(data), live, row))
+}
+
+/// What STS did, and the trust policy's verdict to quote on a refusal.
+fn live_answer(
+    assumption: &assume::Assumption,
+    evaluated: Option<(&RolePolicy, &crate::eval::PolicyEvaluation)>,
+) -> (Live, Option<PolicyVerdict>) {
+    match &assumption.outcome {
+        Outcome::Assumed { .. } => (Live::Assumed, None),
+        Outcome::Refused { class, failure, .. } => (
+            Live::Refused {
+                code: class.rule.code,
+                answer: failure.to_string(),
+                attempts: assumption.data.attempts.len(),
+            },
+            Some(match evaluated {
+                Some((policy, evaluation)) => PolicyVerdict::Evaluated {
+                    source: policy.source.clone(),
+                    evaluation: Box::new(evaluation.evaluation.clone()),
+                },
+                None => PolicyVerdict::Unavailable(
+                    "the policy stage did not run (see its row)".to_owned(),
+                ),
+            }),
+        ),
+    }
+}
