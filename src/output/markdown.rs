@@ -33,10 +33,26 @@ fn cell(text: &str) -> String {
 /// shown escaped and HTML cannot start, so a claim cannot add headings,
 /// links or markup to the report.
 fn inline(text: &str) -> String {
-    super::printable(text)
-        .replace('\\', "\\\\")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    // Inside a code span Markdown shows `&lt;` as it is, and HTML cannot
+    // start there anyway: escape only outside them.
+    let printable = super::printable(text);
+    let spans: Vec<&str> = printable.split('`').collect();
+    let balanced = spans.len() % 2 == 1;
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, span)| {
+            let in_code = i % 2 == 1 && (balanced || i + 1 < spans.len());
+            if in_code {
+                (*span).to_owned()
+            } else {
+                span.replace('\\', "\\\\")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -229,7 +229,16 @@ pub fn judge(
         })
         .collect();
     candidates.sort_by_key(|f| rank(f, answer));
-    let evidence_for = |finding: &Finding| -> Vec<String> {
+    // The symptom is quoted in the evidence of whatever explains it.
+    if let Some(answer) = answer
+        && candidates
+            .iter()
+            .any(|f| explains(answer).contains(&f.rule.code))
+    {
+        candidates.retain(|f| f.rule.code != answer);
+    }
+    let mut cited: Vec<&'static str> = Vec::new();
+    let mut evidence_for = |finding: &Finding| -> Vec<String> {
         let mut evidence = Vec::new();
         if let Live::Refused {
             code,
@@ -248,12 +257,16 @@ pub fn judge(
                 evidence.push(format!("STS answered `{answer}` ({code}) after {tries}"));
             } else {
                 evidence.push(format!(
-                    "STS answered `{answer}` ({code}), which this does not explain on its own"
+                    "not what STS refused the token for ({code}), but a problem of its own"
                 ));
             }
         }
+        // Each stage's result is cited once, with its first cause.
         let stage = stage_of(finding.rule.code);
-        if let Some(line) = stages.iter().find(|s| s.name == stage) {
+        if !cited.contains(&stage)
+            && let Some(line) = stages.iter().find(|s| s.name == stage)
+        {
+            cited.push(stage);
             evidence.push(format!("{} stage: {}", line.name, line.detail));
         }
         evidence
@@ -337,9 +350,10 @@ mod tests {
         };
         let verdict = judge(&findings, &live, true, &[]);
         assert_eq!(verdict.status, Status::Fails);
-        assert_eq!(codes(&verdict), ["EV001", "AS101", "TK010"]);
+        // The symptom (AS101) is in the evidence of its cause, not a cause.
+        assert_eq!(codes(&verdict), ["EV001", "TK010"]);
         assert!(verdict.causes[0].evidence[0].contains("(AS101) after 1 attempt"));
-        assert!(verdict.causes[2].evidence[0].contains("does not explain"));
+        assert!(verdict.causes[1].evidence[0].contains("not what STS refused the token for (AS101)"));
     }
 
     #[test]

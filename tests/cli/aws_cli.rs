@@ -108,7 +108,7 @@ fn provider_command(
 
 #[test]
 fn provider_reads_iam_and_finds_nothing_wrong_with_a_correct_setup() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let seeded = seed(&moto, &["sts.amazonaws.com"], &[], "sts.amazonaws.com");
     // Each test issuer makes its own CA: register this one's thumbprint.
     let live = top_thumbprint(&seeded.issuer);
@@ -152,7 +152,7 @@ fn block_on_update_thumbprint(moto: &Moto, arn: &str, thumbprint: &str) {
 
 #[test]
 fn provider_names_each_mismatch_between_token_iam_and_the_issuer() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let wrong = "0000000000000000000000000000000000000000".to_owned();
     let seeded = seed(&moto, &["other-client"], &[wrong], "sts.amazonaws.com");
     // The caller forgets the role's path and asks for more than the maximum.
@@ -179,7 +179,7 @@ fn provider_names_each_mismatch_between_token_iam_and_the_issuer() {
 
 #[test]
 fn provider_names_the_nearest_provider_when_none_matches() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("idp"));
     moto.create_provider(&format!("https://{host}/"), &["sts.amazonaws.com"], &[]);
     let dir = tempfile::tempdir().unwrap();
@@ -200,7 +200,7 @@ fn provider_names_the_nearest_provider_when_none_matches() {
 
 #[test]
 fn provider_flags_a_role_that_trusts_another_provider() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let seeded = seed(&moto, &["sts.amazonaws.com"], &[], "sts.amazonaws.com");
     let other = moto.create_provider(
         &format!("https://{}.example.test", unique("old-cluster")),
@@ -269,7 +269,7 @@ fn paths_of(report: &Value, code: &str) -> Vec<String> {
 
 #[test]
 fn scan_lints_every_web_identity_role_and_only_those() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("scan"));
     let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
     let sub = format!("{host}:sub");
@@ -359,7 +359,7 @@ fn scan_lints_every_web_identity_role_and_only_those() {
 
 #[test]
 fn scan_output_is_sarif_ready() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("sarif"));
     let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
     let role = moto.create_role(
@@ -396,7 +396,7 @@ fn scan_output_is_sarif_ready() {
 
 #[test]
 fn assume_works_against_the_emulator_without_credentials() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("assume"));
     let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
     let role = moto.create_role(
@@ -446,7 +446,7 @@ fn assume_works_against_the_emulator_without_credentials() {
 
 #[test]
 fn access_denied_reads_the_trust_policy_from_iam_and_names_the_condition() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("denied"));
     let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
     let role = moto.create_role(
@@ -487,7 +487,7 @@ fn access_denied_reads_the_trust_policy_from_iam_and_names_the_condition() {
 
 #[test]
 fn scan_reads_every_page_of_roles() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("many"));
     let provider = moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
     let policy = trust_policy(
@@ -513,7 +513,7 @@ fn scan_reads_every_page_of_roles() {
 
 #[test]
 fn provider_does_not_guess_about_another_accounts_providers() {
-    let Some(moto) = moto() else { return };
+    let moto = moto();
     let host = format!("{}.example.test", unique("cross"));
     moto.create_provider(&format!("https://{host}"), &["sts.amazonaws.com"], &[]);
     let dir = tempfile::tempdir().unwrap();

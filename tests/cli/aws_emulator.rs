@@ -1,7 +1,7 @@
 //! The AWS emulator the IAM tests run against: moto's server, which `.ci/run`
-//! installs, starts on 127.0.0.1 and names in `AWS_ENDPOINT_URL`. With
-//! `CI=true` a missing emulator fails the test; elsewhere the test is
-//! skipped with a printed reason. Tests never reach beyond 127.0.0.1.
+//! installs, starts on 127.0.0.1 and names in `AWS_ENDPOINT_URL`. A missing
+//! emulator fails the test that needs it, with the reason. Tests never reach
+//! beyond 127.0.0.1.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,31 +20,23 @@ fn is_local(endpoint: &str) -> bool {
         .is_ok_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
 }
 
-/// The emulator, or `None` (with the reason printed) when there is none
-/// outside CI.
-pub fn moto() -> Option<Moto> {
+/// The emulator `.ci/run` (or `scripts/test`) started. A test that needs
+/// it and finds none fails with the reason: it never passes by skipping.
+pub fn moto() -> Moto {
     let endpoint = std::env::var("OIDC_DOCTOR_TEST_AWS_ENDPOINT")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
         .ok()
         .filter(|e| !e.is_empty());
     match endpoint {
-        Some(endpoint) if is_local(&endpoint) => Some(Moto { endpoint }),
+        Some(endpoint) if is_local(&endpoint) => Moto { endpoint },
         Some(endpoint) => panic!(
             "the AWS endpoint for the tests is {endpoint}: tests only talk to 127.0.0.1 (start moto_server locally)"
         ),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
-            "CI=true and no AWS emulator: .ci/run starts moto_server and exports AWS_ENDPOINT_URL"
+        None => panic!(
+            "no AWS emulator for this test: run the tests with `scripts/test` (it starts moto_server on \
+             127.0.0.1 and sets AWS_ENDPOINT_URL), or start `moto_server -H 127.0.0.1 -p 5000` yourself and \
+             export AWS_ENDPOINT_URL=http://127.0.0.1:5000"
         ),
-        None => {
-            #[allow(clippy::print_stderr, reason = "the skip must be visible")]
-            {
-                eprintln!(
-                    "skipped: no AWS emulator (run .ci/run, or `moto_server -H 127.0.0.1 -p 5000` and \
-                     AWS_ENDPOINT_URL=http://127.0.0.1:5000)"
-                );
-            }
-            None
-        }
     }
 }
 

@@ -11,6 +11,7 @@ mod aws_cli;
 mod aws_emulator;
 mod aws_robustness;
 mod catalogue;
+mod check_cli;
 mod decode_cli;
 mod formats;
 mod issuer_cli;

@@ -41,6 +41,12 @@ pub enum PolicyVerdict {
     },
     /// Not at hand, and why.
     Unavailable(String),
+    /// Evaluated, and said by another finding of the same report (EV001
+    /// when it refuses, EV002 when it allows): not repeated here.
+    ShownAs {
+        source: String,
+        code: &'static str,
+    },
 }
 
 /// How often each class failed before the last attempt, for messages.
@@ -308,6 +314,10 @@ fn access_denied(
                  no resource control policy refuses it, and whether the policy was changed moments ago. {propagation}",
                 context.role_arn
             ),
+        ),
+        Some(PolicyVerdict::ShownAs { source, code }) => (
+            format!("The trust policy ({source}) was evaluated against this token: {code} says what it decided."),
+            format!("See {code} for the condition and the fix. {propagation}"),
         ),
         Some(PolicyVerdict::Unavailable(why)) => (
             format!("The trust policy was not available to name the refusing condition ({why})."),

@@ -676,9 +676,14 @@ fn live_answer(
                 attempts: assumption.data.attempts.len(),
             },
             Some(match evaluated {
-                Some((policy, evaluation)) => PolicyVerdict::Evaluated {
+                // EV001 (refused) or EV002 (allowed, against STS) says it.
+                Some((policy, evaluation)) => PolicyVerdict::ShownAs {
                     source: policy.source.clone(),
-                    evaluation: Box::new(evaluation.evaluation.clone()),
+                    code: if evaluation.evaluation.allowed() {
+                        "EV002"
+                    } else {
+                        "EV001"
+                    },
                 },
                 None => PolicyVerdict::Unavailable(
                     "the policy stage did not run (see its row)".to_owned(),
