@@ -167,8 +167,8 @@ fn the_documented_examples_match_real_output() {
     let examples = examples();
     assert_eq!(
         examples.len(),
-        7,
-        "one example each for decode, lint, issuer, explain, assume, provider and scan"
+        8,
+        "one example each for decode, lint, issuer, explain, assume, provider, scan and check"
     );
     let decode = run(&[
         "decode",
@@ -348,4 +348,25 @@ fn the_shape_check_catches_a_missing_or_retyped_field() {
         let caught = std::panic::catch_unwind(|| assert_same_shape(&documented, &wrong, ""));
         assert!(caught.is_err(), "{wrong} passed");
     }
+}
+
+#[test]
+fn the_documented_check_example_matches_real_output() {
+    let examples = examples();
+    let output = oidc_doctor()
+        .args(["check", "--offline", "--format", "json", "--quiet"])
+        .args(["--token-file", "fixtures/examples/check/token.jwt"])
+        .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy"])
+        .args(["--policy", "fixtures/examples/check/trust-policy.json"])
+        .args(["--provider-json", "fixtures/examples/check/provider.json"])
+        .args(["--jwks", "fixtures/keys/test-jwks.json"])
+        .output()
+        .unwrap();
+    let checked: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let documented = &examples[7];
+    assert_eq!(documented["command"], "check");
+    assert_same_shape(documented, &checked, "");
+    assert_eq!(documented["verdict"], checked["verdict"]);
+    assert_eq!(documented["check"]["inputs"], checked["check"]["inputs"]);
+    assert_eq!(documented["findings"][0], checked["findings"][0]);
 }

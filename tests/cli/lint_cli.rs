@@ -409,3 +409,77 @@ fn pv002_fires_only_for_an_unregistered_audience_of_the_same_issuer() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_refusal_is_ev001_in_every_format_and_fails_the_gate() {
+    // A token from an `environment:` job against a policy that pins the branch.
+    let args = [
+        "lint",
+        "--token",
+        "fixtures/examples/check/token.jwt",
+        "fixtures/examples/check/trust-policy.json",
+    ];
+    for (format, wanted) in [
+        ("json", "\"code\": \"EV001\""),
+        ("sarif", "\"ruleId\": \"EV001\""),
+        ("github", "::error file=fixtures/examples/check/trust-policy.json,line=13,col=11,title=EV001::"),
+        ("markdown", "### EV001 policy-refuses-token (high)"),
+        ("human", "EV001 policy-refuses-token (high)"),
+    ] {
+        let out = oidc_doctor()
+            .args(args)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(wanted), "{format}: no `{wanted}` in\n{text}");
+        assert_eq!(out.status.code(), Some(1), "{format}: a refusal fails the gate");
+    }
+    // The fix is a fragment to paste, in the JSON finding too.
+    let (code, report) = lint_json(&args[1..]);
+    assert_eq!(code, Some(1));
+    let ev001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "EV001")
+        .unwrap();
+    let fragment: Value = serde_json::from_str(ev001["suggestion"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        fragment["StringEquals"]["token.actions.githubusercontent.com:sub"][1],
+        "repo:acme/app:environment:production"
+    );
+    // With --fail-on above high, the same refusal passes the gate.
+    let out = oidc_doctor()
+        .args(args)
+        .args(["--fail-on", "critical"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn among_many_policies_only_those_for_the_tokens_issuer_are_refusals() {
+    // The GitHub token against a directory: its policies for other issuers
+    // refuse it by design and are not EV001.
+    let (_, report) = lint_json(&[
+        "--token",
+        "fixtures/examples/check/token.jwt",
+        "fixtures/examples/check",
+        "fixtures/lint/template.yaml",
+    ]);
+    let refused: Vec<&Value> = report["evaluation"]["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["allowed"] == false)
+        .collect();
+    let ev001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "EV001")
+        .count();
+    assert!(refused.len() > ev001, "{refused:#?}");
+    assert!(ev001 >= 1);
+}

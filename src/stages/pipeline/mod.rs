@@ -125,10 +125,15 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
 
     // The issuer probe beside the IAM reads.
     let runtime = crate::net::runtime()?;
-    let client = HttpClient::new(&request.net)?;
+    // Offline, no client is made: not even the trust store is read.
+    let client = if request.offline {
+        None
+    } else {
+        Some(HttpClient::new(&request.net)?)
+    };
     let (issuer_side, iam_side) = runtime.block_on(async {
         tokio::join!(
-            probe_issuer(request, &client, iss.as_deref(), progress),
+            probe_issuer(request, client.as_ref(), iss.as_deref(), progress),
             read_iam(request, iss.as_deref(), role_arn.as_deref(), progress),
         )
     });
@@ -217,13 +222,13 @@ fn blocked(request: &CheckRequest, rows: &[Stage]) -> Option<String> {
 /// The issuer probe, or why it does not run.
 async fn probe_issuer(
     request: &CheckRequest,
-    client: &HttpClient,
+    client: Option<&HttpClient>,
     iss: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<(Staged<IssuerData>, std::time::Duration), String> {
-    if request.offline {
+    let Some(client) = client.filter(|_| !request.offline) else {
         return Err("--offline: the issuer was not probed".to_owned());
-    }
+    };
     let Some(iss) = iss else {
         return Err("the token has no `iss` to probe".to_owned());
     };
