@@ -353,7 +353,9 @@ mod tests {
         // The symptom (AS101) is in the evidence of its cause, not a cause.
         assert_eq!(codes(&verdict), ["EV001", "TK010"]);
         assert!(verdict.causes[0].evidence[0].contains("(AS101) after 1 attempt"));
-        assert!(verdict.causes[1].evidence[0].contains("not what STS refused the token for (AS101)"));
+        assert!(
+            verdict.causes[1].evidence[0].contains("not what STS refused the token for (AS101)")
+        );
     }
 
     #[test]

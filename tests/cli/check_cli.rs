@@ -148,7 +148,11 @@ fn pins(world: &World, sub: &str) -> Value {
 fn a_login_that_works_is_ok_with_no_cause() {
     let world = World::new(Behaviour::default(), vec![Answer::assumed()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
@@ -157,7 +161,12 @@ fn a_login_that_works_is_ok_with_no_cause() {
     assert_eq!(ran.report["verdict"]["causes"], json!([]));
     assert_eq!(world.sts.calls(), 1);
     for stage in ["token", "issuer", "provider", "policy", "assume"] {
-        assert_ne!(ran.stage(stage)["status"], "skip", "{stage}: {:#}", ran.report["stages"]);
+        assert_ne!(
+            ran.stage(stage)["status"],
+            "skip",
+            "{stage}: {:#}",
+            ran.report["stages"]
+        );
     }
     assert_eq!(ran.report["evaluation"]["policies"][0]["allowed"], true);
     // The local issuer's port is still a finding at `high`: the exit code
@@ -173,7 +182,11 @@ fn a_login_that_works_is_ok_with_no_cause() {
 fn a_refused_sub_is_ev001_with_both_values_and_the_fragment_that_admits_it() {
     let world = World::new(Behaviour::default(), vec![Answer::access_denied()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({"sub": "repo:acme/app:ref:refs/heads/feature-x"}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
@@ -196,21 +209,38 @@ fn a_refused_sub_is_ev001_with_both_values_and_the_fragment_that_admits_it() {
     let fragment: Value = serde_json::from_str(root["suggestion"].as_str().unwrap()).unwrap();
     assert_eq!(
         fragment["StringEquals"][format!("{}:sub", world.name())],
-        json!(["repo:acme/app:ref:refs/heads/main", "repo:acme/app:ref:refs/heads/feature-x"])
+        json!([
+            "repo:acme/app:ref:refs/heads/main",
+            "repo:acme/app:ref:refs/heads/feature-x"
+        ])
     );
     // AccessDenied is never retried; the symptom is quoted in its cause's
     // evidence, and is a finding, not a second cause.
     assert_eq!(world.sts.calls(), 1);
-    let causes: Vec<&Value> = ran.report["verdict"]["causes"].as_array().unwrap().iter().collect();
+    let causes: Vec<&Value> = ran.report["verdict"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
     assert!(causes.iter().all(|c| c["code"] != "AS101"), "{causes:#?}");
-    assert!(ran.report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "AS101"));
+    assert!(
+        ran.report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "AS101")
+    );
 }
 
 #[test]
 fn an_audience_the_provider_does_not_list_is_pv002_with_the_real_arn() {
     let world = World::new(Behaviour::default(), vec![Answer::audience()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({"aud": "my-app"}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
@@ -242,10 +272,10 @@ fn an_audience_pinned_otherwise_in_the_policy_is_the_policys_to_change() {
     let ran = run(cmd);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "EV001", 1));
     assert!(
-        ran.cause(0)["summary"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("`StringEquals` on `{}:aud` wants `my-app`", world.name())),
+        ran.cause(0)["summary"].as_str().unwrap().contains(&format!(
+            "`StringEquals` on `{}:aud` wants `my-app`",
+            world.name()
+        )),
         "{:#}",
         ran.cause(0)
     );
@@ -255,30 +285,43 @@ fn an_audience_pinned_otherwise_in_the_policy_is_the_policys_to_change() {
         .iter()
         .map(|f| f["code"].as_str().unwrap())
         .collect();
-    assert!(codes.contains(&"PV003"), "the pinned audience is not registered: {codes:?}");
+    assert!(
+        codes.contains(&"PV003"),
+        "the pinned audience is not registered: {codes:?}"
+    );
 }
 
 #[test]
 fn no_provider_for_the_issuer_names_the_near_miss() {
-    let world = World::new(Behaviour::default(), vec![Answer::error(
-        400,
-        "InvalidIdentityToken",
-        "No OpenIDConnect provider found in your account for https://127.0.0.1",
-    )]);
+    let world = World::new(
+        Behaviour::default(),
+        vec![Answer::error(
+            400,
+            "InvalidIdentityToken",
+            "No OpenIDConnect provider found in your account for https://127.0.0.1",
+        )],
+    );
     // Registered with a trailing `/`: not the token's `iss`.
     let near = world.moto.create_provider(
         &format!("{}/", world.issuer.url()),
         &["sts.amazonaws.com"],
         &[],
     );
-    let role = world.role(&near, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &near,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
     let ran = run(cmd);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV001", 1));
     let summary = ran.cause(0)["summary"].as_str().unwrap();
-    assert!(summary.contains("differs only in the trailing `/`"), "{summary}");
+    assert!(
+        summary.contains("differs only in the trailing `/`"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -294,7 +337,11 @@ fn an_unreachable_jwks_is_is006() {
         vec![Answer::no_key()],
     );
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--max-attempts", "2", "--token-file"])
@@ -303,7 +350,12 @@ fn an_unreachable_jwks_is_is006() {
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "IS006", 1));
     // Key retrieval errors are retried: the evidence says how often.
     assert_eq!(world.sts.calls(), 2);
-    assert!(ran.cause(0)["evidence"][0].as_str().unwrap().contains("after 2 attempts"));
+    assert!(
+        ran.cause(0)["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("after 2 attempts")
+    );
 }
 
 #[test]
@@ -316,7 +368,11 @@ fn a_slow_issuer_is_is008() {
         vec![Answer::no_key()],
     );
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--max-attempts", "1", "--token-file"])
@@ -335,7 +391,11 @@ fn an_uncacheable_jwks_is_is009() {
         vec![Answer::no_key()],
     );
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--max-attempts", "1", "--token-file"])
@@ -346,16 +406,23 @@ fn an_uncacheable_jwks_is_is009() {
 
 #[test]
 fn a_thumbprint_that_matches_no_served_certificate_is_pv004() {
-    let world = World::new(Behaviour::default(), vec![Answer::error(
-        400,
-        "InvalidIdentityToken",
-        "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
-    )]);
+    let world = World::new(
+        Behaviour::default(),
+        vec![Answer::error(
+            400,
+            "InvalidIdentityToken",
+            "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
+        )],
+    );
     let provider = world.provider(
         &["sts.amazonaws.com"],
         Some(&["0000000000000000000000000000000000000000"]),
     );
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
@@ -374,8 +441,15 @@ fn a_thumbprint_that_matches_no_served_certificate_is_pv004() {
 fn a_principal_in_another_partition_is_tp106() {
     let world = World::new(Behaviour::default(), vec![Answer::access_denied()]);
     world.provider(&["sts.amazonaws.com"], None);
-    let gov = format!("arn:aws-us-gov:iam::{ACCOUNT}:oidc-provider/{}", world.name());
-    let role = world.role(&gov, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let gov = format!(
+        "arn:aws-us-gov:iam::{ACCOUNT}:oidc-provider/{}",
+        world.name()
+    );
+    let role = world.role(
+        &gov,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
@@ -387,15 +461,24 @@ fn a_principal_in_another_partition_is_tp106() {
 fn a_role_arn_without_the_role_path_is_pv006() {
     let world = World::new(Behaviour::default(), vec![Answer::access_denied()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/ci/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/ci/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     assert!(role.contains(":role/ci/"), "{role}");
     let without_path = role.replacen(":role/ci/", ":role/", 1);
     let token = world.token(&json!({}));
     let mut cmd = world.command();
-    cmd.args(["--role-arn", &without_path, "--token-file"]).arg(&token);
+    cmd.args(["--role-arn", &without_path, "--token-file"])
+        .arg(&token);
     let ran = run(cmd);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV006", 1));
-    assert!(ran.cause(0)["fix"].as_str().unwrap().contains(&role), "{:#}", ran.cause(0));
+    assert!(
+        ran.cause(0)["fix"].as_str().unwrap().contains(&role),
+        "{:#}",
+        ran.cause(0)
+    );
 }
 
 #[test]
@@ -405,12 +488,19 @@ fn throttling_then_success_is_at_risk_with_as002() {
         vec![Answer::throttled(), Answer::throttled(), Answer::assumed()],
     );
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
     let ran = run(cmd);
-    assert_eq!((ran.status(), ran.root(), ran.code), ("at-risk", "AS002", 1));
+    assert_eq!(
+        (ran.status(), ran.root(), ran.code),
+        ("at-risk", "AS002", 1)
+    );
     assert_eq!(world.sts.calls(), 3);
     assert!(ran.cause(0)["fix"].as_str().unwrap().contains("--cache"));
 }
@@ -419,14 +509,22 @@ fn throttling_then_success_is_at_risk_with_as002() {
 fn an_expired_token_is_tk005_with_when_it_expired() {
     let world = World::new(Behaviour::default(), vec![Answer::expired()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let now = jiff::Timestamp::now().as_second();
     let token = world.token(&json!({"iat": now - 3600, "nbf": now - 3600, "exp": now - 1800}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
     let ran = run(cmd);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "TK005", 1));
-    assert!(ran.cause(0)["summary"].as_str().unwrap().contains("ago"), "{:#}", ran.cause(0));
+    assert!(
+        ran.cause(0)["summary"].as_str().unwrap().contains("ago"),
+        "{:#}",
+        ran.cause(0)
+    );
     // The same token again would fail the same way: one call.
     assert_eq!(world.sts.calls(), 1);
 }
@@ -449,10 +547,19 @@ fn offline_with_saved_files_judges_without_any_network() {
             .iter()
             .find(|s| s["name"] == stage)
             .unwrap();
-        assert!(row["detail"].as_str().unwrap().contains("--offline"), "{row}");
+        assert!(
+            row["detail"].as_str().unwrap().contains("--offline"),
+            "{row}"
+        );
     }
     // The signature was still checked, against the saved key set.
-    assert!(report["token"]["signature"]["valid"] == true || report["stages"][1]["detail"].as_str().unwrap().contains("signature verified"));
+    assert!(
+        report["token"]["signature"]["valid"] == true
+            || report["stages"][1]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("signature verified")
+    );
 }
 
 /// The README's offline example.
@@ -476,7 +583,11 @@ fn example_args() -> Vec<String> {
 fn the_token_is_found_in_the_actions_runtime_and_said_so() {
     let world = World::new(Behaviour::default(), vec![Answer::assumed()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let iss = world.issuer.url();
     let runtime = ActionsRuntime::start(Box::new(move |audience| {
         let now = jiff::Timestamp::now().as_second();
@@ -525,8 +636,20 @@ fn without_iam_access_the_iam_stages_are_skipped_and_the_verdict_rests_on_what_r
     // No credentials at all: STS needs none, IAM does.
     cmd.envs(no_aws_setup(dir.path()))
         .env("AWS_ENDPOINT_URL_STS", sts.url())
-        .args(["check", "--samples", "1", "--timeout", "3", "--session-name", "check-test"])
-        .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy", "--token-file"])
+        .args([
+            "check",
+            "--samples",
+            "1",
+            "--timeout",
+            "3",
+            "--session-name",
+            "check-test",
+        ])
+        .args([
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/deploy",
+            "--token-file",
+        ])
         .arg(&token_path)
         .arg("--ca-bundle")
         .arg(issuer.ca_bundle());
@@ -542,14 +665,26 @@ fn without_iam_access_the_iam_stages_are_skipped_and_the_verdict_rests_on_what_r
     }
     assert_eq!(ran.stage("issuer")["status"], "fail", "the probe ran");
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "AS101", 1));
-    assert!(ran.cause(0)["fix"].as_str().unwrap().contains("--policy FILE"));
+    assert!(
+        ran.cause(0)["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--policy FILE")
+    );
 }
 
 #[test]
 fn progress_goes_to_standard_error_a_line_per_stage_and_attempt_and_nothing_with_quiet() {
-    let world = World::new(Behaviour::default(), vec![Answer::throttled(), Answer::assumed()]);
+    let world = World::new(
+        Behaviour::default(),
+        vec![Answer::throttled(), Answer::assumed()],
+    );
     let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(&provider, "/", &pins(&world, "repo:acme/app:ref:refs/heads/main"));
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
@@ -566,17 +701,24 @@ fn progress_goes_to_standard_error_a_line_per_stage_and_attempt_and_nothing_with
         assert!(ran.stderr.contains(line), "no `{line}` in:\n{}", ran.stderr);
     }
     let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--quiet", "--token-file"]).arg(&token);
+    cmd.args(["--role-arn", &role, "--quiet", "--token-file"])
+        .arg(&token);
     assert_eq!(run(cmd).stderr, "");
 }
 
 #[test]
 fn every_format_carries_the_verdict_and_the_causes() {
     for (format, wanted) in [
-        ("github", "::error title=oidc-doctor check%3A the login fails::EV001 policy-refuses-token (policy stage)"),
+        (
+            "github",
+            "::error title=oidc-doctor check%3A the login fails::EV001 policy-refuses-token (policy stage)",
+        ),
         ("sarif", "\"rootCause\": \"EV001\""),
         ("markdown", "## Root cause: [EV001 policy-refuses-token]"),
-        ("human", "Root cause: EV001 policy-refuses-token (policy stage, high)"),
+        (
+            "human",
+            "Root cause: EV001 policy-refuses-token (policy stage, high)",
+        ),
     ] {
         let output = oidc_doctor()
             .args(["check", "--offline", "--format", format])
@@ -607,7 +749,10 @@ fn the_markdown_runbook_of_a_refused_sub() {
     let role = world.moto.create_role(
         &unique(role_name),
         "/",
-        &trust_policy(&provider, &pins(&world, "repo:acme/app:ref:refs/heads/main")),
+        &trust_policy(
+            &provider,
+            &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+        ),
         None,
     );
     let token = world.token(&json!({"sub": "repo:acme/app:ref:refs/heads/feature-x"}));
@@ -699,4 +844,46 @@ fn durations(line: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[test]
+fn the_readme_starts_with_this_example_and_shows_what_it_prints() {
+    let readme = std::fs::read_to_string(crate::support::root().join("README.md")).unwrap();
+    let first_block = readme.split("```sh\n").nth(1).unwrap();
+    let command = first_block.split("\n```").next().unwrap();
+    let relative: Vec<String> = example_args()
+        .into_iter()
+        .map(|a| a.replace(&format!("{}/", crate::support::root().display()), ""))
+        .collect();
+    assert_eq!(
+        command,
+        format!(
+            "cargo install --path . && oidc-doctor check --offline {}",
+            relative.join(" ")
+        )
+    );
+    // The console example in the `check` section is today's output.
+    let shown = readme
+        .split("```console\n$ oidc-doctor check --offline")
+        .nth(1)
+        .unwrap()
+        .split("\n...\n```")
+        .next()
+        .unwrap();
+    let shown: Vec<&str> = shown.lines().skip(3).collect();
+    let output = oidc_doctor()
+        .env("COLUMNS", "100")
+        .args(["check", "--offline"])
+        .args(&relative)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let printed: Vec<&str> = printed.lines().take(shown.len()).collect();
+    for (shown, printed) in shown.iter().zip(&printed) {
+        if shown.starts_with("oidc-doctor check: ") || shown.contains("expires in") {
+            continue; // the time of the run; the token's remaining lifetime
+        }
+        assert_eq!(shown, printed);
+    }
+    assert_eq!(shown.len(), printed.len());
 }

@@ -422,7 +422,10 @@ fn a_refusal_is_ev001_in_every_format_and_fails_the_gate() {
     for (format, wanted) in [
         ("json", "\"code\": \"EV001\""),
         ("sarif", "\"ruleId\": \"EV001\""),
-        ("github", "::error file=fixtures/examples/check/trust-policy.json,line=13,col=11,title=EV001::"),
+        (
+            "github",
+            "::error file=fixtures/examples/check/trust-policy.json,line=13,col=11,title=EV001::",
+        ),
         ("markdown", "### EV001 policy-refuses-token (high)"),
         ("human", "EV001 policy-refuses-token (high)"),
     ] {
@@ -433,7 +436,11 @@ fn a_refusal_is_ev001_in_every_format_and_fails_the_gate() {
             .unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains(wanted), "{format}: no `{wanted}` in\n{text}");
-        assert_eq!(out.status.code(), Some(1), "{format}: a refusal fails the gate");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: a refusal fails the gate"
+        );
     }
     // The fix is a fragment to paste, in the JSON finding too.
     let (code, report) = lint_json(&args[1..]);

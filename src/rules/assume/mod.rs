@@ -43,10 +43,7 @@ pub enum PolicyVerdict {
     Unavailable(String),
     /// Evaluated, and said by another finding of the same report (EV001
     /// when it refuses, EV002 when it allows): not repeated here.
-    ShownAs {
-        source: String,
-        code: &'static str,
-    },
+    ShownAs { source: String, code: &'static str },
 }
 
 /// How often each class failed before the last attempt, for messages.
@@ -316,7 +313,9 @@ fn access_denied(
             ),
         ),
         Some(PolicyVerdict::ShownAs { source, code }) => (
-            format!("The trust policy ({source}) was evaluated against this token: {code} says what it decided."),
+            format!(
+                "The trust policy ({source}) was evaluated against this token: {code} says what it decided."
+            ),
             format!("See {code} for the condition and the fix. {propagation}"),
         ),
         Some(PolicyVerdict::Unavailable(why)) => (
