@@ -287,9 +287,19 @@ pub fn judge(
     let breaks = candidates
         .iter()
         .any(|f| f.rule.category == Category::Breakage && f.severity >= Severity::High);
-    let (status, note) = match live {
+    let (status, note) = status(live, causes.is_empty(), breaks, evaluated);
+    Verdict {
+        status,
+        causes,
+        note,
+    }
+}
+
+/// The status, and a note on what it could not use.
+fn status(live: &Live, no_causes: bool, breaks: bool, evaluated: bool) -> (Status, Option<String>) {
+    match live {
         Live::Refused { .. } => (Status::Fails, None),
-        Live::Assumed if causes.is_empty() => (Status::Ok, None),
+        Live::Assumed if no_causes => (Status::Ok, None),
         Live::Assumed => (Status::AtRisk, None),
         Live::NotCalled(why) if breaks => (
             Status::Fails,
@@ -302,7 +312,7 @@ pub fn judge(
                  nothing says whether the login works"
             )),
         ),
-        Live::NotCalled(why) if causes.is_empty() => (
+        Live::NotCalled(why) if no_causes => (
             Status::Ok,
             Some(format!("judged without STS, which was not called: {why}")),
         ),
@@ -310,11 +320,6 @@ pub fn judge(
             Status::AtRisk,
             Some(format!("judged without STS, which was not called: {why}")),
         ),
-    };
-    Verdict {
-        status,
-        causes,
-        note,
     }
 }
 

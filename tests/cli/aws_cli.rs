@@ -66,7 +66,7 @@ fn seed(moto: &Moto, client_ids: &[&str], thumbprints: &[String], aud: &str) -> 
         ..Behaviour::default()
     });
     let thumbprints: Vec<&str> = thumbprints.iter().map(String::as_str).collect();
-    let provider_arn = moto.create_provider(&issuer.url(), client_ids, &thumbprints);
+    let provider_arn = moto.replace_provider(&issuer.url(), client_ids, &thumbprints);
     let name = provider_name(&issuer.url()).to_owned();
     let role_name = unique("deploy");
     let role_arn = moto.create_role(

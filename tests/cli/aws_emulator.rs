@@ -87,6 +87,26 @@ impl Moto {
             .to_owned()
     }
 
+    /// Creates a provider for `url`, first deleting one an earlier test left
+    /// for the same URL (a local issuer's port is reused once it is free).
+    pub fn replace_provider(&self, url: &str, client_ids: &[&str], thumbprints: &[&str]) -> String {
+        self.delete_provider(url);
+        self.create_provider(url, client_ids, thumbprints)
+    }
+
+    /// Deletes the provider for `url`, if there is one.
+    pub fn delete_provider(&self, url: &str) {
+        let name = url.trim_start_matches("https://");
+        let arn = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{name}");
+        // Absent is as good as deleted.
+        let _gone = block_on(
+            self.iam()
+                .delete_open_id_connect_provider()
+                .open_id_connect_provider_arn(&arn)
+                .send(),
+        );
+    }
+
     /// Creates a role; returns its ARN.
     pub fn create_role(
         &self,

@@ -294,7 +294,7 @@ fn the_documented_provider_and_scan_examples_match_real_output() {
     });
     let name = issuer.url().trim_start_matches("https://").to_owned();
     let thumbprint = crate::issuer_cli::hex_sha1(&issuer.intermediate_der());
-    let provider = moto.create_provider(&issuer.url(), &["sts.amazonaws.com"], &[&thumbprint]);
+    let provider = moto.replace_provider(&issuer.url(), &["sts.amazonaws.com"], &[&thumbprint]);
     let role = moto.create_role(
         &unique("schema"),
         "/ci/",
