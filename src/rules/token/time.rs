@@ -12,7 +12,8 @@ const SHORT_LIFETIME_SECONDS: i64 = 60;
 pub(super) fn check(jwt: &Jwt, now: i64) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(exp) = jwt.numeric_date("exp") {
-        findings.extend(expiry(exp, now));
+        let issued = jwt.numeric_date("iat").zip(jwt.lifetime());
+        findings.extend(expiry(exp, now, issued));
     }
     for name in ["nbf", "iat"] {
         let Some(at) = jwt.numeric_date(name) else {
@@ -35,8 +36,22 @@ pub(super) fn check(jwt: &Jwt, now: i64) -> Vec<Finding> {
     findings
 }
 
-fn expiry(exp: i64, now: i64) -> Option<Finding> {
+/// `issued` is the token's `iat` and its lifetime (`exp - iat`).
+fn expiry(exp: i64, now: i64, issued: Option<(i64, i64)>) -> Option<Finding> {
     let left = exp.saturating_sub(now);
+    // When it was issued and how long it lived: a job that reads it once
+    // and runs (or retries) longer than that is the usual story.
+    let timing = issued
+        .filter(|(_, lifetime)| *lifetime > 0)
+        .map_or_else(String::new, |(iat, lifetime)| {
+            format!(
+                " It was issued {} ({}) and lived {}: a job that reads it once and runs, or retries, longer than \
+                 that is refused.",
+                relative(iat, now),
+                utc(iat),
+                human_duration(lifetime.unsigned_abs())
+            )
+        });
     let refresh = "Get a fresh token and re-read it before every attempt: a cached token, a \
                    stale token file, or retries that outlast the token all end here.";
     // A token is expired from `exp` on; STS refuses it from 5 minutes after.
@@ -44,7 +59,7 @@ fn expiry(exp: i64, now: i64) -> Option<Finding> {
         Some(Finding::new(
             &TK005,
             format!(
-                "The token expired {} ({}), beyond STS's 5-minute clock-skew allowance.",
+                "The token expired {} ({}), beyond STS's 5-minute clock-skew allowance.{timing}",
                 relative(exp, now),
                 utc(exp)
             ),
