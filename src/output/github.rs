@@ -7,10 +7,15 @@ use crate::report::Report;
 
 /// Escapes a workflow-command message (the part after `::`).
 fn escape_data(text: &str) -> String {
-    // Other control characters would reach the log as they are.
+    // Other control characters would reach the log as they are; bidi and
+    // zero-width ones would make it read otherwise than it is.
     let text: String = text
         .chars()
         .filter(|c| !c.is_control() || matches!(c, '\r' | '\n'))
+        .map(|c| match c {
+            '\r' | '\n' => c.to_string(),
+            _ => crate::finding::shown(c.encode_utf8(&mut [0; 4])).into_owned(),
+        })
         .collect();
     text.replace('%', "%25")
         .replace('\r', "%0D")

@@ -66,6 +66,65 @@ struct JsonStage<'a> {
     detail: &'a str,
 }
 
+/// Pretty JSON in which bidi and zero-width characters are written as
+/// `\uXXXX` escapes too (JSON escapes control characters itself): the same
+/// data, but no reader of the raw text is shown other text than it holds.
+pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, Escaping::default());
+    value.serialize(&mut serializer).map_err(io::Error::from)
+}
+
+/// `PrettyFormatter`, escaping what [`crate::finding::shown`] escapes.
+#[derive(Default)]
+struct Escaping<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for Escaping<'_> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest
+            .char_indices()
+            .find(|(_, c)| crate::finding::shown(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8())
+        {
+            writer.write_all(rest[..at].as_bytes())?;
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let wire = JsonReport {
         schema: SCHEMA_VERSION,
@@ -79,7 +138,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         stages: report.stages.iter().map(stage).collect(),
         data: command_data(&report.data),
     };
-    serde_json::to_writer_pretty(&mut *out, &wire)?;
+    write_json(&mut *out, &wire)?;
     writeln!(out)
 }
 

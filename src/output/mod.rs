@@ -79,23 +79,12 @@ pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
 }
 
 /// Text from the input (claim values, messages that quote them) made safe
-/// to print: control characters, which could move the cursor or recolour a
-/// terminal, are shown escaped (`\u{1b}`); newlines and tabs too.
+/// to print: control characters, which could move the cursor, recolour a
+/// terminal or start a new line, and bidi and zero-width characters, which
+/// could make a reader see other text than the bytes, are shown escaped
+/// (`\u{1b}`, `\u{202e}`).
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        text.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
-    }
+    crate::finding::shown(text)
 }
 
 /// Writes `report` to `out` in the chosen format.
@@ -259,6 +248,13 @@ mod tests {
     #[test]
     fn printable_escapes_control_characters_only() {
         assert_eq!(printable("plain ü text"), "plain ü text");
-        assert_eq!(printable("a\u{1b}[31mred\r\nb"), "a\\u{1b}[31mred\\r\\nb");
+        assert_eq!(
+            printable("a\u{1b}[31mred\r\nb"),
+            "a\\u{1b}[31mred\\u{d}\\u{a}b"
+        );
+        assert_eq!(
+            printable("main\u{202e}x\u{200b}"),
+            "main\\u{202e}x\\u{200b}"
+        );
     }
 }

@@ -176,7 +176,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             })),
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    super::json::write_json(&mut *out, &sarif)?;
     writeln!(out)
 }
 

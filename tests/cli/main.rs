@@ -12,6 +12,7 @@ mod aws_emulator;
 mod aws_robustness;
 mod catalogue;
 mod check_cli;
+mod check_robustness;
 mod decode_cli;
 mod formats;
 mod issuer_cli;

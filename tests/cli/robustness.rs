@@ -76,7 +76,7 @@ fn claims() -> impl Strategy<Value = Value> {
     })
 }
 
-fn almost_jwt() -> impl Strategy<Value = String> {
+pub fn almost_jwt() -> impl Strategy<Value = String> {
     (
         json_value(),
         claims(),
