@@ -89,7 +89,7 @@ impl serde_json::ser::Formatter for Escaping<'_> {
             .char_indices()
             .find(|(_, c)| crate::finding::shown(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8())
         {
-            writer.write_all(rest[..at].as_bytes())?;
+            writer.write_all(&rest.as_bytes()[..at])?;
             write!(writer, "\\u{:04x}", u32::from(c))?;
             rest = &rest[at + c.len_utf8()..];
         }
