@@ -138,8 +138,9 @@ impl<T> Staged<T> {
 
 /// Where slow work says what it is doing. The output layer decides whether
 /// and how to show it: a spinner per running stage on a terminal, a line
-/// per event in a CI log, nothing at all.
-pub trait Progress {
+/// per event in a CI log, nothing at all. Stages running on several threads
+/// (`check`'s live assume beside the others) share it.
+pub trait Progress: Sync {
     /// `stage` began; `what` says what it is doing.
     fn started(&self, stage: &'static str, what: &str);
     /// A running stage moved on to `what`.

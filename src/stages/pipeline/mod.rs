@@ -1,8 +1,10 @@
 //! The doctor's pipeline (`check`): every stage in dependency order, the
 //! independent ones together. The token first; then the issuer probe beside
 //! the IAM reads (the provider for the token's issuer, and the role); then
-//! the trust policy, judged with the provider and the role; then the live,
-//! retried assume; and last the verdict: the root cause and its fix.
+//! the trust policy, judged with the provider and the role. The live,
+//! retried assume needs only the token and the role, so it runs beside all
+//! of them, on a thread of its own, and is judged with their results. Last
+//! the verdict: the root cause and its fix.
 //!
 //! A stage that cannot run is a `skip` row that says why and what would let
 //! it run; the others go on with what there is.
@@ -117,13 +119,88 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
     );
     progress.finished(&token_row);
     let jwt = token_data.jwt().cloned();
-    let iss = jwt
-        .as_ref()
-        .and_then(|j| j.claim_str("iss"))
-        .map(str::to_owned);
-    let role_arn = request.role_arn.as_ref().map(|g| g.value.clone());
 
-    // The issuer probe beside the IAM reads.
+    // The live assume needs only the token and the role: it runs on a
+    // thread of its own beside every other stage, and is judged with their
+    // results at the end.
+    std::thread::scope(|scope| {
+        let attempts = assume_plan(request).map(|plan| {
+            let jwt = jwt.clone();
+            scope.spawn(move || assume::run(&plan, &request.token, input, jwt.as_ref(), progress))
+        });
+        let rest = the_other_stages(request, &token_data, jwt.as_ref(), progress, &mut out);
+        let attempted = match attempts {
+            Ok(handle) => Ok(handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?),
+            Err(why) => Err(why),
+        };
+        let (
+            issuer_row,
+            issuer_data,
+            provider_row,
+            provider_found,
+            role_read,
+            policy_row,
+            role_policy,
+        ) = rest?;
+        let (assumed, live, assume_row) = assume_stage(attempted, role_policy.as_ref(), &mut out);
+        progress.finished(&assume_row);
+        let stage_rows = vec![token_row, issuer_row, provider_row, policy_row, assume_row];
+        let lines: Vec<StageLine<'_>> = stage_rows
+            .iter()
+            .map(|row| StageLine {
+                name: row.name,
+                detail: &row.detail,
+            })
+            .collect();
+        let evaluated = role_policy.as_ref().is_some_and(|p| p.evaluation.is_some());
+        let verdict = verdict::judge(&out.findings, &live, evaluated, &lines);
+        let blocked = blocked(request, &stage_rows);
+        out.stages = stage_rows;
+        let data = CheckData {
+            started,
+            inputs: rows::inputs(
+                request,
+                &token_data,
+                provider_found.as_ref(),
+                role_policy.as_ref(),
+            ),
+            token: token_data,
+            issuer: issuer_data,
+            provider: provider_found,
+            role: role_read,
+            policy: role_policy,
+            assume: assumed,
+            verdict,
+            blocked,
+        };
+        Ok(out.map(|()| data))
+    })
+}
+
+/// What the stages between the token and the assume give: each row with
+/// its data.
+type OtherStages = (
+    Stage,
+    Option<IssuerData>,
+    Stage,
+    Option<ProviderFound>,
+    Option<RoleRead>,
+    Stage,
+    Option<RolePolicy>,
+);
+
+/// The issuer probe beside the IAM reads, then the provider and the policy.
+fn the_other_stages(
+    request: &CheckRequest,
+    token_data: &TokenData,
+    jwt: Option<&crate::model::token::Jwt>,
+    progress: &dyn Progress,
+    out: &mut Staged<()>,
+) -> Result<OtherStages, Error> {
+    let iss = jwt.and_then(|j| j.claim_str("iss")).map(str::to_owned);
+    let role_arn = request.role_arn.as_ref().map(|g| g.value.clone());
     let runtime = crate::net::runtime()?;
     // Offline, no client is made: not even the trust store is read.
     let client = if request.offline {
@@ -137,15 +214,15 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
             read_iam(request, iss.as_deref(), role_arn.as_deref(), progress),
         )
     });
-    let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt.as_ref(), request, &mut out)?;
+    let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt, request, out)?;
     progress.finished(&issuer_row);
 
     let (provider_found, provider_row) = provider_stage(
         request,
         iam_side.as_ref(),
         issuer_data.as_ref(),
-        &token_data,
-        &mut out,
+        token_data,
+        out,
     )?;
     progress.finished(&provider_row);
 
@@ -153,55 +230,18 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
         Some(Ok(staged)) => Some(staged.data.clone()),
         _ => None,
     };
-    let (role_policy, policy_row) = policy_stage(
-        request,
-        iam_side,
-        provider_found.as_ref(),
-        &token_data,
-        &mut out,
-    )?;
+    let (role_policy, policy_row) =
+        policy_stage(request, iam_side, provider_found.as_ref(), token_data, out)?;
     progress.finished(&policy_row);
-
-    let (assumed, live, assume_row) = assume_stage(
-        request,
-        input,
-        &token_data,
-        role_policy.as_ref(),
-        &mut out,
-        progress,
-    )?;
-    progress.finished(&assume_row);
-
-    let stage_rows = vec![token_row, issuer_row, provider_row, policy_row, assume_row];
-    let lines: Vec<StageLine<'_>> = stage_rows
-        .iter()
-        .map(|row| StageLine {
-            name: row.name,
-            detail: &row.detail,
-        })
-        .collect();
-    let evaluated = role_policy.as_ref().is_some_and(|p| p.evaluation.is_some());
-    let verdict = verdict::judge(&out.findings, &live, evaluated, &lines);
-    let blocked = blocked(request, &stage_rows);
-    out.stages = stage_rows;
-    let data = CheckData {
-        started,
-        inputs: rows::inputs(
-            request,
-            &token_data,
-            provider_found.as_ref(),
-            role_policy.as_ref(),
-        ),
-        token: token_data,
-        issuer: issuer_data,
-        provider: provider_found,
-        role: role_read,
-        policy: role_policy,
-        assume: assumed,
-        verdict,
-        blocked,
-    };
-    Ok(out.map(|()| data))
+    Ok((
+        issuer_row,
+        issuer_data,
+        provider_row,
+        provider_found,
+        role_read,
+        policy_row,
+        role_policy,
+    ))
 }
 
 /// Exit 3's condition: nothing past the token could run, and the reason is
@@ -602,33 +642,18 @@ fn policy_stage(
     Ok((Some(data), row))
 }
 
-/// The live assume, or why it does not run; EV002 when its answer
-/// contradicts the evaluation.
-fn assume_stage(
-    request: &CheckRequest,
-    input: token::TokenInput,
-    token: &TokenData,
-    policy: Option<&RolePolicy>,
-    out: &mut Staged<()>,
-    progress: &dyn Progress,
-) -> Result<(Option<AssumeData>, Live, Stage), Error> {
-    let skip = |why: &str| {
-        Ok((
-            None,
-            Live::NotCalled(why.to_owned()),
-            Stage::skipped("assume", why.to_owned()),
-        ))
-    };
+/// The live assume's plan, or why it does not run.
+fn assume_plan(request: &CheckRequest) -> Result<AssumePlan, &'static str> {
     if request.offline {
-        return skip("--offline");
+        return Err("--offline");
     }
     if request.no_assume {
-        return skip("--no-assume");
+        return Err("--no-assume");
     }
     let Some(role_arn) = &request.role_arn else {
-        return skip("no role to assume: give --role-arn ARN (or set AWS_ROLE_ARN)");
+        return Err("no role to assume: give --role-arn ARN (or set AWS_ROLE_ARN)");
     };
-    let plan = AssumePlan {
+    Ok(AssumePlan {
         role_arn: role_arn.value.clone(),
         session_name: request
             .session_name
@@ -639,8 +664,26 @@ fn assume_stage(
         cache: request.cache.clone(),
         aws: request.aws.clone(),
         export: None,
+    })
+}
+
+/// The assume row: the attempts judged with the policy stage's evaluation,
+/// EV002 when STS's answer contradicts it; or why STS was not called.
+fn assume_stage(
+    attempted: Result<assume::Assumption, &str>,
+    policy: Option<&RolePolicy>,
+    out: &mut Staged<()>,
+) -> (Option<AssumeData>, Live, Stage) {
+    let assumption = match attempted {
+        Ok(assumption) => assumption,
+        Err(why) => {
+            return (
+                None,
+                Live::NotCalled(why.to_owned()),
+                Stage::skipped("assume", why.to_owned()),
+            );
+        }
     };
-    let assumption = assume::run(&plan, &request.token, input, token.jwt(), progress)?;
     let evaluated = policy.and_then(|p| p.evaluation.as_ref().map(|e| (p, e)));
     let (live, verdict) = live_answer(&assumption, evaluated);
     // Only an AccessDenied or a success speaks about the trust policy.
@@ -664,7 +707,7 @@ fn assume_stage(
     let judged = assume::judge(assumption, verdict, "assume");
     let row = judged.stages[0].clone();
     let data = out.absorb_findings(judged);
-    Ok((Some(data), live, row))
+    (Some(data), live, row)
 }
 
 /// What STS did, and the trust policy's verdict to quote on a refusal.
