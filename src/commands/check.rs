@@ -48,8 +48,16 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, Error> {
             help: "give --session-name with 2 to 64 of letters, digits and `_+=,.@-`".to_owned(),
         });
     }
+    if args.offline && args.token.github_actions {
+        return Err(Error::Usage {
+            message: "--github-actions asks the Actions runtime for a token, and --offline forbids the network"
+                .to_owned(),
+            help: "drop one of them; offline, give a saved token (argument, --token-file, --token-env)".to_owned(),
+        });
+    }
     let mut token = token_spec(&args.token);
-    token.discover_actions = true;
+    // Offline means no network at all: not even the Actions runtime.
+    token.discover_actions = !args.offline;
     Ok(CheckRequest {
         token,
         role_arn: given(args.role_arn.as_ref(), "--role-arn", "AWS_ROLE_ARN"),

@@ -29,7 +29,9 @@ impl Runtime {
                 .ok()
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| Error::Environment {
-                    message: format!("--github-actions needs {name}, and it is not set"),
+                    message: format!(
+                        "a token from the GitHub Actions runtime needs {name}, and it is not set"
+                    ),
                     help: "the job needs `permissions: id-token: write` (a pull request from a fork never gets it); \
                            outside GitHub Actions, give the token another way"
                         .to_owned(),

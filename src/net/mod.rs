@@ -45,13 +45,16 @@ pub struct NetOptions {
 
 /// Reads a PEM bundle of extra trusted roots.
 pub fn read_ca_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Unreadable {
-        what: "CA bundle",
-        path: path.to_owned(),
-        source,
-        help: "--ca-bundle (or SSL_CERT_FILE) must name a readable PEM file of CA certificates"
-            .to_owned(),
-    })?;
+    let bytes = input::read_file(
+        path,
+        &input::Input {
+            what: "CA bundle",
+            // The whole public root set is about 250 KB.
+            limit: 16 * 1024 * 1024,
+            help: "--ca-bundle (or SSL_CERT_FILE) must name a readable PEM file of CA certificates",
+            too_large: "a bundle of CA certificates is a few hundred kilobytes; this is not one",
+        },
+    )?;
     let certificates = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| Error::Usage {

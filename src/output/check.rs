@@ -42,9 +42,15 @@ pub fn write_human(
     )?;
     writeln!(out)?;
     for input in &data.inputs {
+        // What is missing says how to give it; what is there, where from.
+        let from = if input.from.starts_with("give ") {
+            ""
+        } else {
+            "from "
+        };
         writeln!(
             out,
-            "  {:<9} {}  (from {})",
+            "  {:<9} {}  ({from}{})",
             input.name,
             printable(&input.value),
             printable(&input.from)

@@ -106,7 +106,11 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         diagnostic =
             diagnostic.with_label(LabeledSpan::at(offset..offset + len, finding.rule.slug));
         let with_source = miette::Report::new(diagnostic).with_source_code(
-            NamedSource::new(location.display_path(), file.text.to_string()).with_language("json"),
+            NamedSource::new(
+                super::printable(&location.display_path()),
+                displayable_source(&file.text),
+            )
+            .with_language("json"),
         );
         render_diagnostic(with_source.as_ref(), options.color, options.width)
     } else {
@@ -115,7 +119,7 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
             let _ = writeln!(
                 text,
                 "  at {}:{}:{}",
-                location.display_path(),
+                super::printable(&location.display_path()),
                 location.line,
                 location.column
             );
@@ -134,6 +138,26 @@ pub fn suggestion_block(suggestion: &str) -> String {
         let _ = writeln!(block, "        {}", super::printable(line));
         block
     })
+}
+
+/// A source text as a snippet may show it: control characters but line
+/// breaks and tabs become `?` (`¿` for the two-byte ones), bidi and
+/// zero-width characters U+FFFD, each the same number of bytes as what it
+/// replaces, so spans still point right.
+fn displayable_source(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '¿',
+            c if super::printable(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8()
+                && c.len_utf8() == '\u{fffd}'.len_utf8() =>
+            {
+                '\u{fffd}'
+            }
+            c => c,
+        })
+        .collect()
 }
 
 fn new_table(options: &Options) -> Table {

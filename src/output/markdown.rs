@@ -46,9 +46,20 @@ fn inline(text: &str) -> String {
             if in_code {
                 (*span).to_owned()
             } else {
-                span.replace('\\', "\\\\")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
+                // No link, image or HTML can start in text from outside: a
+                // link needs `[`, an autolink or a tag `<`.
+                span.chars().fold(String::new(), |mut text, c| {
+                    match c {
+                        '<' => text.push_str("&lt;"),
+                        '>' => text.push_str("&gt;"),
+                        '\\' | '[' | ']' => {
+                            text.push('\\');
+                            text.push(c);
+                        }
+                        _ => text.push(c),
+                    }
+                    text
+                })
             }
         })
         .collect::<Vec<_>>()

@@ -82,34 +82,64 @@ pub fn refused(
 }
 
 /// The fix for a failed condition, with the real values: the prose, and
-/// the Condition entry to paste.
+/// the Condition entry to paste. Never a change that would let in another
+/// owner, a wildcard, or the removal of a pin.
 fn condition_fix(
     failure: &crate::eval::ConditionResult,
     token: TokenFacts<'_>,
 ) -> (String, Option<String>) {
     let key = &failure.key.value;
     let operator = &failure.operator.value;
+    let claim = claim_of(key);
     let Some(actual) = failure.actual.as_ref().and_then(|v| v.first()) else {
         return (
             format!(
-                "The token carries no `{}`, so this condition can never match it. Remove the condition or mint \
-                 a token that carries the claim (the issuer decides which claims a token has).",
-                shown(claim_of(key))
+                "The token carries no `{}`, so this condition cannot match it. Keep the pin: it is what keeps \
+                 other callers out. Mint the token with the claim instead (the issuer decides which claims a \
+                 token has; for GitHub Actions, `environment:` on the job adds `environment`).",
+                shown(claim)
             ),
             None,
         );
     };
-    if let Some((theirs, ours)) = stranger(key, actual, failure, token) {
-        let (theirs, ours) = (shown(theirs), shown(ours));
+    if operator.contains("Not") {
         return (
             format!(
-                "The token belongs to `{theirs}`, and the policy trusts `{ours}`: admitting it would open the role \
-                 to `{theirs}`'s jobs. If this token is not meant to assume the role, the refusal is right: use the \
-                 role meant for `{theirs}`. If it is, add its exact value (never a wildcard over the owner)."
+                "The policy excludes `{}` on purpose with `{}`. If this token should be admitted, that exclusion \
+                 is what to reconsider; it usually keeps out pull requests or another context.",
+                shown(actual),
+                shown(operator)
             ),
             None,
         );
     }
+    if let Some((theirs, ours)) = stranger(claim, actual, failure, token) {
+        let (theirs, ours) = (shown(theirs), shown(ours));
+        return (
+            format!(
+                "The token's `{}` names `{theirs}`, and the policy trusts `{ours}`: admitting it would open the \
+                 role to `{theirs}`'s jobs. If this token is not meant to assume the role, the refusal is \
+                 right: use the role meant for `{theirs}`. If it is, pin its exact identity (never a wildcard \
+                 over the owner).",
+                shown(claim)
+            ),
+            None,
+        );
+    }
+    // Under a Like operator a `*` or `?` in the token's value would be a
+    // wildcard: IAM's `${*}` and `${?}` match the character itself.
+    let like = operator.contains("Like");
+    let literal = |value: &str| {
+        if like {
+            value
+                .replace('$', "${$}")
+                .replace('*', "${*}")
+                .replace('?', "${?}")
+        } else {
+            value.to_owned()
+        }
+    };
+    let admitted = literal(actual);
     let mut values: Vec<&str> = failure.expected.iter().map(|e| e.value.as_str()).collect();
     let difference = failure.mismatch.as_ref().map(|m| &m.difference);
     if difference == Some(&Difference::CaseOnly) {
@@ -118,11 +148,11 @@ fn condition_fix(
                 "Values compare case-sensitively: write `{}` exactly as the token has it:",
                 shown(actual)
             ),
-            Some(fragment(operator, key, &[actual.as_str()])),
+            Some(fragment(operator, key, &[admitted.as_str()])),
         );
     }
     // An audience is one value the clients request: pin that one.
-    if key.to_ascii_lowercase().ends_with(":aud")
+    if claim.eq_ignore_ascii_case("aud")
         && token.iss.is_some_and(|iss| {
             issuers::detect(iss, token.sub)
                 .usual_audiences
@@ -134,10 +164,10 @@ fn condition_fix(
                 "The token carries `{}`, the audience its clients request: pin that one instead:",
                 shown(actual)
             ),
-            Some(fragment(operator, key, &[actual.as_str()])),
+            Some(fragment(operator, key, &[admitted.as_str()])),
         );
     }
-    values.push(actual);
+    values.push(&admitted);
     let help = match difference {
         Some(Difference::GitHubContext { token, .. }) => format!(
             "The token's `sub` names the job's `{}` context (an `environment:` in the job, a tag or a pull request \
@@ -149,23 +179,31 @@ fn condition_fix(
     (help, Some(fragment(operator, key, &values)))
 }
 
-/// When the token's owner differs from every owner the condition names:
-/// (the token's owner, the policy's).
+/// When the token names another owner (tenant) than every value of the
+/// condition: (the token's owner, the policy's). Identity claims only:
+/// `sub` read by its issuer's grammar, the repository, project and
+/// namespace names (their owner is what comes before the first `/`), the
+/// owner itself, any `*_id`, and the issuer's tenancy claim.
 fn stranger<'a>(
-    key: &str,
+    claim: &str,
     actual: &'a str,
     failure: &'a crate::eval::ConditionResult,
     token: TokenFacts<'_>,
 ) -> Option<(&'a str, &'a str)> {
     let family = issuers::detect(token.iss?, token.sub);
-    if !key.to_ascii_lowercase().ends_with(":sub") {
-        return None;
-    }
-    let theirs = subjects::owner_of(family.sub_grammar, actual)?;
-    let mut ours = failure
-        .expected
-        .iter()
-        .filter_map(|e| subjects::owner_of(family.sub_grammar, &e.value));
+    let claim = claim.to_ascii_lowercase();
+    let owner = |value: &'a str| -> Option<&'a str> {
+        match claim.as_str() {
+            "sub" => subjects::owner_of(family.sub_grammar, value),
+            "repository" | "job_workflow_ref" | "workflow_ref" | "project_path"
+            | "namespace_path" | "ci_config_ref_uri" => value.split('/').next(),
+            "repository_owner" | "namespace" | "organization" | "organization_name" => Some(value),
+            c if c.ends_with("_id") || c == family.tenancy_claim => Some(value),
+            _ => None,
+        }
+    };
+    let theirs = owner(actual)?;
+    let mut ours = failure.expected.iter().filter_map(|e| owner(&e.value));
     let first = ours.next()?;
     let differs = |owner: &str| !owner.eq_ignore_ascii_case(theirs) && !owner.contains(['*', '?']);
     (differs(first) && ours.all(differs)).then_some((theirs, first))
@@ -202,7 +240,10 @@ fn no_statement(
     action: &str,
     refused: &crate::eval::ActionEvaluation,
 ) -> (String, String, String, Option<String>) {
-    let principal = shown(&evaluated.principal);
+    let known = evaluated
+        .principal
+        .replace(":iam::000000000000:", ":iam::<role's account>:");
+    let principal = shown(&known);
     let principal_listed = refused.statements.iter().any(|s| s.principal.matched());
     let action_elsewhere = refused
         .statements
@@ -237,10 +278,15 @@ fn no_statement(
             Some(format!("\"Action\": \"{action}\"")),
         );
     }
+    // Without the role's ARN the account is not known: say so, do not
+    // suggest the stand-in the evaluation used.
+    let federated = evaluated
+        .principal
+        .replace(":iam::000000000000:", ":iam::<role's account>:");
     let mut element = serde_json::Map::new();
     element.insert(
         "Federated".to_owned(),
-        serde_json::Value::from(evaluated.principal.as_str()),
+        serde_json::Value::from(federated.as_str()),
     );
     (
         "/Statement".to_owned(),
@@ -485,6 +531,85 @@ mod tests {
         );
         // The fragment is JSON: its strings escape the newline themselves.
         assert!(!finding.suggestion.unwrap().contains("x\n::"));
+    }
+
+    #[test]
+    fn another_repository_is_never_offered_whatever_the_pinned_claim() {
+        let doc = doc(&serde_json::json!({"StringEquals": {
+            "token.actions.githubusercontent.com:repository": "acme/app",
+            "token.actions.githubusercontent.com:repository_id": "7654321"
+        }}));
+        let mut claims = claims("repo:evil/app:ref:refs/heads/main");
+        claims.insert("repository".to_owned(), "evil/app".into());
+        claims.insert("repository_id".to_owned(), "1111111".into());
+        let evaluated = evaluate_for_token(&doc, &claims, None, None);
+        let finding = refused(
+            &doc,
+            &evaluated,
+            TokenFacts {
+                iss: Some("https://token.actions.githubusercontent.com"),
+                sub: Some("repo:evil/app:ref:refs/heads/main"),
+            },
+        )
+        .unwrap();
+        assert!(
+            finding.help.contains("open the role to `evil`'s jobs"),
+            "{}",
+            finding.help
+        );
+        assert!(finding.suggestion.is_none());
+    }
+
+    #[test]
+    fn a_wildcard_in_the_tokens_value_is_admitted_as_the_character_itself() {
+        let finding = ev001(
+            &serde_json::json!({"StringLike": {
+                "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"
+            }}),
+            "repo:acme/app:ref:refs/heads/*",
+        )
+        .unwrap();
+        let suggestion = finding.suggestion.unwrap();
+        assert!(suggestion.contains("refs/heads/${*}"), "{suggestion}");
+        assert!(!suggestion.contains("heads/*\""), "{suggestion}");
+    }
+
+    #[test]
+    fn a_missing_claim_never_advises_removing_the_pin() {
+        let finding = ev001(
+            &serde_json::json!({"StringEquals": {
+                "token.actions.githubusercontent.com:environment": "production"
+            }}),
+            "repo:acme/app:ref:refs/heads/main",
+        )
+        .unwrap();
+        assert!(
+            !finding.help.to_lowercase().contains("remove"),
+            "{}",
+            finding.help
+        );
+        assert!(finding.help.contains("Keep the pin"), "{}", finding.help);
+        assert!(finding.suggestion.is_none());
+    }
+
+    #[test]
+    fn an_exclusion_is_not_undone_by_a_fragment() {
+        let finding = ev001(
+            &serde_json::json!({
+                "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"},
+                "StringNotEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/app:pull_request"}
+            }),
+            "repo:acme/app:pull_request",
+        )
+        .unwrap();
+        assert!(
+            finding
+                .help
+                .contains("excludes `repo:acme/app:pull_request` on purpose"),
+            "{}",
+            finding.help
+        );
+        assert!(finding.suggestion.is_none());
     }
 
     #[test]

@@ -284,9 +284,12 @@ pub fn judge(
             suggestion: f.suggestion.clone(),
         })
         .collect();
-    let breaks = candidates
-        .iter()
-        .any(|f| f.rule.category == Category::Breakage && f.severity >= Severity::High);
+    // What the other stages predict, STS's own answer aside.
+    let breaks = candidates.iter().any(|f| {
+        f.rule.category == Category::Breakage
+            && f.severity >= Severity::High
+            && !f.rule.code.starts_with("AS")
+    });
     let (status, note) = status(live, causes.is_empty(), breaks, evaluated);
     Verdict {
         status,
@@ -298,6 +301,17 @@ pub fn judge(
 /// The status, and a note on what it could not use.
 fn status(live: &Live, no_causes: bool, breaks: bool, evaluated: bool) -> (Status, Option<String>) {
     match live {
+        // No answer from STS (network, TLS, 5xx) says nothing of the login.
+        Live::Refused {
+            code: "AS114",
+            answer,
+            ..
+        } if !breaks => (
+            Status::Unknown,
+            Some(format!(
+                "STS could not be reached ({answer}): the login was not tried"
+            )),
+        ),
         Live::Refused { .. } => (Status::Fails, None),
         Live::Assumed if no_causes => (Status::Ok, None),
         Live::Assumed => (Status::AtRisk, None),
@@ -419,6 +433,20 @@ mod tests {
         assert!(verdict.note.unwrap().contains("--offline"));
         let offline_ok = judge(&[], &Live::NotCalled("--offline".to_owned()), true, &[]);
         assert_eq!(offline_ok.status, Status::Ok);
+    }
+
+    #[test]
+    fn an_unreachable_sts_is_unknown_not_a_failure() {
+        let findings = [finding(&rules::AS114)];
+        let live = Live::Refused {
+            code: "AS114",
+            answer: "network error: connection refused".to_owned(),
+            attempts: 6,
+        };
+        let verdict = judge(&findings, &live, true, &[]);
+        assert_eq!(verdict.status, Status::Unknown);
+        assert_eq!(codes(&verdict), ["AS114"]);
+        assert!(verdict.note.unwrap().contains("connection refused"));
     }
 
     #[test]

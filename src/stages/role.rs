@@ -45,7 +45,8 @@ pub async fn read(
         }
         _ => {
             let name = name_of(role_arn);
-            progress.update("role", "reading the role…");
+            // `check` reads the role for its policy stage.
+            progress.update("policy", "reading the role…");
             match crate::net::aws::get_role(&iam.client, name).await {
                 // What was found so far stands; the stage says why it did not run.
                 Err(error) => {

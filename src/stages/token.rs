@@ -133,7 +133,9 @@ pub fn read(spec: &TokenSpec) -> Result<TokenInput, Error> {
 
 fn from_argument(value: &str) -> Result<TokenInput, Error> {
     let path = Path::new(value);
-    if path.is_file() {
+    // A regular file, or a device or pipe the argument names (`/dev/stdin`,
+    // `<(...)`): read it, capped.
+    if path.is_file() || (path.exists() && !path.is_dir()) {
         read_file(path, None)
     } else if path.is_dir() {
         Err(Error::Unreadable {

@@ -47,7 +47,7 @@ fn host(probe: &HandshakeProbe, document: Document) -> Option<Finding> {
     Some(Finding::new(
         &IS022,
         format!(
-            "`{}`, the {} host, resolves only to {addresses}: STS fetches from the internet and cannot reach it, so every \
+            "`{}`, the host of {}, resolves only to {addresses}: STS fetches from the internet and cannot reach it, so every \
              AssumeRoleWithWebIdentity with its tokens fails with `InvalidIdentityToken: Couldn't retrieve verification \
              key from your identity provider`.",
             probe.host,

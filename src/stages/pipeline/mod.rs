@@ -90,6 +90,41 @@ pub struct CheckData {
     pub blocked: Option<String>,
 }
 
+/// The files given instead of the network, read (and refused when they are
+/// not what they should be) before anything is sent anywhere.
+struct Saved {
+    policy: Option<(crate::model::documents::PolicyDocument, String)>,
+    provider: Option<(crate::model::provider::OidcProvider, String)>,
+    keys: Option<keys::KeySetText>,
+}
+
+impl Saved {
+    fn read(request: &CheckRequest, iss: Option<&str>) -> Result<Saved, Error> {
+        let role_name = request.role_arn.as_ref().map(|g| role::name_of(&g.value));
+        Ok(Saved {
+            policy: match &request.policy_file {
+                Some(path) => Some((
+                    policy::read_policy_file(path, role_name, iss)?,
+                    format!("--policy {}", path.display()),
+                )),
+                None => None,
+            },
+            provider: match &request.provider_file {
+                Some(path) => Some((
+                    provider::read_file(path)?,
+                    format!("--provider-json {}", path.display()),
+                )),
+                None => None,
+            },
+            keys: request
+                .jwks_file
+                .as_deref()
+                .map(keys::read_file)
+                .transpose()?,
+        })
+    }
+}
+
 /// What the IAM side gave: the provider and the role, or why not.
 struct IamSide {
     provider: Result<Staged<ProviderFound>, String>,
@@ -119,6 +154,7 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
     );
     progress.finished(&token_row);
     let jwt = token_data.jwt().cloned();
+    let saved = Saved::read(request, jwt.as_ref().and_then(|j| j.claim_str("iss")))?;
 
     // The live assume needs only the token and the role: it runs on a
     // thread of its own beside every other stage, and is judged with their
@@ -128,12 +164,22 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
             let jwt = jwt.clone();
             scope.spawn(move || assume::run(&plan, &request.token, input, jwt.as_ref(), progress))
         });
-        let rest = the_other_stages(request, &token_data, jwt.as_ref(), progress, &mut out);
+        let rest = the_other_stages(
+            request,
+            saved,
+            &token_data,
+            jwt.as_ref(),
+            progress,
+            &mut out,
+        );
+        // An attempt that could not be made (an unusable cache directory,
+        // say) is the assume row's failure, not the end of the report.
         let attempted = match attempts {
-            Ok(handle) => Ok(handle
+            Ok(handle) => handle
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?),
-            Err(why) => Err(why),
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .map_err(|error| NotAttempted::Failed(error.to_string())),
+            Err(why) => Err(NotAttempted::Skipped(why)),
         };
         let (
             issuer_row,
@@ -194,6 +240,7 @@ type OtherStages = (
 /// The issuer probe beside the IAM reads, then the provider and the policy.
 fn the_other_stages(
     request: &CheckRequest,
+    saved: Saved,
     token_data: &TokenData,
     jwt: Option<&crate::model::token::Jwt>,
     progress: &dyn Progress,
@@ -214,24 +261,36 @@ fn the_other_stages(
             read_iam(request, iss.as_deref(), role_arn.as_deref(), progress),
         )
     });
-    let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt, request, out)?;
+    let Saved {
+        policy: saved_policy,
+        provider: saved_provider,
+        keys: saved_keys,
+    } = saved;
+    let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt, saved_keys, out);
     progress.finished(&issuer_row);
 
     let (provider_found, provider_row) = provider_stage(
         request,
+        saved_provider,
         iam_side.as_ref(),
         issuer_data.as_ref(),
         token_data,
         out,
-    )?;
+    );
     progress.finished(&provider_row);
 
     let role_read = match iam_side.as_ref().ok().and_then(|side| side.role.as_ref()) {
         Some(Ok(staged)) => Some(staged.data.clone()),
         _ => None,
     };
-    let (role_policy, policy_row) =
-        policy_stage(request, iam_side, provider_found.as_ref(), token_data, out)?;
+    let (role_policy, policy_row) = policy_stage(
+        request,
+        saved_policy,
+        iam_side,
+        provider_found.as_ref(),
+        token_data,
+        out,
+    );
     progress.finished(&policy_row);
     Ok((
         issuer_row,
@@ -343,9 +402,9 @@ async fn read_iam(
 fn issuer_stage(
     side: Result<(Staged<IssuerData>, std::time::Duration), String>,
     jwt: Option<&crate::model::token::Jwt>,
-    request: &CheckRequest,
+    saved_keys: Option<keys::KeySetText>,
     out: &mut Staged<()>,
-) -> Result<(Option<IssuerData>, Stage), Error> {
+) -> (Option<IssuerData>, Stage) {
     let mut findings: Vec<Finding> = Vec::new();
     let (data, took, skipped) = match side {
         Ok((staged, took)) => {
@@ -355,8 +414,9 @@ fn issuer_stage(
         Err(why) => (None, std::time::Duration::ZERO, Some(why)),
     };
     // The signature: a saved key set wins; else the JWKS the probe read.
-    let key_set = match (&request.jwks_file, &data) {
-        (Some(path), _) => Some(keys::read_file(path)?),
+    let own = saved_keys.is_some();
+    let key_set = match (saved_keys, &data) {
+        (Some(saved), _) => Some(saved),
         (None, Some(data)) => data.jwks_text.clone().map(|text| keys::KeySetText {
             origin: data.jwks_url.clone().unwrap_or_default(),
             text,
@@ -367,7 +427,6 @@ fn issuer_stage(
         let checked = keys::verify(set, jwt);
         // The served key set was judged by the probe already: only the
         // signature's own findings are new.
-        let own = request.jwks_file.is_some();
         let checked_findings: Vec<Finding> = checked
             .findings
             .iter()
@@ -405,31 +464,27 @@ fn issuer_stage(
         ),
         (None, None) => Stage::skipped("issuer", "not probed"),
     };
-    Ok((data, row))
+    (data, row)
 }
 
 /// The provider row: from the saved file, from IAM, or skipped; with the
 /// issuer's chains against its thumbprints when both are at hand.
 fn provider_stage(
     request: &CheckRequest,
+    saved: Option<(crate::model::provider::OidcProvider, String)>,
     iam: Result<&IamSide, &String>,
     issuer: Option<&IssuerData>,
     token: &TokenData,
     out: &mut Staged<()>,
-) -> Result<(Option<ProviderFound>, Stage), Error> {
+) -> (Option<ProviderFound>, Stage) {
     let jwt = token.jwt();
     let clock = Instant::now();
-    let staged = match (&request.provider_file, iam) {
-        (Some(path), _) => {
-            let saved = provider::read_file(path)?;
+    let from_file = saved.is_some();
+    let staged = match (saved, iam) {
+        (Some((saved, source)), _) => {
             let arn = expected_provider_arn(request, jwt.and_then(|j| j.claim_str("iss")))
                 .filter(|arn| arn.ends_with(&format!("/{}", saved.url)));
-            Ok(provider::from_saved(
-                saved,
-                arn,
-                format!("--provider-json {}", path.display()),
-                jwt,
-            ))
+            Ok(provider::from_saved(saved, arn, source, jwt))
         }
         (None, Ok(side)) => match &side.provider {
             Ok(staged) => {
@@ -452,14 +507,12 @@ fn provider_stage(
         (None, Err(why)) => Err(why.clone()),
     };
     let took = match iam {
-        Ok(side) if request.provider_file.is_none() => side.took,
+        Ok(side) if !from_file => side.took,
         _ => clock.elapsed(),
     };
     let mut staged = match staged {
         Ok(staged) => staged,
-        Err(why) => {
-            return Ok((None, Stage::skipped("provider", why)));
-        }
+        Err(why) => return (None, Stage::skipped("provider", why)),
     };
     let mut thumbprint_note = None;
     if let Some((_, found)) = &staged.data.provider {
@@ -484,7 +537,7 @@ fn provider_stage(
         row.status = StageStatus::Skip;
     }
     let found = out.absorb_findings(staged);
-    Ok((Some(found), row))
+    (Some(found), row)
 }
 
 /// The provider ARN STS looks for: the role's partition and account, the
@@ -513,25 +566,21 @@ enum PolicySource {
 /// and PV007 findings join `out` and `findings`).
 fn find_policy(
     request: &CheckRequest,
+    saved: Option<(crate::model::documents::PolicyDocument, String)>,
     iam: Result<IamSide, String>,
-    iss: Option<&str>,
     out: &mut Staged<()>,
     findings: &mut Vec<Finding>,
-) -> Result<PolicySource, Error> {
+) -> PolicySource {
     let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
-    if let Some(path) = &request.policy_file {
-        let name = role_arn.map(role::name_of);
-        return Ok(PolicySource::Found(
-            policy::read_policy_file(path, name, iss)?,
-            format!("--policy {}", path.display()),
-        ));
+    if let Some((document, source)) = saved {
+        return PolicySource::Found(document, source);
     }
     let read = match (role_arn, iam) {
         (None, _) => {
-            return Ok(PolicySource::Missing(Stage::skipped(
+            return PolicySource::Missing(Stage::skipped(
                 "policy",
                 "no role: give --role-arn ARN (or set AWS_ROLE_ARN) for iam:GetRole, or pass --policy FILE",
-            )));
+            ));
         }
         (Some(_), Err(why)) => Err(why),
         (Some(_), Ok(side)) => match side.role {
@@ -542,7 +591,7 @@ fn find_policy(
     };
     let staged = match read {
         Ok(staged) => staged,
-        Err(why) => return Ok(PolicySource::Missing(Stage::skipped("policy", why))),
+        Err(why) => return PolicySource::Missing(Stage::skipped("policy", why)),
     };
     findings.extend(staged.findings.iter().cloned());
     let role_read = out.absorb_findings(staged);
@@ -551,7 +600,7 @@ fn find_policy(
         if !findings.is_empty() {
             row.status = Stage::judge(findings);
         }
-        Ok(PolicySource::Missing(row))
+        PolicySource::Missing(row)
     };
     let Some(role) = &role_read.role else {
         return match &role_read.skipped {
@@ -564,11 +613,11 @@ fn find_policy(
     };
     let source = format!("iam:GetRole {}", role.arn);
     match policy::parse_iam_policy(&role.arn, text) {
-        Ok(document) => Ok(PolicySource::Found(document, source)),
+        Ok(document) => PolicySource::Found(document, source),
         Err(error) => {
             let judged = policy::unparseable_role_policy(&role.arn, source, &error, "policy");
             let row = judged.stages[0].clone();
-            Ok(PolicySource::Unparseable(out.absorb_findings(judged), row))
+            PolicySource::Unparseable(out.absorb_findings(judged), row)
         }
     }
 }
@@ -577,20 +626,21 @@ fn find_policy(
 /// linted, evaluated against the token, and the role checked.
 fn policy_stage(
     request: &CheckRequest,
+    saved: Option<(crate::model::documents::PolicyDocument, String)>,
     iam: Result<IamSide, String>,
     provider: Option<&ProviderFound>,
     token: &TokenData,
     out: &mut Staged<()>,
-) -> Result<(Option<RolePolicy>, Stage), Error> {
+) -> (Option<RolePolicy>, Stage) {
     let clock = Instant::now();
     let jwt = token.jwt();
     let iss = jwt.and_then(|j| j.claim_str("iss"));
     let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
     let mut findings: Vec<Finding> = Vec::new();
-    let (document, source) = match find_policy(request, iam, iss, out, &mut findings)? {
+    let (document, source) = match find_policy(request, saved, iam, out, &mut findings) {
         PolicySource::Found(document, source) => (document, source),
-        PolicySource::Missing(row) => return Ok((None, row)),
-        PolicySource::Unparseable(policy, row) => return Ok((Some(policy), row)),
+        PolicySource::Missing(row) => return (None, row),
+        PolicySource::Unparseable(policy, row) => return (Some(policy), row),
     };
     let provider_arn = provider
         .and_then(|p| p.provider.as_ref())
@@ -639,7 +689,15 @@ fn policy_stage(
         Stage::judge(&findings)
     };
     let data = out.absorb_findings(judged);
-    Ok((Some(data), row))
+    (Some(data), row)
+}
+
+/// Why there are no attempts to judge.
+enum NotAttempted {
+    /// STS was not to be called (`--offline`, `--no-assume`, no role).
+    Skipped(&'static str),
+    /// The attempts could not be made (an unusable cache directory...).
+    Failed(String),
 }
 
 /// The live assume's plan, or why it does not run.
@@ -670,17 +728,30 @@ fn assume_plan(request: &CheckRequest) -> Result<AssumePlan, &'static str> {
 /// The assume row: the attempts judged with the policy stage's evaluation,
 /// EV002 when STS's answer contradicts it; or why STS was not called.
 fn assume_stage(
-    attempted: Result<assume::Assumption, &str>,
+    attempted: Result<assume::Assumption, NotAttempted>,
     policy: Option<&RolePolicy>,
     out: &mut Staged<()>,
 ) -> (Option<AssumeData>, Live, Stage) {
     let assumption = match attempted {
         Ok(assumption) => assumption,
-        Err(why) => {
+        Err(NotAttempted::Skipped(why)) => {
             return (
                 None,
                 Live::NotCalled(why.to_owned()),
                 Stage::skipped("assume", why.to_owned()),
+            );
+        }
+        Err(NotAttempted::Failed(why)) => {
+            let row = Stage {
+                name: "assume",
+                status: StageStatus::Fail,
+                duration: std::time::Duration::ZERO,
+                detail: format!("not attempted: {why}"),
+            };
+            return (
+                None,
+                Live::NotCalled(format!("it could not be called: {why}")),
+                row,
             );
         }
     };
@@ -716,6 +787,15 @@ fn live_answer(
     evaluated: Option<(&RolePolicy, &crate::eval::PolicyEvaluation)>,
 ) -> (Live, Option<PolicyVerdict>) {
     match &assumption.outcome {
+        // Credentials a parallel job cached say nothing of this STS call.
+        Outcome::Assumed {
+            from_cache: true, ..
+        } => (
+            Live::NotCalled(
+                "the credentials came from the cache (--cache); STS was not called".to_owned(),
+            ),
+            None,
+        ),
         Outcome::Assumed { .. } => (Live::Assumed, None),
         Outcome::Refused { class, failure, .. } => (
             Live::Refused {

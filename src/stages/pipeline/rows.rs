@@ -117,13 +117,13 @@ pub fn inputs(
     }];
     let given = |name: &'static str, given: Option<&super::Given>, otherwise: &str| InputLine {
         name,
-        value: given.map_or_else(|| "-".to_owned(), |g| g.value.clone()),
+        value: given.map_or_else(|| "not given".to_owned(), |g| g.value.clone()),
         from: given.map_or_else(|| otherwise.to_owned(), |g| g.from.clone()),
     };
     lines.push(given(
         "role",
         request.role_arn.as_ref(),
-        "not given (--role-arn, AWS_ROLE_ARN)",
+        "give --role-arn ARN, or set AWS_ROLE_ARN",
     ));
     if let Some(session) = &request.session_name {
         lines.push(given("session", Some(session), ""));
@@ -145,19 +145,19 @@ pub fn inputs(
         },
         (None, None) => InputLine {
             name: "policy",
-            value: "-".to_owned(),
-            from: "not read".to_owned(),
+            value: "not read".to_owned(),
+            from: "give --policy FILE, or --role-arn with iam:GetRole".to_owned(),
         },
     });
     lines.push(InputLine {
         name: "provider",
         value: provider
             .and_then(|p| p.provider.as_ref())
-            .map_or_else(|| "-".to_owned(), |(arn, _)| arn.clone()),
+            .map_or_else(|| "not read".to_owned(), |(arn, _)| arn.clone()),
         from: match (&request.provider_file, provider) {
             (Some(path), _) => format!("--provider-json {}", path.display()),
-            (None, Some(found)) => found.source.clone(),
-            (None, None) => "not read".to_owned(),
+            (None, Some(found)) if found.provider.is_some() => found.source.clone(),
+            _ => "give --provider-json FILE, or allow iam:GetOpenIDConnectProvider".to_owned(),
         },
     });
     if let Some(path) = &request.jwks_file {

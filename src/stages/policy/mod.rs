@@ -18,7 +18,7 @@ use crate::model::documents::{self, PolicyDocument, Recognised};
 use crate::model::policy::Policy;
 use crate::model::provider::OidcProvider;
 use crate::model::token::Jwt;
-use crate::net::input::{self, Input, MAX_INPUT_BYTES};
+use crate::net::input::{self, Input};
 use crate::rules::evaluation::{self, TokenFacts};
 use crate::rules::trust_policy::{self, LintOptions, source_key, trusted_providers};
 
@@ -180,11 +180,12 @@ pub fn unparseable_role_policy(
     }
 }
 
+/// Any file `lint` reads, templates and plans included.
 const POLICY_FILE: Input = Input {
     what: "policy file",
-    limit: MAX_INPUT_BYTES,
+    limit: crate::net::input::MAX_LINT_FILE_BYTES,
     help: "save it with `aws iam get-role --role-name <name> --query Role.AssumeRolePolicyDocument > trust.json`",
-    too_large: "a trust policy is at most a few kilobytes; this is not one",
+    too_large: "templates and plans are never this large",
 };
 
 /// The trust policy a `--policy FILE` holds, in any form `lint` reads
