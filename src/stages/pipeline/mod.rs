@@ -90,12 +90,15 @@ pub struct CheckData {
     pub blocked: Option<String>,
 }
 
-/// The files given instead of the network, read (and refused when they are
-/// not what they should be) before anything is sent anywhere.
+/// The files given instead of the network, and the HTTP client with its
+/// trust store, read (and refused when they are not what they should be)
+/// before anything is sent anywhere.
 struct Saved {
     policy: Option<(crate::model::documents::PolicyDocument, String)>,
     provider: Option<(crate::model::provider::OidcProvider, String)>,
     keys: Option<keys::KeySetText>,
+    /// Offline, none is made: not even the trust store is read.
+    client: Option<HttpClient>,
 }
 
 impl Saved {
@@ -121,6 +124,11 @@ impl Saved {
                 .as_deref()
                 .map(keys::read_file)
                 .transpose()?,
+            client: if request.offline {
+                None
+            } else {
+                Some(HttpClient::new(&request.net)?)
+            },
         })
     }
 }
@@ -248,16 +256,11 @@ fn the_other_stages(
 ) -> Result<OtherStages, Error> {
     let iss = jwt.and_then(|j| j.claim_str("iss")).map(str::to_owned);
     let role_arn = request.role_arn.as_ref().map(|g| g.value.clone());
+    let client = saved.client.as_ref();
     let runtime = crate::net::runtime()?;
-    // Offline, no client is made: not even the trust store is read.
-    let client = if request.offline {
-        None
-    } else {
-        Some(HttpClient::new(&request.net)?)
-    };
     let (issuer_side, iam_side) = runtime.block_on(async {
         tokio::join!(
-            probe_issuer(request, client.as_ref(), iss.as_deref(), progress),
+            probe_issuer(request, client, iss.as_deref(), progress),
             read_iam(request, iss.as_deref(), role_arn.as_deref(), progress),
         )
     });
@@ -265,6 +268,7 @@ fn the_other_stages(
         policy: saved_policy,
         provider: saved_provider,
         keys: saved_keys,
+        client: _,
     } = saved;
     let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt, saved_keys, out);
     progress.finished(&issuer_row);
