@@ -80,10 +80,7 @@ fn write_verdict_human(verdict: &Verdict, width: usize, out: &mut dyn Write) -> 
     let Some((root, rest)) = verdict.causes.split_first() else {
         return writeln!(out);
     };
-    let title = match verdict.status {
-        Status::Fails => "Root cause",
-        _ => "Main risk",
-    };
+    let title = heading(verdict.status);
     writeln!(
         out,
         "\n{title}: {} {} ({} stage, {})",
@@ -112,6 +109,15 @@ fn write_verdict_human(verdict: &Verdict, width: usize, out: &mut dyn Write) -> 
         }
     }
     writeln!(out)
+}
+
+/// What the first cause is called, by the verdict.
+fn heading(status: Status) -> &'static str {
+    match status {
+        Status::Fails => "Root cause",
+        Status::AtRisk => "Main risk",
+        Status::Ok | Status::Unknown => "What was seen",
+    }
 }
 
 fn cause_json(cause: &Cause) -> Value {
@@ -252,10 +258,9 @@ fn write_causes_markdown(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for (i, cause) in verdict.causes.iter().enumerate() {
-        let heading = match (i, verdict.status) {
-            (0, Status::Fails) => "Root cause".to_owned(),
-            (0, _) => "Main risk".to_owned(),
-            (n, _) => format!("Cause {}", n + 1),
+        let heading = match i {
+            0 => heading(verdict.status).to_owned(),
+            n => format!("Cause {}", n + 1),
         };
         writeln!(
             out,
