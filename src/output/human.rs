@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource,
-};
+use std::collections::HashMap;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
 
 use crate::finding::{Finding, Severity};
 use crate::model::issuers::provider_name;
@@ -45,8 +45,10 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
         }
         CommandData::Lint(_) | CommandData::None => {}
     }
+    // Each source's line index is built once, however many findings it has.
+    let mut indexes: HashMap<String, Vec<usize>> = HashMap::new();
     for finding in &report.findings {
-        out.write_all(render_finding(report, finding, options).as_bytes())?;
+        out.write_all(render_finding(report, finding, options, &mut indexes).as_bytes())?;
     }
     if !report.findings.is_empty() {
         writeln!(out, "Each rule is documented: `oidc-doctor explain CODE`.")?;
@@ -84,7 +86,12 @@ pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool, width: usize)
     text
 }
 
-fn render_finding(report: &Report, finding: &Finding, options: &Options) -> String {
+fn render_finding(
+    report: &Report,
+    finding: &Finding,
+    options: &Options,
+    indexes: &mut HashMap<String, Vec<usize>>,
+) -> String {
     let severity = match finding.severity {
         Severity::Critical | Severity::High => miette::Severity::Error,
         Severity::Medium | Severity::Low => miette::Severity::Warning,
@@ -103,15 +110,17 @@ fn render_finding(report: &Report, finding: &Finding, options: &Options) -> Stri
         Some((location, offset, len, file))
     });
     let rendered = if let Some((location, offset, len, file)) = source {
-        diagnostic =
-            diagnostic.with_label(LabeledSpan::at(offset..offset + len, finding.rule.slug));
-        let with_source = miette::Report::new(diagnostic).with_source_code(
-            NamedSource::new(
-                super::printable(&location.display_path()),
-                displayable_source(&file.text),
-            )
-            .with_language("json"),
+        let lines = indexes
+            .entry(file.key.clone())
+            .or_insert_with(|| super::snippet::line_index(&file.text));
+        let (snippet, label) = super::snippet::Snippet::new(
+            super::printable(&location.display_path()).into_owned(),
+            &file.text,
+            lines,
+            offset..offset.saturating_add(len),
         );
+        diagnostic = diagnostic.with_label(LabeledSpan::at(label, finding.rule.slug));
+        let with_source = miette::Report::new(diagnostic).with_source_code(snippet);
         render_diagnostic(with_source.as_ref(), options.color, options.width)
     } else {
         let mut text = render_diagnostic(&diagnostic, options.color, options.width);
@@ -138,26 +147,6 @@ pub fn suggestion_block(suggestion: &str) -> String {
         let _ = writeln!(block, "        {}", super::printable(line));
         block
     })
-}
-
-/// A source text as a snippet may show it: control characters but line
-/// breaks and tabs become `?` (`¿` for the two-byte ones), bidi and
-/// zero-width characters U+FFFD, each the same number of bytes as what it
-/// replaces, so spans still point right.
-fn displayable_source(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\r' | '\t' => c,
-            c if c.is_control() && c.len_utf8() == 1 => '?',
-            c if c.is_control() => '¿',
-            c if super::printable(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8()
-                && c.len_utf8() == '\u{fffd}'.len_utf8() =>
-            {
-                '\u{fffd}'
-            }
-            c => c,
-        })
-        .collect()
 }
 
 fn new_table(options: &Options) -> Table {

@@ -11,6 +11,7 @@ mod markdown;
 mod progress;
 mod provider;
 mod sarif;
+mod snippet;
 
 use std::io::{self, IsTerminal, Write};
 

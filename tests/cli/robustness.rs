@@ -367,3 +367,84 @@ proptest! {
         lint_everything(&serde_json::to_string_pretty(&policy).unwrap());
     }
 }
+
+/// A one-line file whose findings sit past `columns` columns.
+fn one_line_template(columns: usize) -> tempfile::NamedTempFile {
+    let template = json!({
+        "Description": "x".repeat(columns),
+        "Resources": {"DeployRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}}
+            }]}
+        }}}
+    });
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), template.to_string()).unwrap();
+    file
+}
+
+#[test]
+fn findings_past_column_65535_render_in_every_format_with_a_bounded_snippet() {
+    for columns in [70_000, 4_000_000] {
+        let file = one_line_template(columns);
+        for format in ["human", "json", "sarif", "github", "markdown"] {
+            let out = oidc_doctor()
+                .args(["lint", "--format", format])
+                .arg(file.path())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{columns} {format}: {stderr}");
+            assert!(stderr.is_empty(), "{columns} {format}: {stderr}");
+            // A window around each finding, not the megabytes of the line.
+            assert!(
+                out.stdout.len() < 64 * 1024,
+                "{columns} {format}: {} bytes",
+                out.stdout.len()
+            );
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.contains("TP601"), "{columns} {format}");
+            if format == "human" {
+                assert!(
+                    text.contains("\"token.actions.githubusercontent.com:sub\":\"repo:*\""),
+                    "{text}"
+                );
+                // The header names the real column, past the padding.
+                let column: usize = text
+                    .split("):1:")
+                    .nth(1)
+                    .and_then(|rest| rest.split(']').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap();
+                assert!(column > columns, "{column}: {text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_long_line_key_set_renders_its_findings() {
+    let jwks = json!({"padding": "p".repeat(80_000), "keys": [
+        {"kty": "RSA", "kid": "k", "n": "AQAB", "e": "AQAB", "d": "secret"}
+    ]});
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), jwks.to_string()).unwrap();
+    let out = oidc_doctor()
+        .args(["decode", "--jwks"])
+        .arg(file.path())
+        .arg("fixtures/examples/github-actions.jwt")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("IS013"), "{text}");
+    assert!(text.len() < 64 * 1024);
+}

@@ -1,0 +1,201 @@
+//! The source snippet under a finding, cut to what a reader needs: the
+//! lines of the span with one line of context, found through a line index
+//! built once per file (so N findings in one file cost N small windows, not
+//! N scans of the file), and, on a line too long to show, a window around
+//! the span only (a one-line template of megabytes shows a hundred columns
+//! of it, and no column past what the renderer can lay out).
+
+use std::ops::Range;
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+/// Lines longer than this many bytes are shown as a window around the span.
+const LONG_LINE: usize = 400;
+/// Bytes shown on each side of the span on a long line.
+const SIDE: usize = 100;
+/// The most bytes of a span underlined on a long line.
+const LONGEST_LABEL: usize = 200;
+
+/// Where each line of a text starts (byte offsets, the first is 0).
+pub fn line_index(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(at, _)| at + 1),
+        )
+        .collect()
+}
+
+/// One finding's snippet: the window of the text it shows, made safe.
+#[derive(Debug)]
+pub struct Snippet {
+    name: String,
+    window: String,
+    start: usize,
+    line: usize,
+    column: usize,
+    line_count: usize,
+}
+
+impl Snippet {
+    /// The snippet of `span` in `text` (whose lines start at `lines`), and
+    /// the label's range as it can be drawn (cut on a long line).
+    pub fn new(
+        name: String,
+        text: &str,
+        lines: &[usize],
+        span: Range<usize>,
+    ) -> (Snippet, Range<usize>) {
+        let start = floor(text, span.start.min(text.len()));
+        let end = ceil(text, span.end.min(text.len()).max(start));
+        let line_of = |at: usize| lines.partition_point(|&s| s <= at).saturating_sub(1);
+        let line_end = |line: usize| lines.get(line + 1).map_or(text.len(), |&next| next);
+        let long = |line: usize| line_end(line) - lines[line] > LONG_LINE;
+        let (first, last) = (line_of(start), line_of(end.saturating_sub(1).max(start)));
+        let (window, label, line, column) = if (first..=last).any(long) {
+            // One window around the span, inside its line, no context.
+            let label_end = ceil(text, end.min(start + LONGEST_LABEL));
+            let from = floor(text, start.saturating_sub(SIDE).max(lines[first]));
+            let line_stop = text[..line_end(first)].trim_end_matches(['\n', '\r']).len();
+            let to = ceil(text, (label_end + SIDE).min(line_stop.max(label_end)));
+            (from..to, start..label_end, first, from - lines[first])
+        } else {
+            // The span's lines and one line of context on each side, unless
+            // that line is itself too long to show.
+            let before = first.checked_sub(1).filter(|&l| !long(l)).unwrap_or(first);
+            let after = Some(last + 1)
+                .filter(|&l| l < lines.len() && !long(l))
+                .unwrap_or(last);
+            (lines[before]..line_end(after), start..end, before, 0)
+        };
+        let snippet = Snippet {
+            name,
+            window: displayable(&text[window.clone()]),
+            start: window.start,
+            line,
+            column,
+            line_count: lines.len(),
+        };
+        (snippet, label)
+    }
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inside = span.offset() >= self.start
+            && span.offset() + span.len() <= self.start + self.window.len();
+        if !inside {
+            return Err(MietteError::OutOfBounds);
+        }
+        if context_lines_before == 0 && context_lines_after == 0 {
+            // Where the span itself starts: the line and column of the
+            // header (`[file:line:column]`).
+            let from = floor(&self.window, span.offset() - self.start);
+            let to = ceil(&self.window, (from + span.len()).min(self.window.len()));
+            let before = &self.window[..from];
+            let newlines = before.matches('\n').count();
+            let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+            let column =
+                before[line_start..].chars().count() + if newlines == 0 { self.column } else { 0 };
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                &self.window.as_bytes()[from..to],
+                *span,
+                self.line + newlines,
+                column,
+                self.line_count,
+            )));
+        }
+        Ok(Box::new(
+            MietteSpanContents::new_named(
+                self.name.clone(),
+                self.window.as_bytes(),
+                (self.start, self.window.len()).into(),
+                self.line,
+                self.column,
+                self.line_count,
+            )
+            .with_language("json"),
+        ))
+    }
+}
+
+fn floor(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// A window as a snippet may show it: control characters but line breaks
+/// and tabs become `?` (`¿` for the two-byte ones), bidi and zero-width
+/// characters U+FFFD, each the same number of bytes as what it replaces, so
+/// spans still point right.
+fn displayable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '¿',
+            c if super::printable(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8()
+                && c.len_utf8() == '\u{fffd}'.len_utf8() =>
+            {
+                '\u{fffd}'
+            }
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_shows_a_window_around_the_span() {
+        let text = format!("{{\"a\": \"{}\", \"key\": 1}}\n", "x".repeat(100_000));
+        let lines = line_index(&text);
+        let at = text.find("\"key\"").unwrap();
+        let (snippet, label) = Snippet::new("f".to_owned(), &text, &lines, at..at + 5);
+        assert!(snippet.window.len() < 300, "{}", snippet.window.len());
+        assert!(snippet.window.contains("\"key\": 1"));
+        assert_eq!(label, at..at + 5);
+        assert!(snippet.column > 99_000);
+    }
+
+    #[test]
+    fn a_short_text_shows_the_lines_with_context() {
+        let text = "{\n  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3\n}\n";
+        let lines = line_index(text);
+        let at = text.find("\"b\"").unwrap();
+        let (snippet, _) = Snippet::new("f".to_owned(), text, &lines, at..at + 3);
+        assert_eq!(snippet.window, "  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3\n");
+        assert_eq!(snippet.line, 1);
+    }
+
+    #[test]
+    fn spans_at_the_edges_and_past_the_end_do_not_panic() {
+        for text in ["", "x", "é", "a\n", "\n\n", "\u{202e}\u{1b}"] {
+            let lines = line_index(text);
+            for start in 0..=text.len() + 2 {
+                for len in 0..4 {
+                    let _ = Snippet::new("f".to_owned(), text, &lines, start..start + len);
+                }
+            }
+        }
+    }
+}
