@@ -12,6 +12,19 @@ use crate::stages::issuer::{self, ProbeRequest};
 use super::inputs::net_options;
 
 pub fn run(args: &IssuerArgs, progress: &dyn Progress) -> Result<Report, Error> {
+    // What is no URL at all is a usage error; a URL of the wrong form
+    // (http, a port) is IS001's.
+    let parsed = url::Url::parse(args.url.trim());
+    if !parsed.is_ok_and(|u| u.has_host() && matches!(u.scheme(), "http" | "https")) {
+        return Err(Error::Usage {
+            message: format!(
+                "`{}` is not an issuer URL",
+                crate::finding::shown(args.url.trim())
+            ),
+            help: "give the token's `iss`, e.g. `oidc-doctor issuer https://token.actions.githubusercontent.com`"
+                .to_owned(),
+        });
+    }
     let client = HttpClient::new(&net_options(&args.net))?;
     let runtime = crate::net::runtime()?;
     let request = ProbeRequest {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::cli::ProviderArgs;
 use crate::error::Error;
 use crate::model::policy::Policy;
-use crate::model::token::{self, Jwt};
+use crate::model::token::Jwt;
 use crate::net::aws::IamSession;
 use crate::net::http::HttpClient;
 use crate::net::probe;
@@ -22,13 +22,25 @@ use crate::stages::{Progress, Stage, issuer, role, token as token_stage};
 
 use super::inputs::{aws_options, net_options, token_spec};
 
-/// The token, when one was given (or `AWS_WEB_IDENTITY_TOKEN_FILE` is set).
-fn optional_token(args: &ProviderArgs) -> Result<Option<(String, Jwt)>, Error> {
+/// The token stage, when a token was given (or `AWS_WEB_IDENTITY_TOKEN_FILE`
+/// is set): its findings join the report, so a token that is no JWT is
+/// TK001 here as in every command.
+fn optional_token(
+    args: &ProviderArgs,
+    report: &mut Report,
+) -> Result<Option<(String, Jwt)>, Error> {
     match token_stage::read(&token_spec(&args.token)) {
-        Ok(input) => Ok(token::parse(&input.bytes)
-            .jwt()
-            .cloned()
-            .map(|jwt| (input.source, jwt))),
+        Ok(input) => {
+            let judged = token_stage::run(&input, jiff::Timestamp::now(), false);
+            let row = judged.stages[0].clone();
+            let data = judged.data;
+            report.findings.extend(token_stage::notable(judged.findings));
+            report.stages.push(Stage {
+                status: Stage::judge(&report.findings),
+                ..row
+            });
+            Ok(data.jwt().cloned().map(|jwt| (input.source, jwt)))
+        }
         Err(Error::NoToken) if args.issuer.is_some() || args.provider_arn.is_some() => Ok(None),
         Err(Error::NoToken) => Err(Error::Usage {
             message: "no token and no issuer to look up".to_owned(),
@@ -40,7 +52,8 @@ fn optional_token(args: &ProviderArgs) -> Result<Option<(String, Jwt)>, Error> {
 }
 
 pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error> {
-    let token = optional_token(args)?;
+    let mut report = Report::new("provider", CommandData::None);
+    let token = optional_token(args, &mut report)?;
     let jwt = token.as_ref().map(|(_, jwt)| jwt);
     let iss = args
         .issuer
@@ -65,7 +78,6 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
     ))?;
     data.account.clone_from(&iam.account);
     data.region.clone_from(&iam.region);
-    let mut report = Report::new("provider", CommandData::None);
 
     let lookup = ProviderLookup {
         issuer: iss.clone(),

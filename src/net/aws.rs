@@ -248,17 +248,33 @@ where
     match error {
         SdkError::ServiceError(context) => AwsError {
             operation,
-            code: context.err().code().map(str::to_owned),
-            message: context.err().message().map_or_else(
+            code: context.err().code().map(excerpt),
+            message: excerpt(&context.err().message().map_or_else(
                 || DisplayErrorContext(context.err()).to_string(),
                 str::to_owned,
-            ),
+            )),
         },
         other => AwsError {
             operation,
             code: None,
-            message: DisplayErrorContext(other).to_string(),
+            message: excerpt(&DisplayErrorContext(other).to_string()),
         },
+    }
+}
+
+/// The most characters of an AWS error text quoted: an answer is never
+/// printed whole, whatever its size.
+const MAX_QUOTED: usize = 1_000;
+
+/// `text`, or its first [`MAX_QUOTED`] characters and how long it was.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED) {
+        Some((cut, _)) => format!(
+            "{}… ({} characters in all)",
+            &text[..cut],
+            text.chars().count()
+        ),
+        None => text.to_owned(),
     }
 }
 
@@ -418,8 +434,8 @@ fn sts_failure(
 ) -> StsFailure {
     match error {
         SdkError::ServiceError(context) => StsFailure::Service {
-            code: context.err().code().unwrap_or("Unknown").to_owned(),
-            message: context.err().message().unwrap_or_default().to_owned(),
+            code: excerpt(context.err().code().unwrap_or("Unknown")),
+            message: excerpt(context.err().message().unwrap_or_default()),
             status: Some(context.raw().status().as_u16()),
         },
         SdkError::TimeoutError(_) => StsFailure::Timeout(DisplayErrorContext(error).to_string()),

@@ -133,9 +133,11 @@ pub fn read(spec: &TokenSpec) -> Result<TokenInput, Error> {
 
 fn from_argument(value: &str) -> Result<TokenInput, Error> {
     let path = Path::new(value);
-    // A regular file, or a device or pipe the argument names (`/dev/stdin`,
-    // `<(...)`): read it, capped.
-    if path.is_file() || (path.exists() && !path.is_dir()) {
+    // A regular file, or a device, pipe or broken link the argument names
+    // (`/dev/stdin`, `<(...)`, a link loop): read it, capped; what cannot be
+    // read says why.
+    let named = std::fs::symlink_metadata(path).is_ok();
+    if path.is_file() || (named && !path.is_dir()) {
         read_file(path, None)
     } else if path.is_dir() {
         Err(Error::Unreadable {

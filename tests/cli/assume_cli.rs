@@ -688,3 +688,36 @@ fn the_cache_is_per_identity_and_never_stands_in_for_an_expired_token() {
     );
     assert_eq!(sts.calls(), 3);
 }
+
+#[test]
+fn an_sts_error_text_is_quoted_as_an_excerpt_whatever_its_size() {
+    let huge = "m".repeat(200_000);
+    let sts = StsStandin::start(vec![Answer::error(400, "InvalidIdentityToken", &huge)]);
+    let setup = Setup::new();
+    let (report, output) = json_run(&sts, &setup, &[]);
+    assert!(
+        output.stdout.len() < 32 * 1024,
+        "{} bytes",
+        output.stdout.len()
+    );
+    let text = report["findings"].to_string();
+    assert!(text.contains("… (200000 characters in all)"), "{text}");
+}
+
+#[test]
+fn a_policy_file_that_cannot_be_used_is_a_usage_error_before_any_call() {
+    let sts = StsStandin::start(vec![Answer::access_denied()]);
+    let setup = Setup::new();
+    let output = assume(&sts, &setup, &["--policy", "no/such/policy.json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(sts.calls(), 0);
+    let dir = setup.dir.path().to_str().unwrap().to_owned();
+    let output = assume(&sts, &setup, &["--policy", &dir]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(sts.calls(), 0);
+}

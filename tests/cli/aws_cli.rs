@@ -537,3 +537,29 @@ fn provider_does_not_guess_about_another_accounts_providers() {
     );
     assert_eq!(report["stages"][0]["status"], "skip");
 }
+
+#[test]
+fn provider_runs_the_token_stage_first_so_a_garbage_token_is_tk001() {
+    let moto = moto();
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("token.jwt");
+    std::fs::write(&garbage, "this is not a token\n").unwrap();
+    let output = moto
+        .command(dir.path())
+        .args([
+            "provider",
+            "--issuer",
+            "https://token.example.test",
+            "--format",
+            "json",
+            "--token-file",
+        ])
+        .arg(&garbage)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(codes(&report).contains(&"TK001".to_owned()), "{report:#}");
+    assert_eq!(report["stages"][0]["name"], "token");
+    assert_eq!(report["stages"][0]["status"], "fail");
+    assert_eq!(output.status.code(), Some(1));
+}

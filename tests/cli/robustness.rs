@@ -448,3 +448,80 @@ fn a_long_line_key_set_renders_its_findings() {
     assert!(text.contains("IS013"), "{text}");
     assert!(text.len() < 64 * 1024);
 }
+
+#[test]
+fn endless_and_oversized_inputs_are_refused_at_their_cap() {
+    for args in [
+        vec![
+            "decode",
+            "--jwks",
+            "/dev/zero",
+            "fixtures/examples/github-actions.jwt",
+        ],
+        vec![
+            "lint",
+            "--provider-json",
+            "/dev/zero",
+            "fixtures/lint/provider.json",
+        ],
+        vec!["issuer", "https://127.0.0.1:9", "--ca-bundle", "/dev/zero"],
+        vec![
+            "check",
+            "--offline",
+            "--policy",
+            "/dev/zero",
+            "fixtures/examples/github-actions.jwt",
+        ],
+        vec![
+            "check",
+            "--offline",
+            "--jwks",
+            "/dev/zero",
+            "fixtures/examples/github-actions.jwt",
+        ],
+    ] {
+        let out = oidc_doctor().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("is larger than"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_pipe_or_a_link_loop_named_as_the_token_says_what_it_is() {
+    // `decode <(cat token)`: a pipe the shell names by path.
+    let mut child = crate::support::scrubbed(std::process::Command::new(
+        assert_cmd::cargo::cargo_bin("oidc-doctor"),
+    ))
+    .args(["decode", "/dev/stdin"])
+    .stdin(std::fs::File::open("fixtures/examples/github-actions.jwt").unwrap())
+    .output()
+    .unwrap();
+    assert_eq!(
+        child.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    child.stdout.truncate(200);
+    assert!(String::from_utf8_lossy(&child.stdout).contains("Token from file /dev/stdin"));
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let out = oidc_doctor().arg("decode").arg(&a).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr.contains("no such file"), "{stderr}");
+    assert!(stderr.contains("symbolic links"), "{stderr}");
+}
+
+#[test]
+fn an_issuer_argument_that_is_no_url_is_a_usage_error() {
+    let out = oidc_doctor()
+        .args(["issuer", "not a url"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an issuer URL"));
+}

@@ -4,8 +4,6 @@
 //! can name the condition; EV001 says the same with the fix, EV002 when the
 //! policy allows what STS refused.
 
-use std::path::Path;
-
 use crate::model::documents::PolicyDocument;
 use crate::model::token::Jwt;
 use crate::net::aws::{self, AwsOptions};
@@ -18,15 +16,14 @@ use crate::stages::role::name_of;
 /// Reads the policy, evaluates it against `sent` (the token STS refused)
 /// and says what STS answered (`answer`) against it.
 pub fn after_access_denied(
-    policy_file: Option<&Path>,
+    policy_file: Option<(PolicyDocument, String)>,
     role_arn: &str,
     sent: Option<&Jwt>,
     aws_options: &AwsOptions,
     answer: &str,
 ) -> Staged<PolicyVerdict> {
     let unavailable = |why: String| Staged::of(PolicyVerdict::Unavailable(why));
-    let iss = sent.and_then(|jwt| jwt.claim_str("iss"));
-    let (document, source) = match load(policy_file, role_arn, iss, aws_options) {
+    let (document, source) = match load(policy_file, role_arn, aws_options) {
         Ok(found) => found,
         Err(why) => return unavailable(why),
     };
@@ -57,17 +54,15 @@ pub fn after_access_denied(
     })
 }
 
-/// The policy from `--policy FILE`, else from IAM, and where it came from.
+/// The policy from `--policy FILE` (read before STS was called), else from
+/// IAM, and where it came from.
 fn load(
-    policy_file: Option<&Path>,
+    policy_file: Option<(PolicyDocument, String)>,
     role_arn: &str,
-    iss: Option<&str>,
     aws_options: &AwsOptions,
 ) -> Result<(PolicyDocument, String), String> {
-    if let Some(path) = policy_file {
-        return policy::read_policy_file(path, Some(name_of(role_arn)), iss)
-            .map(|document| (document, format!("from {}", path.display())))
-            .map_err(|error| format!("--policy {} cannot be used: {error}", path.display()));
+    if let Some(given) = policy_file {
+        return Ok(given);
     }
     let runtime = crate::net::runtime().map_err(|error| error.to_string())?;
     let text = runtime.block_on(read_trust_policy(role_arn, aws_options))?;
