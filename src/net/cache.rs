@@ -124,10 +124,16 @@ impl CredentialCache {
     pub fn lock(&self, key: &CacheKey, timeout: Duration) -> Result<Option<Locked>, Error> {
         let stem = key.file_stem();
         let lock_path = self.dir.join(format!("{stem}.lock"));
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        // A lock file planted as a link must not make the tool create or
+        // write the link's target.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.custom_flags(libc::O_NOFOLLOW).mode(0o600);
+        }
+        let lock = options
             .open(&lock_path)
             .map_err(|source| unwritable(&lock_path, source))?;
         let started = Instant::now();

@@ -35,10 +35,15 @@ pub fn write_export(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             out.flush()?;
             let path = std::env::var_os("GITHUB_ENV")
                 .ok_or_else(|| io::Error::other("GITHUB_ENV is not set"))?;
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(path)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.append(true).create(true);
+            // Secrets go into it: a file made here is the user's alone.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                options.mode(0o600);
+            }
+            let mut file = options.open(path)?;
             file.write_all(github_env_lines(assumed).as_bytes())?;
             file.sync_all()?;
         }

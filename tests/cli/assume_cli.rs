@@ -721,3 +721,66 @@ fn a_policy_file_that_cannot_be_used_is_a_usage_error_before_any_call() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(sts.calls(), 0);
 }
+
+#[test]
+fn a_lock_file_planted_as_a_link_is_not_followed() {
+    let sts = StsStandin::start(vec![Answer::assumed()]);
+    let setup = Setup::new();
+    let cache = format!("--cache={}", setup.cache_dir().display());
+    // A first run makes the entry's lock: its name is the entry's.
+    assert_eq!(assume(&sts, &setup, &[&cache]).status.code(), Some(0));
+    let lock = std::fs::read_dir(setup.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "lock"))
+        .expect("a lock file");
+    std::fs::remove_file(&lock).unwrap();
+    for entry in std::fs::read_dir(setup.cache_dir()).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let target = setup.dir.path().join("planted-target");
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    let (report, output) = json_run(&sts, &setup, &[&cache]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!target.exists(), "the link's target was created");
+    let miss = report["assume"]["cache"]["miss"].as_str().unwrap();
+    assert!(miss.contains("lock could not be opened"), "{miss}");
+}
+
+#[test]
+fn github_env_made_by_the_export_is_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sts = StsStandin::start(vec![Answer::assumed()]);
+    let setup = Setup::new();
+    let env_file = setup.dir.path().join("github-env");
+    let mut cmd = oidc_doctor();
+    isolate(&mut cmd, &sts, setup.dir.path());
+    let output = cmd
+        .env("GITHUB_ENV", &env_file)
+        .args([
+            "assume",
+            "--role-arn",
+            ROLE,
+            "--session-name",
+            "ci",
+            "--export",
+            "github-env",
+            "--token-file",
+        ])
+        .arg(setup.token_path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mode = std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

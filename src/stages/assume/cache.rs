@@ -89,11 +89,24 @@ pub fn open(
         identity: CacheKey::identity(claims),
     };
     progress.update("assume", "waiting for the credential cache…");
-    let Some(locked) = cache.lock(&key, timeout)? else {
-        return skip(
-            used,
-            "another invocation held the entry past the deadline; STS is called without the cache",
-        );
+    let locked = match cache.lock(&key, timeout) {
+        Ok(Some(locked)) => locked,
+        Ok(None) => {
+            return skip(
+                used,
+                "another invocation held the entry past the deadline; STS is called without the cache",
+            );
+        }
+        // A lock that cannot be opened (a planted link, a full disk) costs
+        // the cache, not the run.
+        Err(error) => {
+            return skip(
+                used,
+                &format!(
+                    "the entry's lock could not be opened ({error}); STS is called without the cache"
+                ),
+            );
+        }
     };
     used.waited = locked.waited;
     match locked.read(Timestamp::now()) {
