@@ -254,7 +254,8 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
     writeln!(
         out,
         "Token from {} ({} characters)",
-        data.source, data.token.length
+        super::printable(&data.source),
+        data.token.length
     )?;
     for n in &data.token.normalisations {
         writeln!(out, "  note: {}", n.describe())?;
@@ -367,14 +368,19 @@ fn write_lint(
         writeln!(
             out,
             "note: {} ({}): the trust policy is unresolved ({}), not checked",
-            policy.path,
-            policy.resource.as_deref().unwrap_or("?"),
-            policy.unresolved.as_deref().unwrap_or_default()
+            super::printable(&policy.path),
+            super::printable(policy.resource.as_deref().unwrap_or("?")),
+            super::printable(policy.unresolved.as_deref().unwrap_or_default())
         )?;
     }
     if data.verbose {
         for (path, reason) in &data.skipped {
-            writeln!(out, "skipped {path}: {reason}")?;
+            writeln!(
+                out,
+                "skipped {}: {}",
+                super::printable(path),
+                super::printable(reason)
+            )?;
         }
     }
     writeln!(

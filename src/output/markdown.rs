@@ -146,7 +146,8 @@ fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "\n## Token\n\nRead from {}; {} characters.",
-        data.source, data.token.length
+        inline(&data.source),
+        data.token.length
     )?;
     for n in &data.token.normalisations {
         writeln!(out, "- {}", n.describe())?;

@@ -525,3 +525,42 @@ fn an_issuer_argument_that_is_no_url_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an issuer URL"));
 }
+
+#[test]
+fn a_hostile_file_name_reaches_no_human_or_markdown_line_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x\n::error::injected\u{202e}.json";
+    let path = dir.path().join(name);
+    std::fs::write(
+        &path,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity"}]}"#,
+    )
+    .unwrap();
+    let token = dir.path().join("t\n::warning::x.jwt");
+    std::fs::copy("fixtures/examples/github-actions.jwt", &token).unwrap();
+    for args in [
+        vec![
+            "lint".into(),
+            "--verbose".into(),
+            dir.path().display().to_string(),
+        ],
+        vec!["lint".into(), path.display().to_string()],
+        vec!["decode".into(), token.display().to_string()],
+    ] {
+        for format in ["human", "markdown"] {
+            let out = oidc_doctor()
+                .args(&args)
+                .args(["--format", format])
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            for line in text.lines() {
+                assert!(
+                    !line.trim_start().starts_with("::"),
+                    "{format} {args:?}: {line:?}"
+                );
+            }
+            assert!(!text.contains('\u{202e}'), "{format} {args:?}");
+        }
+    }
+}
