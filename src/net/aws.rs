@@ -13,7 +13,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sts::config::{ConfigBag, Intercept, ProvideCredentials, RuntimeComponents};
-use aws_sdk_sts::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{BoxError, ProvideErrorMetadata, SdkError};
 
 use crate::model::aws::{Assumed, Credentials, IamRole, Secret, StsAnswer, StsFailure};
 use crate::model::provider::OidcProvider;
@@ -122,12 +122,12 @@ impl IamSession {
     }
 }
 
-/// An error and its causes, each in its own words, without the debug
-/// dumps `DisplayErrorContext` appends.
+/// An error and its causes, each in its own words (a sentence, never the
+/// SDK's debug dump of its structures).
 fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
-    while let Some(cause) = source.filter(|_| parts.len() < 4) {
+    while let Some(cause) = source.filter(|_| parts.len() < 8) {
         let text = cause.to_string();
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
@@ -243,21 +243,23 @@ impl AwsError {
 fn aws_error<E, R>(operation: &'static str, error: &SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match error {
         SdkError::ServiceError(context) => AwsError {
             operation,
             code: context.err().code().map(excerpt),
-            message: excerpt(&context.err().message().map_or_else(
-                || DisplayErrorContext(context.err()).to_string(),
-                str::to_owned,
-            )),
+            message: excerpt(
+                &context
+                    .err()
+                    .message()
+                    .map_or_else(|| causes(context.err()), str::to_owned),
+            ),
         },
         other => AwsError {
             operation,
             code: None,
-            message: excerpt(&DisplayErrorContext(other).to_string()),
+            message: excerpt(&causes(other)),
         },
     }
 }
@@ -438,9 +440,9 @@ fn sts_failure(
             message: excerpt(context.err().message().unwrap_or_default()),
             status: Some(context.raw().status().as_u16()),
         },
-        SdkError::TimeoutError(_) => StsFailure::Timeout(DisplayErrorContext(error).to_string()),
+        SdkError::TimeoutError(_) => StsFailure::Timeout(excerpt(&causes(error))),
         SdkError::DispatchFailure(failure) if failure.is_timeout() => {
-            StsFailure::Timeout(DisplayErrorContext(error).to_string())
+            StsFailure::Timeout(excerpt(&causes(error)))
         }
         SdkError::ResponseError(context) => {
             let status = context.raw().status().as_u16();
@@ -460,9 +462,7 @@ fn sts_failure(
                 }
             }
         }
-        SdkError::ConstructionFailure(_) => {
-            StsFailure::Request(DisplayErrorContext(error).to_string())
-        }
-        _ => StsFailure::Network(DisplayErrorContext(error).to_string()),
+        SdkError::ConstructionFailure(_) => StsFailure::Request(excerpt(&causes(error))),
+        _ => StsFailure::Network(excerpt(&causes(error))),
     }
 }

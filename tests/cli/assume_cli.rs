@@ -784,3 +784,33 @@ fn github_env_made_by_the_export_is_the_users_alone() {
     let mode = std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn a_network_failure_is_said_in_words_not_debug_dumps() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let setup = Setup::new();
+    let output = oidc_doctor()
+        .envs(no_aws_setup(setup.dir.path()))
+        .env("AWS_ENDPOINT_URL_STS", format!("http://127.0.0.1:{port}"))
+        .args([
+            "assume",
+            "--role-arn",
+            ROLE,
+            "--session-name",
+            "ci",
+            "--max-attempts",
+            "1",
+        ])
+        .args(["--format", "json", "--token-file"])
+        .arg(setup.token_path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = finding(&report, "AS114")["message"].as_str().unwrap();
+    assert!(message.contains("Connection refused"), "{message}");
+    for dump in ["DispatchFailure(", "ConnectorError", "{ kind:", "Some("] {
+        assert!(!message.contains(dump), "{dump} in {message}");
+    }
+}
