@@ -92,7 +92,7 @@ fn write_verdict_human(verdict: &Verdict, width: usize, out: &mut dyn Write) -> 
     }
     out.write_all(wrapped(&root.fix, width, "  fix: ", "       ").as_bytes())?;
     if let Some(suggestion) = &root.suggestion {
-        out.write_all(super::human::suggestion_block(suggestion).as_bytes())?;
+        out.write_all(super::text::suggestion_block(suggestion).as_bytes())?;
     }
     if !rest.is_empty() {
         writeln!(out, "\nAlso:")?;
@@ -200,7 +200,7 @@ pub fn write_markdown(
                 out,
                 "| `{}` | {} |",
                 cell(name),
-                cell(&super::human::show_value(value))
+                cell(&super::text::show_value(value))
             )?;
         }
     }
@@ -243,7 +243,7 @@ pub fn write_markdown(
                 f.severity,
                 f.rule.code,
                 f.rule.slug,
-                super::sarif::help_uri(f.rule),
+                super::text::help_uri(f.rule),
                 cell(&f.message),
                 cell(&f.help)
             )?;
@@ -267,7 +267,7 @@ fn write_causes_markdown(
             "## {heading}: [{} {}]({}) ({} stage, {})\n",
             cause.code,
             cause.slug,
-            super::sarif::help_uri_of(cause.code),
+            super::text::help_uri_of(cause.code),
             cause.stage,
             cause.severity
         )?;
@@ -277,7 +277,7 @@ fn write_causes_markdown(
         }
         writeln!(out, "\n**Fix:** {}\n", inline(&cause.fix))?;
         if let Some(suggestion) = &cause.suggestion {
-            writeln!(out, "{}", super::markdown::code_block(suggestion))?;
+            writeln!(out, "{}", super::text::code_block(suggestion))?;
         }
     }
     Ok(())

@@ -17,9 +17,8 @@ use crate::report::Explained as ExplainData;
 use crate::report::{CommandData, Report};
 use crate::stages::token::TokenData as DecodeData;
 
+use super::text::{show_value, suggestion_block};
 use super::{Options, summary_line};
-
-const MAX_SHOWN_VALUE: usize = 300;
 
 pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
     match &report.data {
@@ -141,14 +140,6 @@ fn render_finding(
     }
 }
 
-/// A block to paste, indented, each line made safe, never wrapped.
-pub fn suggestion_block(suggestion: &str) -> String {
-    suggestion.lines().fold(String::new(), |mut block, line| {
-        let _ = writeln!(block, "        {}", super::printable(line));
-        block
-    })
-}
-
 fn new_table(options: &Options) -> Table {
     let mut table = Table::new();
     table
@@ -156,19 +147,6 @@ fn new_table(options: &Options) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(u16::try_from(options.width).unwrap_or(u16::MAX));
     table
-}
-
-/// Shows a claim value: strings bare, everything else as compact JSON,
-/// very long values cut with a note of their length.
-pub fn show_value(value: &serde_json::Value) -> String {
-    let text = match value {
-        serde_json::Value::String(s) => super::printable(s).into_owned(),
-        other => other.to_string(),
-    };
-    match text.char_indices().nth(MAX_SHOWN_VALUE) {
-        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
-        None => text,
-    }
 }
 
 pub fn header_rows(jwt: &Jwt) -> Vec<(String, String)> {

@@ -9,21 +9,6 @@ use crate::stages::token::TokenData as DecodeData;
 use super::human::{claim_rows, header_rows};
 use super::summary_line;
 
-/// A fenced block of text to paste: each line made safe; the fence is
-/// longer than any run of backticks inside, so nothing can close it early.
-pub fn code_block(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    let mut block = format!("{fence}text\n");
-    for line in text.lines() {
-        block.push_str(&super::printable(line));
-        block.push('\n');
-    }
-    block.push_str(&fence);
-    block.push('\n');
-    block
-}
-
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
     inline(text).replace('|', "\\|")
@@ -134,7 +119,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "{}\n", inline(&f.message))?;
             writeln!(out, "**Fix:** {}\n", inline(&f.help))?;
             if let Some(suggestion) = &f.suggestion {
-                writeln!(out, "{}", code_block(suggestion))?;
+                writeln!(out, "{}", super::text::code_block(suggestion))?;
             }
             writeln!(out, "Documentation: `oidc-doctor explain {}`", f.rule.code)?;
         }

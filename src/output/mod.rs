@@ -12,6 +12,7 @@ mod progress;
 mod provider;
 mod sarif;
 mod snippet;
+mod text;
 
 use std::io::{self, IsTerminal, Write};
 

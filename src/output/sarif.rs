@@ -11,19 +11,6 @@ use crate::finding::{Category, Finding, Severity};
 use crate::report::Report;
 use crate::rules::Rule;
 
-/// Where rule pages are published.
-pub fn help_uri(rule: &Rule) -> String {
-    help_uri_of(rule.code)
-}
-
-/// Where the page of the rule with this code is published.
-pub fn help_uri_of(code: &str) -> String {
-    format!(
-        "{}/blob/main/docs/rules/{code}.md",
-        env!("CARGO_PKG_REPOSITORY"),
-    )
-}
-
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
@@ -72,7 +59,7 @@ fn rule_descriptor(rule: &Rule) -> Value {
         "name": rule.slug,
         "shortDescription": {"text": rule.summary()},
         "fullDescription": {"text": rule.summary()},
-        "helpUri": help_uri(rule),
+        "helpUri": super::text::help_uri(rule),
         "help": {"text": rule.doc, "markdown": rule.doc},
         "defaultConfiguration": {"level": level(rule.severity)},
         "properties": properties,
