@@ -158,19 +158,38 @@ impl Finding {
     }
 }
 
+/// A character no untrusted text may bring into the output as it is: a
+/// control character, or a bidi or zero-width one. Every format escapes
+/// these, each in its own syntax.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// A bidi, zero-width or line-separating character that is not a control
+/// character: it changes what a reader sees (or where a line ends), not
+/// what the bytes say.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
 /// Text from outside (a claim, a policy value, a file name) made safe to
 /// embed in a message: control, bidi and zero-width characters are shown
 /// escaped (`\u{202e}`), so no input can start a line, recolour a
 /// terminal or reorder what a reader sees.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-    };
-    if text.chars().any(unsafe_char) {
+    if text.chars().any(is_unsafe) {
         text.chars()
             .map(|c| {
-                if unsafe_char(c) {
+                if is_unsafe(c) {
                     c.escape_unicode().to_string()
                 } else {
                     c.to_string()
@@ -263,5 +282,24 @@ impl Summary {
 
     pub fn total(&self) -> usize {
         self.critical + self.high + self.medium + self.low + self.info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_escapes_every_character_that_hides_or_breaks_a_line() {
+        for c in [
+            '\u{1b}', '\n', '\r', '\u{85}', '\u{061c}', '\u{180e}', '\u{200b}', '\u{200f}',
+            '\u{2028}', '\u{2029}', '\u{202e}', '\u{2060}', '\u{2066}', '\u{2069}', '\u{feff}',
+        ] {
+            let text = format!("a{c}b");
+            let out = shown(&text);
+            assert!(!out.contains(c), "{:?} came through as {out:?}", c);
+            assert!(out.contains(&c.escape_unicode().to_string()), "{out:?}");
+        }
+        assert_eq!(shown("plain ü text"), "plain ü text");
     }
 }

@@ -12,9 +12,12 @@ fn escape_data(text: &str) -> String {
     let text: String = text
         .chars()
         .filter(|c| !c.is_control() || matches!(c, '\r' | '\n'))
-        .map(|c| match c {
-            '\r' | '\n' => c.to_string(),
-            _ => crate::finding::shown(c.encode_utf8(&mut [0; 4])).into_owned(),
+        .map(|c| {
+            if crate::finding::is_invisible(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
         })
         .collect();
     text.replace('%', "%25")

@@ -87,7 +87,7 @@ impl serde_json::ser::Formatter for Escaping<'_> {
         let mut rest = fragment;
         while let Some((at, c)) = rest
             .char_indices()
-            .find(|(_, c)| crate::finding::shown(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8())
+            .find(|(_, c)| crate::finding::is_invisible(*c))
         {
             writer.write_all(&rest.as_bytes()[..at])?;
             write!(writer, "\\u{:04x}", u32::from(c))?;

@@ -151,11 +151,9 @@ fn displayable(text: &str) -> String {
             '\n' | '\r' | '\t' => c,
             c if c.is_control() && c.len_utf8() == 1 => '?',
             c if c.is_control() => '¿',
-            c if super::printable(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8()
-                && c.len_utf8() == '\u{fffd}'.len_utf8() =>
-            {
-                '\u{fffd}'
-            }
+            // Replaced by a mark of the same length, so spans keep their place.
+            c if crate::finding::is_invisible(c) && c.len_utf8() == 2 => '¿',
+            c if crate::finding::is_invisible(c) => '\u{fffd}',
             c => c,
         })
         .collect()

@@ -224,7 +224,7 @@ fn fragment(operator: &str, key: &str, values: &[&str]) -> String {
     // escaped too, so what is pasted is what is seen.
     text.chars()
         .map(|c| {
-            if !c.is_control() && shown(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8() {
+            if crate::finding::is_invisible(c) {
                 format!("\\u{:04x}", u32::from(c))
             } else {
                 c.to_string()
