@@ -182,7 +182,7 @@ fn tls(
         }
     };
     data.probe_skipped.clone_from(&why);
-    let Some((_, provider)) = &data.provider else {
+    let Some((arn, provider)) = &data.provider else {
         report.stages.push(Stage::skipped(
             "tls",
             format!(
@@ -194,6 +194,7 @@ fn tls(
     };
     report.absorb(provider_stage::thumbprints(
         provider,
+        Some(arn.as_str()).filter(|a| a.starts_with("arn:")),
         &data.hosts,
         why.as_deref(),
     ));

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::model::arn::provider_arn_for;
 use crate::model::documents::PolicyDocument;
 use crate::model::issuers;
 use crate::model::policy::Policy;
@@ -62,12 +63,12 @@ pub fn evaluate(
         Some(known) => federated().find(|f| *f == known),
         None => federated().find(|f| *f == name || f.ends_with(&format!(":oidc-provider/{name}"))),
     };
+    // Without the role's ARN, a stand-in account (EV001 says it is unknown).
     let built = || {
-        let (partition, account) = role_arn
+        role_arn
             .or(doc.role_arn.as_deref())
-            .and_then(partition_and_account)
-            .unwrap_or(("aws", "000000000000"));
-        format!("arn:{partition}:iam::{account}:oidc-provider/{name}")
+            .and_then(|role| provider_arn_for(role, iss))
+            .unwrap_or_else(|| format!("arn:aws:iam::000000000000:oidc-provider/{name}"))
     };
     let principal = principal.or(trusted).map_or_else(built, str::to_owned);
     let family = issuers::detect(iss, claims.get("sub").and_then(Value::as_str));
@@ -81,16 +82,4 @@ pub fn evaluate(
         evaluation: evaluate_document(doc.value(), &context, &request),
         principal,
     }
-}
-
-/// The partition and account of an ARN (`arn:<partition>:<service>::<account>:...`).
-fn partition_and_account(arn: &str) -> Option<(&str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    (parts.next()? == "arn").then_some(())?;
-    let partition = parts.next()?;
-    let _service = parts.next()?;
-    let _region = parts.next()?;
-    let account = parts.next()?;
-    let _resource = parts.next()?;
-    Some((partition, account))
 }

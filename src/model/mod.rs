@@ -1,5 +1,6 @@
 //! Plain data types with no I/O: what the commands gather and the rules judge.
 
+pub mod arn;
 pub mod aws;
 pub mod chain;
 pub mod discovery;

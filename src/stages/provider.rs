@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::eval::PolicyEvaluation;
+use crate::model::arn::Arn;
 use crate::model::aws::IamRole;
 use crate::model::chain::HostChain;
 use crate::model::provider::OidcProvider;
@@ -19,7 +20,6 @@ use crate::net::aws::{AwsError, IamSession};
 use crate::net::input::{self, Input, MAX_INPUT_BYTES};
 use crate::rules;
 use crate::rules::provider::registry::{self, ListedProvider, Lookup};
-use crate::rules::trust_policy::Arn;
 
 use super::{Progress, Stage, StageStatus, Staged};
 
@@ -220,10 +220,11 @@ pub fn from_saved(
 /// PV008): the `tls` row. `why_not` says why there is no chain to compare.
 pub fn thumbprints(
     provider: &OidcProvider,
+    arn: Option<&str>,
     hosts: &[HostChain],
     why_not: Option<&str>,
 ) -> Staged<()> {
-    let findings = rules::provider::thumbprints::check(provider, hosts);
+    let findings = rules::provider::thumbprints::check(provider, arn, hosts);
     let detail = match &why_not {
         Some(why) => format!("thumbprints not compared with a chain: {why}"),
         None => format!("{} host(s) probed", hosts.len()),

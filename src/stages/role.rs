@@ -4,10 +4,10 @@
 
 use std::time::Instant;
 
+use crate::model::arn::Arn;
 use crate::model::aws::IamRole;
 use crate::net::aws::IamSession;
 use crate::rules;
-use crate::rules::trust_policy::Arn;
 
 use super::{Progress, Stage, StageStatus, Staged};
 

@@ -273,14 +273,13 @@ fn explain(
 /// The provider STS looks for: the role's partition and account, the
 /// issuer's URL without `https://`.
 fn provider_arn(context: &AttemptContext<'_>) -> String {
-    let name = crate::model::issuers::provider_name(context.iss.unwrap_or("<iss>"));
-    match crate::rules::trust_policy::Arn::parse(context.role_arn) {
-        Some(role) => format!(
-            "arn:{}:iam::{}:oidc-provider/{name}",
-            role.partition, role.account
-        ),
-        None => format!("arn:aws:iam::<account>:oidc-provider/{name}"),
-    }
+    let iss = context.iss.unwrap_or("<iss>");
+    crate::model::arn::provider_arn_for(context.role_arn, iss).unwrap_or_else(|| {
+        format!(
+            "arn:aws:iam::<account>:oidc-provider/{}",
+            crate::model::issuers::provider_name(iss)
+        )
+    })
 }
 
 fn access_denied(

@@ -2,9 +2,9 @@
 //! is none, the one the user probably meant and how it differs.
 
 use crate::finding::Finding;
+use crate::model::arn::Arn;
 use crate::model::issuers::provider_name;
 use crate::rules::PV001;
-use crate::rules::trust_policy::Arn;
 
 /// A provider as `ListOpenIDConnectProviders` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

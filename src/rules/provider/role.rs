@@ -2,9 +2,9 @@
 //! and what the token's provider is.
 
 use crate::finding::Finding;
+use crate::model::arn::Arn;
 use crate::model::aws::IamRole;
 use crate::model::policy::Policy;
-use crate::rules::trust_policy::Arn;
 use crate::rules::{PV005, PV006, PV007};
 
 /// PV005: no Allow statement trusts `provider_arn` (the provider of the

@@ -15,7 +15,7 @@ fn is_thumbprint(value: &str) -> bool {
 
 /// PV004 (malformed, too many, or none matching a chain STS must pin) and
 /// PV008 (registered for chains STS does not pin).
-pub fn check(provider: &OidcProvider, hosts: &[HostChain]) -> Vec<Finding> {
+pub fn check(provider: &OidcProvider, arn: Option<&str>, hosts: &[HostChain]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let malformed: Vec<&str> = provider
         .thumbprints
@@ -69,22 +69,23 @@ pub fn check(provider: &OidcProvider, hosts: &[HostChain]) -> Vec<Finding> {
                     top.sha1,
                     top.name()
                 ),
-                format!(
-                    "aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn <arn> \
-                     --thumbprint-list {}",
-                    std::iter::once(top.sha1.as_str())
-                        .chain(
-                            provider
-                                .thumbprints
-                                .iter()
-                                .map(String::as_str)
-                                .filter(|t| is_thumbprint(t))
-                                .take(MAX_THUMBPRINTS - 1)
-                        )
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-            )),
+                "Register the top intermediate's thumbprint with the provider, keeping the valid ones it has:",
+            )
+            .with_suggestion(format!(
+                "aws iam update-open-id-connect-provider-thumbprint \\\n  --open-id-connect-provider-arn {} \\\n  --thumbprint-list {}",
+                crate::finding::shown(arn.unwrap_or("<provider-arn>")),
+                std::iter::once(top.sha1.as_str())
+                    .chain(
+                        provider
+                            .thumbprints
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|t| is_thumbprint(t))
+                            .take(MAX_THUMBPRINTS - 1)
+                    )
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))),
             Ok(()) if !provider.thumbprints.is_empty() => findings.push(Finding::new(
                 &PV008,
                 format!(
@@ -117,11 +118,11 @@ mod tests {
 
     #[test]
     fn malformed_and_too_many_thumbprints_are_pv004() {
-        let findings = check(&provider(&["abc", "zz"]), &[]);
+        let findings = check(&provider(&["abc", "zz"]), None, &[]);
         assert_eq!(findings.len(), 1);
         assert!(findings[0].message.contains("`abc`, `zz`"));
         let six = ["a"; 6].map(|_| "0123456789abcdef0123456789abcdef01234567");
-        let findings = check(&provider(&six), &[]);
+        let findings = check(&provider(&six), None, &[]);
         assert!(findings[0].message.contains("lists 6 thumbprints"));
     }
 
@@ -167,21 +168,25 @@ mod tests {
     #[test]
     fn a_private_chain_needs_its_top_intermediate_registered() {
         let (host, top) = served(false);
+        let arn = "arn:aws:iam::111122223333:oidc-provider/idp.example.com";
         let findings = check(
             &provider(&["0000000000000000000000000000000000000000"]),
+            Some(arn),
             std::slice::from_ref(&host),
         );
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code(), "PV004");
+        let command = findings[0].suggestion.as_deref().unwrap_or_default();
         assert!(
-            findings[0]
-                .help
-                .contains(&format!("--thumbprint-list {top} 0000")),
-            "{}",
-            findings[0].help
+            command.contains(&format!("--thumbprint-list {top} 0000")),
+            "{command}"
         );
         assert!(
-            check(&provider(&[&top.to_ascii_uppercase()]), &[host]).is_empty(),
+            command.contains(&format!("--open-id-connect-provider-arn {arn}")),
+            "the command names the real provider: {command}"
+        );
+        assert!(
+            check(&provider(&[&top.to_ascii_uppercase()]), None, &[host]).is_empty(),
             "case does not matter"
         );
     }
@@ -191,6 +196,7 @@ mod tests {
         let (host, _) = served(true);
         let findings = check(
             &provider(&["0123456789abcdef0123456789abcdef01234567"]),
+            None,
             std::slice::from_ref(&host),
         );
         assert_eq!(
@@ -198,7 +204,7 @@ mod tests {
             ["PV008"]
         );
         assert!(
-            check(&provider(&[]), &[host]).is_empty(),
+            check(&provider(&[]), None, &[host]).is_empty(),
             "no thumbprints, nothing unused"
         );
     }
@@ -214,6 +220,7 @@ mod tests {
         assert!(
             check(
                 &provider(&["0123456789abcdef0123456789abcdef01234567"]),
+                None,
                 &[host]
             )
             .is_empty()

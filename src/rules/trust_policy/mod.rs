@@ -30,34 +30,7 @@ pub struct LintOptions {
     pub provider: Option<crate::model::provider::OidcProvider>,
 }
 
-/// A parsed role or provider ARN.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arn<'a> {
-    pub partition: &'a str,
-    pub service: &'a str,
-    pub account: &'a str,
-    pub resource: &'a str,
-}
-
-impl<'a> Arn<'a> {
-    pub fn parse(text: &'a str) -> Option<Arn<'a>> {
-        let mut parts = text.splitn(6, ':');
-        if parts.next()? != "arn" {
-            return None;
-        }
-        let partition = parts.next()?;
-        let service = parts.next()?;
-        let _region = parts.next()?;
-        let account = parts.next()?;
-        let resource = parts.next()?;
-        Some(Arn {
-            partition,
-            service,
-            account,
-            resource,
-        })
-    }
-}
+pub use crate::model::arn::Arn;
 
 /// A provider a statement trusts: an OIDC provider ARN or a built-in name.
 #[derive(Debug, Clone)]

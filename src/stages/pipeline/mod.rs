@@ -18,7 +18,6 @@ use jiff::Timestamp;
 
 use crate::error::Error;
 use crate::finding::Finding;
-use crate::model::issuers::provider_name;
 use crate::model::policy::Policy;
 use crate::net::NetOptions;
 use crate::net::aws::{AwsOptions, IamSession};
@@ -26,7 +25,6 @@ use crate::net::http::HttpClient;
 use crate::rules;
 use crate::rules::assume::PolicyVerdict;
 use crate::rules::assume::retry::RetryPolicy;
-use crate::rules::trust_policy::Arn;
 use crate::rules::verdict::{self, Live, StageLine, Verdict};
 
 use super::assume::{self, AssumeData, AssumePlan, Outcome};
@@ -133,10 +131,11 @@ impl Saved {
     }
 }
 
-/// What the IAM side gave: the provider and the role, or why not.
+/// What the IAM side gave: the provider (or why not), the role (when one
+/// was to be read), and how long the reads took.
 struct IamSide {
     provider: Result<Staged<ProviderFound>, String>,
-    role: Option<Result<Staged<RoleRead>, String>>,
+    role: Option<Staged<RoleRead>>,
     took: std::time::Duration,
 }
 
@@ -254,16 +253,21 @@ fn the_other_stages(
     progress: &dyn Progress,
     out: &mut Staged<()>,
 ) -> Result<OtherStages, Error> {
-    let iss = jwt.and_then(|j| j.claim_str("iss")).map(str::to_owned);
-    let role_arn = request.role_arn.as_ref().map(|g| g.value.clone());
+    let iss = jwt.and_then(|j| j.claim_str("iss"));
+    let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
     let client = saved.client.as_ref();
     let runtime = crate::net::runtime()?;
     let (issuer_side, iam_side) = runtime.block_on(async {
         tokio::join!(
-            probe_issuer(request, client, iss.as_deref(), progress),
-            read_iam(request, iss.as_deref(), role_arn.as_deref(), progress),
+            probe_issuer(request, client, iss, progress),
+            read_iam(request, jwt, role_arn, progress),
         )
     });
+    // Each half of the IAM side goes to the stage it belongs to.
+    let (provider_side, role_side, iam_took) = match iam_side {
+        Ok(side) => (side.provider, Ok(side.role), Some(side.took)),
+        Err(why) => (Err(why.clone()), Err(why), None),
+    };
     let Saved {
         policy: saved_policy,
         provider: saved_provider,
@@ -276,21 +280,17 @@ fn the_other_stages(
     let (provider_found, provider_row) = provider_stage(
         request,
         saved_provider,
-        iam_side.as_ref(),
+        provider_side.map(|staged| (staged, iam_took)),
         issuer_data.as_ref(),
         token_data,
         out,
     );
     progress.finished(&provider_row);
 
-    let role_read = match iam_side.as_ref().ok().and_then(|side| side.role.as_ref()) {
-        Some(Ok(staged)) => Some(staged.data.clone()),
-        _ => None,
-    };
-    let (role_policy, policy_row) = policy_stage(
+    let (role_read, role_policy, policy_row) = policy_stage(
         request,
         saved_policy,
-        iam_side,
+        role_side,
         provider_found.as_ref(),
         token_data,
         out,
@@ -351,10 +351,11 @@ async fn probe_issuer(
 /// The provider lookup beside the role read, or why they do not run.
 async fn read_iam(
     request: &CheckRequest,
-    iss: Option<&str>,
+    jwt: Option<&crate::model::token::Jwt>,
     role_arn: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<IamSide, String> {
+    let iss = jwt.and_then(|j| j.claim_str("iss"));
     let wants_provider = request.provider_file.is_none() && iss.is_some();
     let wants_role = request.policy_file.is_none() && role_arn.is_some();
     if !wants_provider && !wants_role {
@@ -377,7 +378,7 @@ async fn read_iam(
         if !wants_provider {
             return Err("--provider-json was given".to_owned());
         }
-        provider::lookup(&iam, &lookup, None, progress)
+        provider::lookup(&iam, &lookup, jwt, progress)
             .await
             .map_err(|error| match &error {
                 Error::Environment { message, .. } => format!(
@@ -389,7 +390,7 @@ async fn read_iam(
     let role = async {
         match role_arn {
             Some(arn) if wants_role => {
-                Some(Ok(role::read(&iam, arn, request.duration, progress).await))
+                Some(role::read(&iam, arn, request.duration, progress).await)
             }
             _ => None,
         }
@@ -476,53 +477,35 @@ fn issuer_stage(
 fn provider_stage(
     request: &CheckRequest,
     saved: Option<(crate::model::provider::OidcProvider, String)>,
-    iam: Result<&IamSide, &String>,
+    looked_up: Result<(Staged<ProviderFound>, Option<std::time::Duration>), String>,
     issuer: Option<&IssuerData>,
     token: &TokenData,
     out: &mut Staged<()>,
 ) -> (Option<ProviderFound>, Stage) {
     let jwt = token.jwt();
     let clock = Instant::now();
-    let from_file = saved.is_some();
-    let staged = match (saved, iam) {
+    let (mut staged, took) = match (saved, looked_up) {
         (Some((saved, source)), _) => {
             let arn = expected_provider_arn(request, jwt.and_then(|j| j.claim_str("iss")))
                 .filter(|arn| arn.ends_with(&format!("/{}", saved.url)));
-            Ok(provider::from_saved(saved, arn, source, jwt))
+            (
+                provider::from_saved(saved, arn, source, jwt),
+                clock.elapsed(),
+            )
         }
-        (None, Ok(side)) => match &side.provider {
-            Ok(staged) => {
-                // The lookup ran without the token: judge its audience now.
-                let mut staged = Staged {
-                    data: staged.data.clone(),
-                    findings: staged.findings.clone(),
-                    stages: staged.stages.clone(),
-                    sources: Vec::new(),
-                };
-                if let (Some((arn, found)), Some(jwt)) = (&staged.data.provider, jwt) {
-                    staged
-                        .findings
-                        .extend(rules::provider::token_audience(found, Some(arn), jwt));
-                }
-                Ok(staged)
-            }
-            Err(why) => Err(why.clone()),
-        },
-        (None, Err(why)) => Err(why.clone()),
-    };
-    let took = match iam {
-        Ok(side) if !from_file => side.took,
-        _ => clock.elapsed(),
-    };
-    let mut staged = match staged {
-        Ok(staged) => staged,
-        Err(why) => return (None, Stage::skipped("provider", why)),
+        (None, Ok((staged, took))) => (staged, took.unwrap_or_default()),
+        (None, Err(why)) => return (None, Stage::skipped("provider", why)),
     };
     let mut thumbprint_note = None;
-    if let Some((_, found)) = &staged.data.provider {
+    if let Some((arn, found)) = &staged.data.provider {
         match issuer {
             Some(issuer) if !issuer.hosts.is_empty() => {
-                let compared = provider::thumbprints(found, &issuer.hosts, None);
+                let compared = provider::thumbprints(
+                    found,
+                    Some(arn.as_str()).filter(|a| a.starts_with("arn:")),
+                    &issuer.hosts,
+                    None,
+                );
                 staged.findings.extend(compared.findings);
             }
             _ => {
@@ -547,14 +530,7 @@ fn provider_stage(
 /// The provider ARN STS looks for: the role's partition and account, the
 /// issuer's name.
 fn expected_provider_arn(request: &CheckRequest, iss: Option<&str>) -> Option<String> {
-    let role = request.role_arn.as_ref()?;
-    let arn = Arn::parse(&role.value)?;
-    Some(format!(
-        "arn:{}:iam::{}:oidc-provider/{}",
-        arn.partition,
-        arn.account,
-        provider_name(iss?)
-    ))
+    crate::model::arn::provider_arn_for(&request.role_arn.as_ref()?.value, iss?)
 }
 
 /// Where the trust policy came from, or why there is none.
@@ -571,34 +547,30 @@ enum PolicySource {
 fn find_policy(
     request: &CheckRequest,
     saved: Option<(crate::model::documents::PolicyDocument, String)>,
-    iam: Result<IamSide, String>,
+    role_side: Result<Option<Staged<RoleRead>>, String>,
     out: &mut Staged<()>,
     findings: &mut Vec<Finding>,
+    role_read: &mut Option<RoleRead>,
 ) -> PolicySource {
     let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
     if let Some((document, source)) = saved {
         return PolicySource::Found(document, source);
     }
-    let read = match (role_arn, iam) {
+    let staged = match (role_arn, role_side) {
         (None, _) => {
             return PolicySource::Missing(Stage::skipped(
                 "policy",
                 "no role: give --role-arn ARN (or set AWS_ROLE_ARN) for iam:GetRole, or pass --policy FILE",
             ));
         }
-        (Some(_), Err(why)) => Err(why),
-        (Some(_), Ok(side)) => match side.role {
-            Some(Ok(staged)) => Ok(staged),
-            Some(Err(why)) => Err(why),
-            None => Err("the role was not read".to_owned()),
-        },
-    };
-    let staged = match read {
-        Ok(staged) => staged,
-        Err(why) => return PolicySource::Missing(Stage::skipped("policy", why)),
+        (Some(_), Err(why)) => return PolicySource::Missing(Stage::skipped("policy", why)),
+        (Some(_), Ok(None)) => {
+            return PolicySource::Missing(Stage::skipped("policy", "the role was not read"));
+        }
+        (Some(_), Ok(Some(staged))) => staged,
     };
     findings.extend(staged.findings.iter().cloned());
-    let role_read = out.absorb_findings(staged);
+    let role_read = role_read.insert(out.absorb_findings(staged));
     let missing = |why: String| {
         let mut row = Stage::skipped("policy", why);
         if !findings.is_empty() {
@@ -631,20 +603,28 @@ fn find_policy(
 fn policy_stage(
     request: &CheckRequest,
     saved: Option<(crate::model::documents::PolicyDocument, String)>,
-    iam: Result<IamSide, String>,
+    role_side: Result<Option<Staged<RoleRead>>, String>,
     provider: Option<&ProviderFound>,
     token: &TokenData,
     out: &mut Staged<()>,
-) -> (Option<RolePolicy>, Stage) {
+) -> (Option<RoleRead>, Option<RolePolicy>, Stage) {
     let clock = Instant::now();
     let jwt = token.jwt();
     let iss = jwt.and_then(|j| j.claim_str("iss"));
     let role_arn = request.role_arn.as_ref().map(|g| g.value.as_str());
     let mut findings: Vec<Finding> = Vec::new();
-    let (document, source) = match find_policy(request, saved, iam, out, &mut findings) {
+    let mut role_read = None;
+    let (document, source) = match find_policy(
+        request,
+        saved,
+        role_side,
+        out,
+        &mut findings,
+        &mut role_read,
+    ) {
         PolicySource::Found(document, source) => (document, source),
-        PolicySource::Missing(row) => return (None, row),
-        PolicySource::Unparseable(policy, row) => return (Some(policy), row),
+        PolicySource::Missing(row) => return (role_read, None, row),
+        PolicySource::Unparseable(policy, row) => return (role_read, Some(policy), row),
     };
     let provider_arn = provider
         .and_then(|p| p.provider.as_ref())
@@ -693,7 +673,7 @@ fn policy_stage(
         Stage::judge(&findings)
     };
     let data = out.absorb_findings(judged);
-    (Some(data), row)
+    (role_read, Some(data), row)
 }
 
 /// Why there are no attempts to judge.
