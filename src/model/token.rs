@@ -56,6 +56,10 @@ impl fmt::Display for Part {
 pub enum NotJwt {
     Empty,
     Binary,
+    /// Text of several lines (a policy, a template, a note): a token is one.
+    Text {
+        lines: usize,
+    },
     FilePath,
     HttpHeader,
     Jwe,
@@ -209,8 +213,15 @@ pub fn parse(input: &[u8]) -> ParsedToken {
         };
     };
     let (token, normalisations) = normalise(text);
-    let shape = if token.chars().any(char::is_control) {
+    let shape = if token
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         Err(NotJwt::Binary)
+    } else if token.contains(['\n', '\r', '\t']) {
+        Err(NotJwt::Text {
+            lines: token.lines().count(),
+        })
     } else {
         split(&token)
     };
@@ -462,6 +473,14 @@ mod tests {
             parse(&[0xff, 0xfe, 0x00]).shape.unwrap_err(),
             NotJwt::Binary
         );
+        assert_eq!(
+            parse(b"Resources:\n  Role:\n    Type: AWS::IAM::Role\n")
+                .shape
+                .unwrap_err(),
+            NotJwt::Text { lines: 3 },
+            "a YAML file is text, not binary data"
+        );
+        assert_eq!(parse(b"abc\x1b[31m").shape.unwrap_err(), NotJwt::Binary);
         let json = format!(r#"{{"token": "{}"}}"#, sample());
         assert_eq!(
             parse(json.as_bytes()).shape.unwrap_err(),

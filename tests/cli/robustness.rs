@@ -5,7 +5,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
-use oidc_doctor::cli::Format;
 use oidc_doctor::output::{self, Options};
 use oidc_doctor::report::{CommandData, Report};
 use oidc_doctor::rules;
@@ -14,15 +13,8 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use crate::injection::FORMATS;
 use crate::support::oidc_doctor;
-
-const FORMATS: [Format; 5] = [
-    Format::Human,
-    Format::Json,
-    Format::Sarif,
-    Format::Github,
-    Format::Markdown,
-];
 
 pub fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -563,4 +555,30 @@ fn a_hostile_file_name_reaches_no_human_or_markdown_line_raw() {
             assert!(!text.contains('\u{202e}'), "{format} {args:?}");
         }
     }
+}
+
+#[test]
+fn a_text_file_given_as_the_token_is_called_text_not_binary_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template.yaml");
+    std::fs::write(&template, "Resources:\n  Role:\n    Type: AWS::IAM::Role\n").unwrap();
+    let out = oidc_doctor()
+        .args(["decode", "--format", "json", "--token-file"])
+        .arg(&template)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tk001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "TK001")
+        .expect("TK001");
+    let message = tk001["message"].as_str().unwrap();
+    assert!(message.contains("3 lines of text"), "{message}");
+    assert!(!message.contains("binary"), "{message}");
+    assert!(
+        tk001["help"].as_str().unwrap().contains("oidc-doctor lint"),
+        "{tk001}"
+    );
 }

@@ -55,6 +55,12 @@ fn describe(not_jwt: &NotJwt, length: usize) -> (String, String) {
             "Pass the token text (three base64url parts joined by dots), not a binary file."
                 .to_owned(),
         ),
+        NotJwt::Text { lines } => (
+            format!("The input is {lines} lines of text, not a token: a token is one line."),
+            "Pass the token itself (three base64url parts joined by dots). To check a trust \
+             policy or a CloudFormation template, use `oidc-doctor lint FILE`."
+                .to_owned(),
+        ),
         NotJwt::FilePath => (
             "The input looks like a file path, not a token: base64url never contains `/`."
                 .to_owned(),
