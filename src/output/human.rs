@@ -73,8 +73,15 @@ fn handler(color: bool, width: usize) -> GraphicalReportHandler {
         .with_links(false)
 }
 
-/// Renders any diagnostic (used for errors that stop a command).
-pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String {
+/// Renders an error that stops a command. Every text in it (message, help,
+/// each cause) is shown escaped, since errors quote paths, variables and
+/// answers from outside.
+pub fn render_error(error: &dyn Diagnostic, color: bool, width: usize) -> String {
+    render_diagnostic(&Escaped::from(error), color, width)
+}
+
+/// Renders a diagnostic whose texts are already escaped.
+fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String {
     let mut text = String::new();
     if handler(color, width)
         .render_report(&mut text, diagnostic)
@@ -83,6 +90,78 @@ pub fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool, width: usize)
         text = format!("Error: {diagnostic}\n");
     }
     text
+}
+
+/// A diagnostic's texts, escaped, with its causes; a cause the message
+/// already ends with is not said twice.
+#[derive(Debug)]
+struct Escaped {
+    message: String,
+    code: Option<String>,
+    help: Option<String>,
+    cause: Option<Box<Escaped>>,
+}
+
+impl Escaped {
+    fn from(diagnostic: &dyn Diagnostic) -> Self {
+        let message = diagnostic.to_string();
+        let mut causes = Vec::new();
+        let mut next = diagnostic.source();
+        while let Some(cause) = next {
+            causes.push(cause.to_string());
+            next = cause.source();
+        }
+        if causes
+            .first()
+            .is_some_and(|first| message.ends_with(&format!(": {first}")))
+        {
+            causes.remove(0);
+        }
+        let cause = causes.into_iter().rev().fold(None, |inner, text| {
+            Some(Box::new(Escaped {
+                message: super::printable(&text).into_owned(),
+                code: None,
+                help: None,
+                cause: inner,
+            }))
+        });
+        Escaped {
+            message: super::printable(&message).into_owned(),
+            code: diagnostic.code().map(|code| code.to_string()),
+            help: diagnostic
+                .help()
+                .map(|help| super::printable(&help.to_string()).into_owned()),
+            cause,
+        }
+    }
+}
+
+impl std::fmt::Display for Escaped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Escaped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Diagnostic for Escaped {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|code| Box::new(code) as Box<dyn std::fmt::Display>)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|help| Box::new(help) as Box<dyn std::fmt::Display>)
+    }
 }
 
 fn render_finding(
@@ -152,7 +231,7 @@ fn new_table(options: &Options) -> Table {
 pub fn header_rows(jwt: &Jwt) -> Vec<(String, String)> {
     jwt.header
         .iter()
-        .map(|(name, value)| (name.clone(), show_value(value)))
+        .map(|(name, value)| (super::printable(name).into_owned(), show_value(value)))
         .collect()
 }
 
@@ -202,7 +281,7 @@ pub fn claim_rows(data: &DecodeData, jwt: &Jwt) -> Vec<ClaimRow> {
                 _ => 0,
             };
             let row = ClaimRow {
-                name: name.clone(),
+                name: super::printable(name).into_owned(),
                 value: show_value(value),
                 note,
             };
@@ -266,7 +345,11 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
         )?;
     }
     if let Some(iss) = jwt.claim_str("iss") {
-        writeln!(out, "Condition keys: `{}:<claim>`", provider_name(iss))?;
+        writeln!(
+            out,
+            "Condition keys: `{}:<claim>`",
+            super::printable(provider_name(iss))
+        )?;
     }
     writeln!(out, "Signature: {}\n", super::signature_line(data))
 }
@@ -282,7 +365,7 @@ fn write_evaluations(
     writeln!(
         out,
         "Evaluated against the token from {} (sub {}, audience {}):",
-        token.source,
+        super::printable(&token.source),
         super::printable(token.sub.as_deref().unwrap_or("-")),
         super::printable(token.aud.as_deref().unwrap_or("-"))
     )?;

@@ -67,7 +67,7 @@ struct JsonStage<'a> {
 }
 
 /// Pretty JSON in which bidi and zero-width characters are written as
-/// `\uXXXX` escapes too (JSON escapes control characters itself): the same
+/// `\uXXXX` escapes too (JSON escapes only the C0 control characters itself): the same
 /// data, but no reader of the raw text is shown other text than it holds.
 pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(out, Escaping::default());
@@ -87,7 +87,7 @@ impl serde_json::ser::Formatter for Escaping<'_> {
         let mut rest = fragment;
         while let Some((at, c)) = rest
             .char_indices()
-            .find(|(_, c)| crate::finding::is_invisible(*c))
+            .find(|(_, c)| crate::finding::is_unsafe(*c))
         {
             writer.write_all(&rest.as_bytes()[..at])?;
             write!(writer, "\\u{:04x}", u32::from(c))?;

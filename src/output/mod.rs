@@ -4,6 +4,7 @@ mod assume;
 mod check;
 mod export;
 mod github;
+mod guard;
 mod human;
 mod issuer;
 mod json;
@@ -90,14 +91,18 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Writes `report` to `out` in the chosen format.
+/// Every text format passes [`guard`], the last gate for untrusted bytes.
 pub fn write_report(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
+    let mut text = Vec::new();
     match options.format {
-        Format::Human => human::write(report, options, out),
-        Format::Json => json::write(report, out),
-        Format::Sarif => sarif::write(report, out),
-        Format::Github => github::write(report, out),
-        Format::Markdown => markdown::write(report, out),
+        Format::Human => human::write(report, options, &mut text),
+        Format::Json => json::write(report, &mut text),
+        Format::Sarif => sarif::write(report, &mut text),
+        Format::Github => github::write(report, &mut text),
+        Format::Markdown => markdown::write(report, &mut text),
     }?;
+    let text = String::from_utf8_lossy(&text);
+    out.write_all(guard::guarded(&text, options.format, options.color).as_bytes())?;
     out.flush()
 }
 
@@ -118,8 +123,8 @@ pub fn write_completions(
 
 /// Writes an error that stopped a command, as a miette diagnostic.
 pub fn write_error(error: &Error, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let text = human::render_diagnostic(error, color, 100);
-    out.write_all(text.as_bytes())?;
+    let text = human::render_error(error, color, 100);
+    out.write_all(guard::guarded(&text, Format::Human, color).as_bytes())?;
     out.flush()
 }
 

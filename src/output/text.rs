@@ -16,7 +16,8 @@ const MAX_SHOWN_VALUE: usize = 300;
 pub fn show_value(value: &serde_json::Value) -> String {
     let text = match value {
         serde_json::Value::String(s) => printable(s).into_owned(),
-        other => other.to_string(),
+        // JSON escapes control characters, not bidi or zero-width ones.
+        other => printable(&other.to_string()).into_owned(),
     };
     match text.char_indices().nth(MAX_SHOWN_VALUE) {
         Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),

@@ -5,8 +5,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc_doctor::cli::Format;
-use oidc_doctor::output::{self, Options};
 use oidc_doctor::report::{CommandData, Report};
 use oidc_doctor::rules::assume::retry::RetryPolicy;
 use oidc_doctor::stages::Silent;
@@ -15,16 +13,9 @@ use oidc_doctor::stages::token::TokenSpec;
 use proptest::prelude::*;
 use serde_json::json;
 
+use crate::injection::{assert_safe, render};
 use crate::robustness::almost_jwt;
 use crate::support::fixture;
-
-const FORMATS: [Format; 5] = [
-    Format::Human,
-    Format::Json,
-    Format::Sarif,
-    Format::Github,
-    Format::Markdown,
-];
 
 /// Values an attacker would put in a claim.
 fn hostile() -> impl Strategy<Value = String> {
@@ -90,71 +81,6 @@ fn checked(token: &str) -> Report {
     let mut report = Report::of("check", staged, |data| CommandData::Check(Box::new(data)));
     report.sort_findings();
     report
-}
-
-fn render(report: &Report) -> Vec<(Format, String)> {
-    FORMATS
-        .iter()
-        .map(|&format| {
-            let mut out = Vec::new();
-            let options = Options {
-                format,
-                color: false,
-                width: 100,
-            };
-            output::write_report(report, &options, &mut out).expect("writing to memory");
-            (format, String::from_utf8(out).expect("output is UTF-8"))
-        })
-        .collect()
-}
-
-fn assert_safe(outputs: &[(Format, String)]) -> Result<(), TestCaseError> {
-    for (format, text) in outputs {
-        prop_assert!(
-            !text.contains('\u{1b}'),
-            "{:?} printed a raw escape",
-            format
-        );
-        prop_assert!(
-            !text.contains('\u{202e}'),
-            "{:?} printed a raw bidi override",
-            format
-        );
-        prop_assert!(
-            !text.contains('\u{200b}'),
-            "{:?} printed a raw zero-width space",
-            format
-        );
-        prop_assert!(
-            !text.contains('\r'),
-            "{:?} printed a raw carriage return",
-            format
-        );
-        for line in text.lines() {
-            let command = line.trim_start().starts_with("::");
-            match format {
-                // Each line is one of ours: an annotation, never a command
-                // a claim smuggled in.
-                Format::Github => prop_assert!(
-                    ["::error ", "::warning ", "::notice "]
-                        .iter()
-                        .any(|c| line.starts_with(c)),
-                    "github: a line that is not an annotation: {:?}",
-                    line
-                ),
-                _ => prop_assert!(
-                    !command,
-                    "{:?}: a line a CI log would run: {:?}",
-                    format,
-                    line
-                ),
-            }
-        }
-        if *format == Format::Json {
-            prop_assert!(serde_json::from_str::<serde_json::Value>(text).is_ok());
-        }
-    }
-    Ok(())
 }
 
 proptest! {

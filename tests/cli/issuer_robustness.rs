@@ -17,15 +17,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use crate::injection::FORMATS;
 use crate::robustness::json_value;
-
-const FORMATS: [oidc_doctor::cli::Format; 5] = [
-    oidc_doctor::cli::Format::Human,
-    oidc_doctor::cli::Format::Json,
-    oidc_doctor::cli::Format::Sarif,
-    oidc_doctor::cli::Format::Github,
-    oidc_doctor::cli::Format::Markdown,
-];
 
 /// Headers the rules read, with arbitrary values.
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {

@@ -15,6 +15,7 @@ mod check_cli;
 mod check_robustness;
 mod decode_cli;
 mod formats;
+mod injection;
 mod issuer_cli;
 mod issuer_robustness;
 mod json_schema;
