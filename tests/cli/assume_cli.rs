@@ -460,6 +460,29 @@ fn export_env_prints_only_shell_lines_on_stdout() {
     assert!(!stderr.contains(SECRET_ACCESS_KEY) && !stderr.contains(SESSION_TOKEN));
 }
 
+/// The documented exception (README, cli.md): credentials handed to a shell
+/// or `credential_process` mean exit 0, whatever the report says; the
+/// findings are on standard error. A token expired beyond STS's skew is
+/// high TK005 (the stand-in assumes anyway, as a lagging clock would).
+#[test]
+fn an_export_that_got_credentials_exits_0_with_its_findings_on_stderr() {
+    let sts = StsStandin::start(vec![Answer::assumed()]);
+    let setup = Setup::new();
+    setup.write_token(&fresh_token(-600));
+    let output = assume(&sts, &setup, &["--export", "env"]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("TK005 token-expired (high)"), "{stderr}");
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .starts_with("export AWS_ACCESS_KEY_ID=")
+    );
+    // Without --export the same run fails on the finding.
+    let sts = StsStandin::start(vec![Answer::assumed()]);
+    assert_eq!(assume(&sts, &setup, &[]).status.code(), Some(1));
+}
+
 #[test]
 fn a_failed_export_prints_nothing_a_shell_would_run() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);

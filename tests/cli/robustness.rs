@@ -582,3 +582,37 @@ fn a_text_file_given_as_the_token_is_called_text_not_binary_data() {
         "{tk001}"
     );
 }
+
+#[test]
+fn a_yaml_alias_bomb_is_refused_with_a_yaml_fix() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..12 {
+        let p = if level == 1 {
+            "a".to_owned()
+        } else {
+            format!("l{}", level - 1)
+        };
+        let refs = vec![format!("*{p}"); 10].join(", ");
+        let _ = writeln!(bomb, "l{level}: &l{level} [{refs}]");
+    }
+    bomb.push_str("Resources: {}\n");
+    let path = dir.path().join("template.yaml");
+    std::fs::write(&path, bomb).unwrap();
+    let out = oidc_doctor()
+        .args(["lint", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tp001 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "TP001")
+        .unwrap_or_else(|| panic!("TP001: {report}"));
+    let help = tp001["help"].as_str().unwrap();
+    assert!(help.contains("Fix the YAML"), "{help}");
+    assert!(!help.contains("JSON"), "{help}");
+}

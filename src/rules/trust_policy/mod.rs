@@ -208,7 +208,12 @@ pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &Synta
             "The {what} cannot be parsed: {} (line {}, column {}).",
             error.message, error.line, error.column
         ),
-        "Fix the JSON at that position; IAM rejects the policy (`MalformedPolicyDocument`).",
+        if what.starts_with("YAML") {
+            "Fix the YAML at that position; CloudFormation cannot read the template, and no \
+             policy in it was checked."
+        } else {
+            "Fix the JSON at that position; IAM rejects the policy (`MalformedPolicyDocument`)."
+        },
     )
     .with_location(Location {
         path: path.to_owned(),
