@@ -69,23 +69,20 @@ pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> 
     let plan = plan(args)?;
     let spec = token_spec(&args.token);
     let first = token::read(&spec)?;
+    let judged_token = token::run(&first, Timestamp::now(), false);
+    let jwt = judged_token.data.jwt().cloned();
     // A policy file that cannot be used is a usage error before any call.
     let policy = match &args.policy {
         Some(path) => {
-            let iss = crate::model::token::parse(&first.bytes)
-                .jwt()
-                .and_then(|j| j.claim_str("iss").map(str::to_owned));
             let document = crate::stages::policy::read_policy_file(
                 path,
                 Some(crate::stages::role::name_of(&plan.role_arn)),
-                iss.as_deref(),
+                jwt.as_ref().and_then(|j| j.claim_str("iss")),
             )?;
             Some((document, format!("from {}", path.display())))
         }
         None => None,
     };
-    let judged_token = token::run(&first, Timestamp::now(), false);
-    let jwt = judged_token.data.jwt().cloned();
     let mut report = Report::new("assume", CommandData::None);
     let token_row = judged_token.data.summary();
     report

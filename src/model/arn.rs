@@ -45,6 +45,11 @@ pub fn provider_arn_for(role_arn: &str, iss: &str) -> Option<String> {
     ))
 }
 
+/// The role's name: the last segment of its ARN (the path is not part of it).
+pub fn role_name(role_arn: &str) -> &str {
+    role_arn.rsplit_once('/').map_or(role_arn, |(_, name)| name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

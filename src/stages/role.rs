@@ -19,10 +19,7 @@ pub struct RoleRead {
     pub skipped: Option<String>,
 }
 
-/// The role's name: the last segment of its ARN (the path is not part of it).
-pub fn name_of(role_arn: &str) -> &str {
-    role_arn.rsplit_once('/').map_or(role_arn, |(_, name)| name)
-}
+pub use crate::model::arn::role_name as name_of;
 
 /// Reads `role_arn` with `iam:GetRole` and compares it with the request.
 pub async fn read(

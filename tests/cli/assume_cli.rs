@@ -484,6 +484,21 @@ fn an_export_that_got_credentials_exits_0_with_its_findings_on_stderr() {
 }
 
 #[test]
+fn a_refusal_without_the_policy_says_how_to_fetch_this_roles_policy() {
+    let sts = StsStandin::start(vec![Answer::access_denied()]);
+    let setup = Setup::new();
+    let (report, _) = json_run(&sts, &setup, &[]);
+    let help = finding(&report, "AS101")["help"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        help.contains("aws iam get-role --role-name deploy --query"),
+        "the command names the role: {help}"
+    );
+}
+
+#[test]
 fn a_failed_export_prints_nothing_a_shell_would_run() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);
     let setup = Setup::new();

@@ -320,8 +320,9 @@ fn access_denied(
         Some(PolicyVerdict::Unavailable(why)) => (
             format!("The trust policy was not available to name the refusing condition ({why})."),
             format!(
-                "Give it with `--policy FILE` (`aws iam get-role --role-name <name> --query Role.AssumeRolePolicyDocument`) \
-                 or run with AWS credentials allowed `iam:GetRole`, and the refusing condition is named. {propagation}"
+                "Give it with `--policy FILE` (`aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument`) \
+                 or run with AWS credentials allowed `iam:GetRole`, and the refusing condition is named. {propagation}",
+                crate::finding::shown(crate::model::arn::role_name(context.role_arn))
             ),
         ),
         None => (
