@@ -305,12 +305,14 @@ fn no_statement(
 }
 
 /// EV002: the live answer contradicts the evaluation. `sts_allowed` is
-/// whether STS issued credentials; `answer` is STS's words.
+/// whether STS issued credentials; `answer` is STS's words (on success,
+/// the assumed-role ARN it gave).
 pub fn disagrees(
     evaluated: &PolicyEvaluation,
     sts_allowed: bool,
     answer: &str,
     policy_source: &str,
+    role_arn: &str,
 ) -> Option<Finding> {
     let allowed = evaluated.evaluation.allowed();
     if allowed == sts_allowed {
@@ -320,13 +322,17 @@ pub fn disagrees(
         Finding::new(
             &EV002,
             format!(
-                "STS issued credentials, but the evaluation of the trust policy ({}) refuses the token{}. \
+                "STS issued credentials ({}), but the evaluation of the trust policy ({}) refuses the token{}. \
                  The evaluation is wrong, or the policy read is not the role's current one.",
+                shown(answer),
                 shown(policy_source),
                 shown(&evaluated.evaluation.refusal_reason())
             ),
-            "Read the role's policy again (`aws iam get-role --query Role.AssumeRolePolicyDocument`) and compare; \
-             if it is the same, please report the policy and the token's claims (never the token itself).",
+            format!(
+                "Read the role's policy again (`aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument`) \
+                 and compare; if it is the same, please report the policy and the token's claims (never the token itself).",
+                shown(crate::model::arn::role_name(role_arn))
+            ),
         )
     } else {
         Finding::new(
@@ -623,9 +629,34 @@ mod tests {
             None,
             None,
         );
-        assert!(disagrees(&evaluated, true, "", "role.json").is_none());
-        let finding = disagrees(&evaluated, false, "AccessDenied", "role.json").unwrap();
+        let role = "arn:aws:iam::123456789012:role/ci/deploy";
+        assert!(disagrees(&evaluated, true, "", "role.json", role).is_none());
+        let finding = disagrees(&evaluated, false, "AccessDenied", "role.json", role).unwrap();
         assert_eq!(finding.code(), "EV002");
         assert!(finding.help.contains("resource control policy"));
+        let refusing = evaluate_for_token(
+            &doc,
+            &claims("repo:acme/app:ref:refs/heads/other"),
+            None,
+            None,
+        );
+        let finding = disagrees(
+            &refusing,
+            true,
+            "as `arn:aws:sts::123456789012:assumed-role/deploy/s`",
+            "role.json",
+            role,
+        )
+        .unwrap();
+        assert!(
+            finding.message.contains("assumed-role/deploy/s"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            finding.help.contains("get-role --role-name deploy --query"),
+            "{}",
+            finding.help
+        );
     }
 }

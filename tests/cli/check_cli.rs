@@ -233,6 +233,81 @@ fn a_refused_sub_is_ev001_with_both_values_and_the_fragment_that_admits_it() {
 }
 
 #[test]
+fn sts_refusing_what_the_policy_allows_is_ev002_naming_what_was_not_read() {
+    // Everything the tool reads admits the token; STS refuses it anyway
+    // (an RCP, a change since the read, a condition key it cannot see).
+    let world = World::new(Behaviour::default(), vec![Answer::access_denied()]);
+    let provider = world.provider(&["sts.amazonaws.com"], None);
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
+    let token = world.token(&json!({}));
+    let mut cmd = world.command();
+    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
+    let ran = run(cmd);
+    assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "EV002", 1));
+    assert_eq!(ran.report["evaluation"]["policies"][0]["allowed"], true);
+    let summary = ran.cause(0)["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("STS refused the token (AccessDenied")
+            && summary.contains("allows it as evaluated here"),
+        "{summary}"
+    );
+    let fix = ran.cause(0)["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("resource control policy (RCP)"),
+        "the suspects outside what was read are named: {fix}"
+    );
+    assert!(
+        ran.report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "EV001"),
+        "no refusal is invented: {:#}",
+        ran.report["findings"]
+    );
+}
+
+#[test]
+fn sts_allowing_what_the_policy_refuses_is_ev002_with_both_answers() {
+    // The policy as read refuses the branch, yet STS issues credentials:
+    // what was read is not what STS evaluates (a stale --policy file).
+    let world = World::new(Behaviour::default(), vec![Answer::assumed()]);
+    let provider = world.provider(&["sts.amazonaws.com"], None);
+    let role = world.role(
+        &provider,
+        "/",
+        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
+    );
+    let token = world.token(&json!({"sub": "repo:acme/app:ref:refs/heads/feature-x"}));
+    let mut cmd = world.command();
+    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
+    let ran = run(cmd);
+    let findings = ran.report["findings"].as_array().unwrap();
+    let ev002 = findings
+        .iter()
+        .find(|f| f["code"] == "EV002")
+        .unwrap_or_else(|| panic!("EV002: {findings:#?}"));
+    let message = ev002["message"].as_str().unwrap();
+    assert!(
+        message.contains(":assumed-role/") && message.contains("refuses the token"),
+        "STS's assumed-role ARN is shown beside the evaluation: {message}"
+    );
+    let role_name = role.rsplit('/').next().unwrap();
+    assert!(
+        ev002["help"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("get-role --role-name {role_name} --query")),
+        "{ev002:#}"
+    );
+    assert_eq!(world.sts.calls(), 1);
+}
+
+#[test]
 fn an_audience_the_provider_does_not_list_is_pv002_with_the_real_arn() {
     let world = World::new(Behaviour::default(), vec![Answer::audience()]);
     let provider = world.provider(&["sts.amazonaws.com"], None);

@@ -45,9 +45,9 @@ pub fn after_access_denied(
     let mut staged = Staged::of(());
     staged.sources.push(policy::source_of(&document));
     staged.findings.extend(linted.refusal);
-    staged
-        .findings
-        .extend(evaluation::disagrees(&evaluated, false, answer, &source));
+    staged.findings.extend(evaluation::disagrees(
+        &evaluated, false, answer, &source, role_arn,
+    ));
     staged.map(|()| PolicyVerdict::Evaluated {
         source,
         evaluation: Box::new(evaluated.evaluation),

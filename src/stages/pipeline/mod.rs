@@ -742,13 +742,22 @@ fn assume_stage(
     let evaluated = policy.and_then(|p| p.evaluation.as_ref().map(|e| (p, e)));
     let (live, verdict) = live_answer(&assumption, evaluated);
     // Only an AccessDenied or a success speaks about the trust policy.
-    let speaks = match &live {
-        Live::Assumed => Some((true, "credentials".to_owned())),
-        Live::Refused {
-            code: "AS101",
-            answer,
-            ..
-        } => Some((false, answer.clone())),
+    let speaks = match (&live, &assumption.outcome) {
+        (Live::Assumed, Outcome::Assumed { assumed, .. }) => Some((
+            true,
+            assumed
+                .assumed_role_arn
+                .as_ref()
+                .map_or_else(|| "credentials".to_owned(), |arn| format!("as `{arn}`")),
+        )),
+        (
+            Live::Refused {
+                code: "AS101",
+                answer,
+                ..
+            },
+            _,
+        ) => Some((false, answer.clone())),
         _ => None,
     };
     if let (Some((allowed, answer)), Some((policy, evaluation))) = (speaks, evaluated) {
@@ -757,6 +766,7 @@ fn assume_stage(
             allowed,
             &answer,
             &policy.source,
+            &assumption.data.role_arn,
         ));
     }
     let judged = assume::judge(assumption, verdict, "assume");
