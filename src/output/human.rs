@@ -443,6 +443,22 @@ fn write_lint(
                 super::printable(reason)
             )?;
         }
+    } else if !data.skipped.is_empty() {
+        writeln!(
+            out,
+            "note: {} {} not linted (hidden, ignored, or not a policy); --verbose lists {} and why",
+            data.skipped.len(),
+            if data.skipped.len() == 1 {
+                "file was"
+            } else {
+                "files were"
+            },
+            if data.skipped.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        )?;
     }
     writeln!(
         out,

@@ -51,6 +51,47 @@ fn inline(text: &str) -> String {
         .join("`")
 }
 
+/// What `lint` read and what it did not check: a gate's reader sees both.
+fn lint_markdown(
+    data: &crate::stages::policy::files::LintData,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "\nLinted {} trust {} in {} {}.",
+        data.policies.len(),
+        if data.policies.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        },
+        data.files,
+        if data.files == 1 { "file" } else { "files" }
+    )?;
+    let unresolved: Vec<_> = data
+        .policies
+        .iter()
+        .filter(|p| p.unresolved.is_some())
+        .collect();
+    if unresolved.is_empty() && data.skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n## Not checked\n\n| File | Why |\n|---|---|")?;
+    for policy in unresolved {
+        writeln!(
+            out,
+            "| {} ({}) | the trust policy is unresolved ({}) |",
+            cell(&policy.path),
+            cell(policy.resource.as_deref().unwrap_or("?")),
+            cell(policy.unresolved.as_deref().unwrap_or_default())
+        )?;
+    }
+    for (path, why) in &data.skipped {
+        writeln!(out, "| {} | {} |", cell(path), cell(why))?;
+    }
+    Ok(())
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if let CommandData::Explain(explain) = &report.data {
         return explain_markdown(explain, out);
@@ -88,6 +129,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         CommandData::Assume(assume) => super::assume::write_markdown(assume, cell, out)?,
         CommandData::Provider(provider) => super::provider::write_markdown(provider, cell, out)?,
         CommandData::Scan(scan) => super::provider::write_scan_markdown(scan, cell, out)?,
+        CommandData::Lint(lint) => lint_markdown(lint, out)?,
         _ => {}
     }
     if !report.findings.is_empty() {

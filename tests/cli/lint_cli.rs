@@ -75,6 +75,42 @@ fn a_directory_is_walked_honouring_gitignore_and_hidden_directories() {
     );
 }
 
+/// A gate must not pass on files it never read without saying so: what the
+/// walk leaves out (hidden, ignored) is listed in JSON and Markdown, and
+/// counted in the human report without --verbose.
+#[test]
+fn what_the_walk_leaves_out_is_said_in_every_report() {
+    let (_, report) = lint_json(&["fixtures/lint/repo"]);
+    let skipped = report["lint"]["skipped"].as_array().unwrap();
+    let hidden = skipped
+        .iter()
+        .find(|s| s["path"] == "fixtures/lint/repo/.hidden/role.json")
+        .unwrap_or_else(|| panic!("{skipped:#?}"));
+    assert!(
+        hidden["reason"].as_str().unwrap().contains("hidden"),
+        "{hidden}"
+    );
+    let human = oidc_doctor()
+        .args(["lint", "fixtures/lint/repo"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        text.contains("note: 2 files were not linted (hidden, ignored, or not a policy); --verbose lists them and why"),
+        "{text}"
+    );
+    let markdown = oidc_doctor()
+        .args(["lint", "--format", "markdown", "fixtures/lint/repo"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(markdown.stdout).unwrap();
+    assert!(text.contains("## Not checked"), "{text}");
+    assert!(
+        text.contains("| fixtures/lint/repo/.hidden/role.json | hidden, or ignored"),
+        "{text}"
+    );
+}
+
 #[test]
 fn include_and_exclude_filter_the_walk() {
     let (_, report) = lint_json(&["--exclude", "**/deploy-role.json", "fixtures/lint/repo"]);

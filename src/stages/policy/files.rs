@@ -75,7 +75,7 @@ pub fn lint_files(
     context: &PolicyContext,
 ) -> Result<Staged<LintData>, Error> {
     let started = Instant::now();
-    let files = collect_files(selection)?;
+    let (files, not_walked) = collect_files(selection)?;
     let explicit: std::collections::HashSet<&PathBuf> = selection.paths.iter().collect();
     let results = lint_parallel(&files, &explicit, context)?;
     let mut data = LintData {
@@ -94,6 +94,12 @@ pub fn lint_files(
             data.skipped.push((display(path), reason));
         }
     }
+    // What the walk left out, after what was read and not linted.
+    data.skipped.extend(
+        not_walked
+            .into_iter()
+            .map(|(path, why)| (display(&path), why)),
+    );
     // With one policy, its refusal is the answer; with many, a policy for
     // another issuer refuses the token by design and is no finding.
     let single = data.evaluations.len() == 1;
@@ -117,9 +123,19 @@ fn display(path: &Path) -> String {
     text.strip_prefix("./").map(str::to_owned).unwrap_or(text)
 }
 
+/// Entries the second walk of a directory looks at, at most: it only
+/// names what the first one left out.
+const MAX_SHADOW_ENTRIES: usize = 200_000;
+
+/// Why the walk left a file out, said in the report.
+const NOT_WALKED: &str = "hidden, or ignored by a .gitignore or .ignore file: name it to lint it";
+
 /// Explicit files as given; directories walked, honouring .gitignore and
-/// skipping hidden entries; `--include`/`--exclude` applied to both.
-fn collect_files(args: &FileSelection) -> Result<Vec<PathBuf>, Error> {
+/// skipping hidden entries; `--include`/`--exclude` applied to both. Also
+/// returns what the walk left out and why: files of a linted kind that are
+/// hidden or ignored, and entries it could not read.
+#[allow(clippy::type_complexity)]
+fn collect_files(args: &FileSelection) -> Result<(Vec<PathBuf>, Vec<(PathBuf, String)>), Error> {
     let mut overrides = OverrideBuilder::new(".");
     for glob in &args.include {
         overrides.add(glob).map_err(|e| bad_glob(glob, &e))?;
@@ -133,6 +149,7 @@ fn collect_files(args: &FileSelection) -> Result<Vec<PathBuf>, Error> {
         .build()
         .map_err(|e| bad_glob("--include/--exclude", &e))?;
     let mut files = Vec::new();
+    let mut not_walked = Vec::new();
     for path in &args.paths {
         let metadata = std::fs::metadata(path).map_err(|source| Error::Unreadable {
             what: "path",
@@ -150,19 +167,42 @@ fn collect_files(args: &FileSelection) -> Result<Vec<PathBuf>, Error> {
             .overrides(overrides.clone())
             .sort_by_file_name(std::cmp::Ord::cmp)
             .build();
-        for entry in walker.flatten() {
-            let is_file = entry.file_type().is_some_and(|t| t.is_file());
-            let wanted = entry
-                .path()
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| WALKED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-            if is_file && wanted {
-                files.push(entry.into_path());
+        let first = files.len();
+        for entry in walker {
+            match entry {
+                Ok(entry) if walked_kind(&entry) => files.push(entry.into_path()),
+                Ok(_) => {}
+                Err(error) => not_walked.push((path.clone(), format!("not walked: {error}"))),
             }
         }
+        // The same walk without the hidden and ignore filters names what
+        // the first one left out (never inside `.git`).
+        let found: std::collections::HashSet<&PathBuf> = files[first..].iter().collect();
+        let shadow = WalkBuilder::new(path)
+            .standard_filters(false)
+            .overrides(overrides.clone())
+            .filter_entry(|entry| entry.file_name() != ".git")
+            .sort_by_file_name(std::cmp::Ord::cmp)
+            .build();
+        let mut left_out = Vec::new();
+        for entry in shadow.take(MAX_SHADOW_ENTRIES).flatten() {
+            if walked_kind(&entry) && !found.contains(&entry.path().to_path_buf()) {
+                left_out.push((entry.into_path(), NOT_WALKED.to_owned()));
+            }
+        }
+        not_walked.extend(left_out);
     }
-    Ok(files)
+    Ok((files, not_walked))
+}
+
+/// A file with an extension `lint` reads.
+fn walked_kind(entry: &ignore::DirEntry) -> bool {
+    entry.file_type().is_some_and(|t| t.is_file())
+        && entry
+            .path()
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| WALKED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn bad_glob(glob: &str, error: &ignore::Error) -> Error {
