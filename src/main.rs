@@ -16,10 +16,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             // Help and --version are successes; usage errors exit 2.
-            let code = u8::from(error.use_stderr()) * 2;
-            // Whether or not the message could be written, the code stands.
-            let _ = error.print();
-            return ExitCode::from(code);
+            if !error.use_stderr() {
+                let _ = error.print();
+                return ExitCode::SUCCESS;
+            }
+            // A usage error quotes the argument given: it passes the same
+            // gate as every report. Whether or not it could be written,
+            // the code stands.
+            let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let text = if color {
+                error.render().ansi().to_string()
+            } else {
+                error.render().to_string()
+            };
+            let _ = output::write_usage_error(&text, color, &mut io::stderr());
+            return ExitCode::from(2);
         }
     };
     let cli_color = cli.output.color;

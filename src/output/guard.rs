@@ -8,7 +8,9 @@
 //!   the SGR sequences (`ESC [ … m`) that colour it;
 //! - no line of a human or Markdown report starts a GitHub workflow command
 //!   (`::`, after leading spaces, is what the runner executes); in the GitHub
-//!   format only the annotations it writes may.
+//!   format only the annotations it writes may;
+//! - no line holds the runner's older command syntax, `##[name]`, which it
+//!   executes wherever it appears in a line: its `[` is shown escaped.
 //!
 //! JSON and SARIF need no gate: their serializer escapes every string
 //! (`json::Escaping`).
@@ -25,6 +27,7 @@ pub(super) fn guarded(text: &str, format: Format, color: bool) -> String {
         return text.to_owned();
     }
     let mut out = String::with_capacity(text.len());
+    let text = defuse_legacy_commands(text);
     for line in text.split_inclusive('\n') {
         let body = line.trim_start_matches([' ', '\t']);
         let command = body.starts_with("::")
@@ -40,6 +43,18 @@ pub(super) fn guarded(text: &str, format: Format, color: bool) -> String {
         }
     }
     out
+}
+
+/// The marker of the runner's older command syntax, found anywhere in a line.
+pub(super) const LEGACY_COMMAND: &str = "##[";
+
+/// `##[` written as `##\u{5b}`: the runner no longer sees a command.
+fn defuse_legacy_commands(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(LEGACY_COMMAND) {
+        text.replace(LEGACY_COMMAND, "##\\u{5b}").into()
+    } else {
+        text.into()
+    }
 }
 
 fn escape_into(text: &str, color: bool, out: &mut String) {
@@ -87,6 +102,15 @@ mod tests {
         let annotation = "::error file=a,line=1::x\n::notice title=t::y\n";
         assert_eq!(guarded(annotation, Format::Github, false), annotation);
         assert_ne!(guarded(annotation, Format::Human, false), annotation);
+    }
+
+    #[test]
+    fn the_older_command_syntax_is_defused_anywhere_in_a_line() {
+        for format in [Format::Human, Format::Markdown, Format::Github] {
+            let out = guarded("sub `x##[add-mask]secret` and ##[error]y\n", format, false);
+            assert!(!out.contains("##["), "{format:?}: {out}");
+            assert!(out.contains("x##\\u{5b}add-mask]secret"), "{out}");
+        }
     }
 
     #[test]

@@ -85,10 +85,12 @@ impl serde_json::ser::Formatter for Escaping<'_> {
         fragment: &str,
     ) -> io::Result<()> {
         let mut rest = fragment;
-        while let Some((at, c)) = rest
-            .char_indices()
-            .find(|(_, c)| crate::finding::is_unsafe(*c))
-        {
+        while let Some((at, c)) = rest.char_indices().find(|&(at, c)| {
+            crate::finding::is_unsafe(c)
+                // The runner's older command syntax, `##[name]`, runs
+                // wherever it appears in a log line: its `[` is escaped.
+                || (c == '[' && rest[..at].ends_with("##"))
+        }) {
             writer.write_all(&rest.as_bytes()[..at])?;
             write!(writer, "\\u{:04x}", u32::from(c))?;
             rest = &rest[at + c.len_utf8()..];

@@ -90,6 +90,12 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     crate::finding::shown(text)
 }
 
+/// [`printable`] text as one line of a log: also with no workflow command
+/// in it (progress lines reach CI logs as they are written).
+fn log_line(text: &str) -> String {
+    guard::guarded(&printable(text), Format::Human, false)
+}
+
 /// Writes `report` to `out` in the chosen format.
 /// Every text format passes [`guard`], the last gate for untrusted bytes.
 pub fn write_report(report: &Report, options: &Options, out: &mut dyn Write) -> io::Result<()> {
@@ -125,6 +131,13 @@ pub fn write_completions(
 pub fn write_error(error: &Error, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let text = human::render_error(error, color, 100);
     out.write_all(guard::guarded(&text, Format::Human, color).as_bytes())?;
+    out.flush()
+}
+
+/// Writes a usage error (clap's, which quotes the argument as given)
+/// through the gate.
+pub fn write_usage_error(text: &str, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(guard::guarded(text, Format::Human, color).as_bytes())?;
     out.flush()
 }
 
@@ -175,7 +188,7 @@ impl TerminalProgress {
         if self.shown {
             let mut err = io::stderr().lock();
             // Progress is a courtesy: a failed write changes nothing else.
-            let _ = write!(err, "\r\x1b[2K{}", printable(message));
+            let _ = write!(err, "\r\x1b[2K{}", log_line(message));
             let _ = err.flush();
         }
     }

@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::model::issuer::seconds;
 use crate::stages::{Progress, Stage};
 
-use super::printable;
+use super::log_line;
 
 /// Spinners on a terminal, lines in a log.
 #[derive(Debug)]
@@ -47,11 +47,11 @@ impl StageProgress {
             Some(spinners) => {
                 let _ = spinners
                     .multi
-                    .println(format!("{stamp} {}", printable(text)));
+                    .println(format!("{stamp} {}", log_line(text)));
             }
             None => {
                 // A log line is a courtesy: a failed write changes nothing else.
-                let _ = writeln!(io::stderr().lock(), "{stamp} {}", printable(text));
+                let _ = writeln!(io::stderr().lock(), "{stamp} {}", log_line(text));
             }
         }
     }
@@ -68,7 +68,7 @@ impl Progress for StageProgress {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(bar) = running.get(stage) {
-            bar.set_message(printable(what).into_owned());
+            bar.set_message(log_line(what));
             return;
         }
         let bar = spinners.multi.add(ProgressBar::new_spinner());
@@ -76,7 +76,7 @@ impl Progress for StageProgress {
             bar.set_style(style);
         }
         bar.set_prefix(stage);
-        bar.set_message(printable(what).into_owned());
+        bar.set_message(log_line(what));
         bar.enable_steady_tick(Duration::from_millis(100));
         running.insert(stage, bar);
     }
@@ -92,7 +92,7 @@ impl Progress for StageProgress {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(bar) = running.get(stage) {
-            bar.set_message(printable(what).into_owned());
+            bar.set_message(log_line(what));
         } else {
             drop(running);
             self.started(stage, what);

@@ -1,6 +1,6 @@
 //! No untrusted byte reaches a terminal or a CI log raw: control, bidi,
 //! zero-width and line-separating characters, and lines a GitHub runner
-//! would execute (`::error::...`), fed through every input the tool reads
+//! would execute (`::error::...`, or `##[error]` anywhere), fed through every input the tool reads
 //! (token claims, file names, policy keys and values, template resource
 //! names, issuer documents, STS messages, error paths), in every format.
 
@@ -33,7 +33,7 @@ pub const FORMATS: [Format; 5] = [
 
 /// The characters an attacker would smuggle in, each in a context that
 /// would do harm if printed raw.
-const PAYLOADS: [&str; 12] = [
+const PAYLOADS: [&str; 14] = [
     "\n::error::injected",
     "\r\n::add-mask::x",
     "\u{1b}[2J\u{1b}[31m",
@@ -46,6 +46,8 @@ const PAYLOADS: [&str; 12] = [
     "\u{85}::notice::x",
     "`\n```\n# injected",
     "\u{9b}31m",
+    "x##[add-mask]secret",
+    "##[error]legacy",
 ];
 
 /// Text with one payload inside.
@@ -95,6 +97,13 @@ pub fn assert_safe(outputs: &[(Format, String)]) -> Result<(), TestCaseError> {
         if let Some(c) = text.chars().find(|&c| forbidden(c)) {
             prop_assert!(false, "{:?} printed {:?} raw:\n{}", format, c, text);
         }
+        // The runner's older syntax runs wherever it appears in a line.
+        prop_assert!(
+            !text.contains("##["),
+            "{:?} printed a legacy workflow command:\n{}",
+            format,
+            text
+        );
         for line in text.lines() {
             match format {
                 Format::Github => prop_assert!(
@@ -349,5 +358,21 @@ fn paths_in_errors_are_shown_escaped() {
             assert_safe(&[(Format::Human, stderr)])
                 .unwrap_or_else(|e| panic!("{args:?} {payload:?}: {e}"));
         }
+    }
+}
+
+/// A usage error quotes the bad argument: it passes the same gate.
+#[test]
+fn arguments_quoted_by_usage_errors_are_shown_escaped() {
+    for payload in PAYLOADS {
+        let out = oidc_doctor()
+            .args(["decode", "--format"])
+            .arg(format!("x{payload}"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{payload:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("invalid value"), "{stderr}");
+        assert_safe(&[(Format::Human, stderr)]).unwrap_or_else(|e| panic!("{payload:?}: {e}"));
     }
 }
