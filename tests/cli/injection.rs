@@ -376,3 +376,37 @@ fn arguments_quoted_by_usage_errors_are_shown_escaped() {
         assert_safe(&[(Format::Human, stderr)]).unwrap_or_else(|e| panic!("{payload:?}: {e}"));
     }
 }
+
+/// `check`'s progress lines reach a CI log as they are written: a hostile
+/// `sub` in the token passes the same gate there.
+#[test]
+fn progress_lines_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    for payload in PAYLOADS {
+        let token = dir.path().join("token.jwt");
+        std::fs::write(
+            &token,
+            unsigned(&json!({
+                "iss": format!("https://issuer.example/{payload}"),
+                "sub": format!("repo:acme/app:{payload}"),
+                "aud": "sts.amazonaws.com",
+                "iat": 1_767_225_600,
+                "exp": 4_102_444_800_i64,
+            })),
+        )
+        .unwrap();
+        let out = oidc_doctor()
+            .args(["check", "--offline", "--format", "json"])
+            .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy"])
+            .arg("--policy")
+            .arg(crate::support::fixture("examples/check/trust-policy.json"))
+            .arg("--token-file")
+            .arg(&token)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("token:"), "progress lines: {stderr}");
+        assert!(stderr.contains("sub repo:acme/app:"), "{stderr}");
+        assert_safe(&[(Format::Human, stderr)]).unwrap_or_else(|e| panic!("{payload:?}: {e}"));
+    }
+}
