@@ -460,18 +460,7 @@ fn write_lint(
             },
         )?;
     }
-    writeln!(
-        out,
-        "Linted {} trust {} in {} {}.",
-        data.policies.len(),
-        if data.policies.len() == 1 {
-            "policy"
-        } else {
-            "policies"
-        },
-        data.files,
-        if data.files == 1 { "file" } else { "files" }
-    )
+    writeln!(out, "{}", super::text::lint_count(data))
 }
 
 /// Rule pages, a rule between them when a slug names several.

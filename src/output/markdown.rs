@@ -56,18 +56,7 @@ fn lint_markdown(
     data: &crate::stages::policy::files::LintData,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    writeln!(
-        out,
-        "\nLinted {} trust {} in {} {}.",
-        data.policies.len(),
-        if data.policies.len() == 1 {
-            "policy"
-        } else {
-            "policies"
-        },
-        data.files,
-        if data.files == 1 { "file" } else { "files" }
-    )?;
+    writeln!(out, "\n{}", super::text::lint_count(data))?;
     let unresolved: Vec<_> = data
         .policies
         .iter()

@@ -60,3 +60,14 @@ pub fn help_uri_of(code: &str) -> String {
         env!("CARGO_PKG_REPOSITORY"),
     )
 }
+
+/// `lint`'s count: "Linted 2 trust policies in 3 files."
+pub fn lint_count(data: &crate::stages::policy::files::LintData) -> String {
+    let policies = data.policies.len();
+    format!(
+        "Linted {policies} trust {} in {} {}.",
+        if policies == 1 { "policy" } else { "policies" },
+        data.files,
+        if data.files == 1 { "file" } else { "files" }
+    )
+}

@@ -78,6 +78,28 @@ impl World {
         path
     }
 
+    /// The usual provider (the audience STS expects, the right thumbprint)
+    /// and a role pinning that audience and the main branch's `sub`.
+    fn usual_role(&self) -> (String, String) {
+        let provider = self.provider(&["sts.amazonaws.com"], None);
+        let role = self.role(
+            &provider,
+            "/",
+            &pins(self, "repo:acme/app:ref:refs/heads/main"),
+        );
+        (provider, role)
+    }
+
+    /// `check` of `token` for `role`, with `extra` arguments, as JSON.
+    fn check(&self, role: &str, token: &Path, extra: &[&str]) -> Ran {
+        let mut cmd = self.command();
+        cmd.args(["--role-arn", role])
+            .args(extra)
+            .arg("--token-file")
+            .arg(token);
+        run(cmd)
+    }
+
     fn command(&self) -> assert_cmd::Command {
         let mut cmd = self.moto.command(self.dir.path());
         cmd.env("AWS_ENDPOINT_URL_STS", self.sts.url())
@@ -147,16 +169,9 @@ fn pins(world: &World, sub: &str) -> Value {
 #[test]
 fn a_login_that_works_is_ok_with_no_cause() {
     let world = World::new(Behaviour::default(), vec![Answer::assumed()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!(ran.status(), "ok", "{:#}", ran.report["verdict"]);
     assert_eq!(ran.report["verdict"]["causes"], json!([]));
     assert_eq!(world.sts.calls(), 1);
@@ -181,16 +196,9 @@ fn a_login_that_works_is_ok_with_no_cause() {
 #[test]
 fn a_refused_sub_is_ev001_with_both_values_and_the_fragment_that_admits_it() {
     let world = World::new(Behaviour::default(), vec![Answer::access_denied()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({"sub": "repo:acme/app:ref:refs/heads/feature-x"}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "EV001", 1));
     let root = ran.cause(0);
     let summary = root["summary"].as_str().unwrap();
@@ -237,16 +245,9 @@ fn sts_refusing_what_the_policy_allows_is_ev002_naming_what_was_not_read() {
     // Everything the tool reads admits the token; STS refuses it anyway
     // (an RCP, a change since the read, a condition key it cannot see).
     let world = World::new(Behaviour::default(), vec![Answer::access_denied()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "EV002", 1));
     assert_eq!(ran.report["evaluation"]["policies"][0]["allowed"], true);
     let summary = ran.cause(0)["summary"].as_str().unwrap();
@@ -276,16 +277,9 @@ fn sts_allowing_what_the_policy_refuses_is_ev002_with_both_answers() {
     // The policy as read refuses the branch, yet STS issues credentials:
     // what was read is not what STS evaluates (a stale --policy file).
     let world = World::new(Behaviour::default(), vec![Answer::assumed()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({"sub": "repo:acme/app:ref:refs/heads/feature-x"}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     let findings = ran.report["findings"].as_array().unwrap();
     let ev002 = findings
         .iter()
@@ -310,16 +304,9 @@ fn sts_allowing_what_the_policy_refuses_is_ev002_with_both_answers() {
 #[test]
 fn an_audience_the_provider_does_not_list_is_pv002_with_the_real_arn() {
     let world = World::new(Behaviour::default(), vec![Answer::audience()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (provider, role) = world.usual_role();
     let token = world.token(&json!({"aud": "my-app"}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV002", 1));
     let command = ran.cause(0)["suggestion"].as_str().unwrap();
     assert!(
@@ -342,9 +329,7 @@ fn an_audience_pinned_otherwise_in_the_policy_is_the_policys_to_change() {
         &json!({"StringEquals": {format!("{}:aud", world.name()): "my-app"}}),
     );
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "EV001", 1));
     assert!(
         ran.cause(0)["summary"].as_str().unwrap().contains(&format!(
@@ -390,9 +375,7 @@ fn no_provider_for_the_issuer_names_the_near_miss() {
         &pins(&world, "repo:acme/app:ref:refs/heads/main"),
     );
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV001", 1));
     let summary = ran.cause(0)["summary"].as_str().unwrap();
     assert!(
@@ -413,12 +396,7 @@ fn an_unreachable_jwks_is_is006() {
         },
         vec![Answer::no_key()],
     );
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--max-attempts", "2", "--token-file"])
@@ -444,12 +422,7 @@ fn a_slow_issuer_is_is008() {
         },
         vec![Answer::no_key()],
     );
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--max-attempts", "1", "--token-file"])
@@ -467,12 +440,7 @@ fn an_uncacheable_jwks_is_is009() {
         },
         vec![Answer::no_key()],
     );
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
     let mut cmd = world.command();
     cmd.args(["--role-arn", &role, "--max-attempts", "1", "--token-file"])
@@ -501,9 +469,7 @@ fn a_thumbprint_that_matches_no_served_certificate_is_pv004() {
         &pins(&world, "repo:acme/app:ref:refs/heads/main"),
     );
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV004", 1));
     let right = hex_sha1(&world.issuer.intermediate_der());
     assert!(
@@ -528,9 +494,7 @@ fn a_principal_in_another_partition_is_tp106() {
         &pins(&world, "repo:acme/app:ref:refs/heads/main"),
     );
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "TP106", 1));
 }
 
@@ -564,16 +528,9 @@ fn throttling_then_success_is_at_risk_with_as002() {
         Behaviour::default(),
         vec![Answer::throttled(), Answer::throttled(), Answer::assumed()],
     );
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!(
         (ran.status(), ran.root(), ran.code),
         ("at-risk", "AS002", 1)
@@ -585,17 +542,10 @@ fn throttling_then_success_is_at_risk_with_as002() {
 #[test]
 fn an_expired_token_is_tk005_with_when_it_expired() {
     let world = World::new(Behaviour::default(), vec![Answer::expired()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let now = jiff::Timestamp::now().as_second();
     let token = world.token(&json!({"iat": now - 3600, "nbf": now - 3600, "exp": now - 1800}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "TK005", 1));
     assert!(
         ran.cause(0)["summary"].as_str().unwrap().contains("ago"),
@@ -659,12 +609,7 @@ fn example_args() -> Vec<String> {
 #[test]
 fn the_token_is_found_in_the_actions_runtime_and_said_so() {
     let world = World::new(Behaviour::default(), vec![Answer::assumed()]);
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let iss = world.issuer.url();
     let runtime = ActionsRuntime::start(Box::new(move |audience| {
         let now = jiff::Timestamp::now().as_second();
@@ -756,16 +701,9 @@ fn progress_goes_to_standard_error_a_line_per_stage_and_attempt_and_nothing_with
         Behaviour::default(),
         vec![Answer::throttled(), Answer::assumed()],
     );
-    let provider = world.provider(&["sts.amazonaws.com"], None);
-    let role = world.role(
-        &provider,
-        "/",
-        &pins(&world, "repo:acme/app:ref:refs/heads/main"),
-    );
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({}));
-    let mut cmd = world.command();
-    cmd.args(["--role-arn", &role, "--token-file"]).arg(&token);
-    let ran = run(cmd);
+    let ran = world.check(&role, &token, &[]);
     for line in [
         "token: fail in",
         "issuer: fail in",

@@ -104,18 +104,9 @@ fn judge_and_render(input: &[u8], now: i64) -> Vec<String> {
     report.findings = rules::token::check(&data.token, now);
     report.data = CommandData::Decode(Box::new(data));
     report.sort_findings();
-    FORMATS
-        .iter()
-        .map(|&format| {
-            let mut out = Vec::new();
-            let options = Options {
-                format,
-                color: false,
-                width: 80,
-            };
-            output::write_report(&report, &options, &mut out).expect("writing to memory");
-            String::from_utf8(out).expect("output is UTF-8")
-        })
+    crate::injection::render(&report)
+        .into_iter()
+        .map(|(_, text)| text)
         .collect()
 }
 
