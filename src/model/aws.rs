@@ -4,6 +4,7 @@
 //! Filled in by `net::aws`, judged by `rules::provider` and `rules::assume`.
 
 use std::fmt;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -113,6 +114,25 @@ pub enum CredentialExport {
     /// `::add-mask::` lines on standard output, then the variables appended
     /// to `$GITHUB_ENV`.
     GithubEnv,
+}
+
+/// A parallel invocation's run that ended without credentials, as it left
+/// it beside the credential cache entry they share, for the runs that
+/// waited on the same entry. Nothing secret: STS's answer in short, the
+/// class it was sorted into, and why that run stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFailure {
+    /// How long before it was read the failure was recorded.
+    pub age: Duration,
+    /// The attempts that run made.
+    pub attempts: u32,
+    /// The AS code and slug of its last answer (`AS109`, `throttled`).
+    pub code: &'static str,
+    pub slug: &'static str,
+    /// Its last answer, as attempts list it (`Throttling: Rate exceeded`).
+    pub answer: String,
+    /// Why it stopped, in words.
+    pub stopped: String,
 }
 
 /// One STS answer.

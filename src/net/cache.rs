@@ -7,6 +7,12 @@
 //! read what it wrote. Entries are written to a temporary file (mode 0600)
 //! and renamed into place, so a reader never sees half a file; one that is
 //! unreadable anyway is ignored and replaced, never fatal.
+//!
+//! A run that ends without credentials leaves a failure record beside the
+//! entry (`<stem>.failure`, written through the held lock like the entry):
+//! the runs that waited on the lock read it and make one attempt of their
+//! own instead of a whole ladder. A success removes it; it speaks only for
+//! [`FAILURE_WINDOW`] after it was written.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Write as _;
@@ -24,6 +30,15 @@ pub const REUSE_MARGIN: Duration = Duration::from_mins(5);
 /// How often a waiting process looks at the lock again.
 const POLL: Duration = Duration::from_millis(25);
 const FORMAT_VERSION: u64 = 1;
+/// A failure record speaks for this long after it is written: long enough
+/// for the runs that waited on the lock meanwhile (each one whose own
+/// attempt fails writes it again), short enough that a run started later
+/// makes its own whole ladder.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(10);
+/// A failure record is a few hundred bytes; anything larger is not one.
+const MAX_FAILURE_BYTES: usize = 8 * 1024;
+/// The most characters of STS's answer and of the stop reason recorded.
+const MAX_RECORDED_CHARS: usize = 1_000;
 
 /// What an entry is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,11 +101,31 @@ pub enum Miss {
     Unreadable(String),
 }
 
+/// How a run that got no credentials ended, as the runs after it read it.
+/// Never a secret: the class's code, STS's answer in short, the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureRecord {
+    /// When it was written.
+    pub at: Timestamp,
+    /// The attempts that run made.
+    pub attempts: u32,
+    /// The AS code of its last answer.
+    pub code: String,
+    /// Its last answer, as attempts list it.
+    pub answer: String,
+    /// Why it stopped, in words.
+    pub stopped: String,
+}
+
 /// The held lock of one entry: read it, and write it before letting go.
 #[derive(Debug)]
 pub struct Locked {
     lock: File,
     entry: PathBuf,
+    /// The failure record beside the entry.
+    failure: PathBuf,
+    /// The file name stem: what a failure record names its entry by.
+    stem: String,
     dir: PathBuf,
     /// How long the lock took to get (another process held it).
     pub waited: Duration,
@@ -150,6 +185,8 @@ impl CredentialCache {
         Ok(Some(Locked {
             lock,
             entry: self.dir.join(format!("{stem}.json")),
+            failure: self.dir.join(format!("{stem}.failure")),
+            stem,
             dir: self.dir.clone(),
             waited: started.elapsed(),
         }))
@@ -176,19 +213,101 @@ impl Locked {
         }
     }
 
-    /// Writes the entry atomically (temporary file, mode 0600, renamed).
+    /// Writes the entry atomically (temporary file, mode 0600, renamed),
+    /// and removes the failure record: the credentials speak for the role now.
     pub fn write(&self, assumed: &Assumed) -> Result<(), Error> {
-        let mut file =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| unwritable(&self.dir, e))?;
-        restrict(file.as_file(), &self.entry)?;
-        let text = entry_json(assumed).to_string();
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.as_file().sync_all())
-            .map_err(|e| unwritable(&self.entry, e))?;
-        file.persist(&self.entry)
-            .map_err(|e| unwritable(&self.entry, e.error))?;
+        self.replace(&self.entry, &entry_json(assumed).to_string())?;
+        // A record left behind is read only on a miss, and only within
+        // FAILURE_WINDOW: it cannot outlive the window by mistake.
+        let _ = self.clear_failure();
         Ok(())
     }
+
+    /// The failure a parallel run recorded less than [`FAILURE_WINDOW`]
+    /// before `now`; `None` when there is none, or none this version can
+    /// trust (another user's, a link, oversized, corrupt, of another entry).
+    pub fn read_failure(&self, now: Timestamp) -> Option<FailureRecord> {
+        foreign(&self.failure).is_none().then_some(())?;
+        let input = crate::net::input::Input {
+            what: "failure record",
+            limit: MAX_FAILURE_BYTES,
+            help: "",
+            too_large: "",
+        };
+        let bytes = crate::net::input::read_file(&self.failure, &input).ok()?;
+        let record = parse_failure(&bytes, &self.stem)?;
+        let age = now.duration_since(record.at);
+        let window = jiff::SignedDuration::try_from(FAILURE_WINDOW).ok()?;
+        // A record from the future is not one this clock can judge.
+        (age >= jiff::SignedDuration::ZERO && age < window).then_some(record)
+    }
+
+    /// Records how this run failed, atomically like the entry; the time is
+    /// `record.at`.
+    pub fn write_failure(&self, record: &FailureRecord) -> Result<(), Error> {
+        let text = json!({
+            "version": FORMAT_VERSION,
+            "entry": self.stem,
+            "at": record.at.to_string(),
+            "attempts": record.attempts,
+            "code": record.code,
+            "answer": cut(&record.answer),
+            "stopped": cut(&record.stopped),
+        });
+        self.replace(&self.failure, &text.to_string())
+    }
+
+    /// Removes the failure record (there may be none).
+    pub fn clear_failure(&self) -> Result<(), Error> {
+        match fs::remove_file(&self.failure) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(unwritable(&self.failure, error))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes `path` atomically: a temporary file, mode 0600, renamed.
+    fn replace(&self, path: &Path, text: &str) -> Result<(), Error> {
+        let mut file =
+            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| unwritable(&self.dir, e))?;
+        restrict(file.as_file(), path)?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.as_file().sync_all())
+            .map_err(|e| unwritable(path, e))?;
+        file.persist(path).map_err(|e| unwritable(path, e.error))?;
+        Ok(())
+    }
+}
+
+/// At most [`MAX_RECORDED_CHARS`] characters of `text`.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_RECORDED_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// Reads a failure record of the entry `stem`; `None` when it is not one.
+fn parse_failure(bytes: &[u8], stem: &str) -> Option<FailureRecord> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    if value.get("version").and_then(Value::as_u64) != Some(FORMAT_VERSION)
+        || value.get("entry").and_then(Value::as_str) != Some(stem)
+    {
+        return None;
+    }
+    let text = |name: &str| value.get(name).and_then(Value::as_str).map(cut);
+    Some(FailureRecord {
+        at: text("at")?.parse().ok()?,
+        attempts: value
+            .get("attempts")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n >= 1)?,
+        code: text("code")?,
+        answer: text("answer")?,
+        stopped: text("stopped")?,
+    })
 }
 
 impl Drop for Locked {
@@ -513,6 +632,87 @@ mod tests {
         assert!(locked.read(now).is_ok());
         let mode = fs::metadata(&locked.entry).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    fn record(at: Timestamp) -> FailureRecord {
+        FailureRecord {
+            at,
+            attempts: 3,
+            code: "AS109".into(),
+            answer: "Throttling: Rate exceeded".into(),
+            stopped: "gave up after 3 attempts (--max-attempts)".into(),
+        }
+    }
+
+    #[test]
+    fn a_failure_record_speaks_for_its_window_and_a_success_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
+        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        let after = |seconds: i64| {
+            at.checked_add(jiff::SignedDuration::from_secs(seconds))
+                .unwrap()
+        };
+        assert_eq!(locked.read_failure(at), None);
+        locked.write_failure(&record(at)).unwrap();
+        assert_eq!(locked.read_failure(after(0)), Some(record(at)));
+        assert_eq!(locked.read_failure(after(9)), Some(record(at)));
+        assert_eq!(locked.read_failure(after(10)), None, "past the window");
+        assert_eq!(locked.read_failure(after(-5)), None, "from the future");
+        // Another entry's lock does not read it.
+        let other = CacheKey {
+            session_name: "other".into(),
+            ..key()
+        };
+        let other_lock = cache.lock(&other, Duration::from_secs(1)).unwrap().unwrap();
+        assert_eq!(other_lock.read_failure(after(1)), None);
+        // Nor does a record renamed to stand beside another entry.
+        fs::copy(&locked.failure, &other_lock.failure).unwrap();
+        assert_eq!(other_lock.read_failure(after(1)), None);
+        // A long answer is recorded in short.
+        let long = FailureRecord {
+            answer: "m".repeat(5_000),
+            ..record(at)
+        };
+        locked.write_failure(&long).unwrap();
+        let read = locked.read_failure(after(1)).unwrap();
+        assert_eq!(read.answer.chars().count(), MAX_RECORDED_CHARS + 1);
+        // Credentials speak for the role now.
+        locked.write(&assumed(after(3600))).unwrap();
+        assert!(!locked.failure.exists());
+        assert_eq!(locked.read_failure(after(1)), None);
+    }
+
+    #[test]
+    fn a_corrupt_oversized_or_foreign_failure_record_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
+        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        locked.write_failure(&record(at)).unwrap();
+        let good = fs::read_to_string(&locked.failure).unwrap();
+        let oversized = good.replace(
+            "Rate exceeded",
+            &format!("Rate exceeded{}", " ".repeat(MAX_FAILURE_BYTES)),
+        );
+        for bad in [
+            "{\"version\": 1, \"at\": ".to_owned(),
+            oversized,
+            good.replace("\"attempts\":3", "\"attempts\":0"),
+            good.replace("\"version\":1", "\"version\":2"),
+        ] {
+            fs::write(&locked.failure, &bad).unwrap();
+            assert_eq!(locked.read_failure(at), None, "{bad:.200}");
+        }
+        #[cfg(unix)]
+        {
+            fs::remove_file(&locked.failure).unwrap();
+            let elsewhere = dir.path().join("elsewhere");
+            fs::write(&elsewhere, &good).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, &locked.failure).unwrap();
+            assert_eq!(locked.read_failure(at), None, "a link is not followed");
+        }
     }
 
     #[test]

@@ -88,6 +88,19 @@ pub fn write_human(
             String::new()
         };
         writeln!(out, "Cache     {}: {state}{waited}", printable(&cache.dir))?;
+        if let Some(shared) = &cache.shared {
+            writeln!(
+                out,
+                "          a parallel invocation's attempts against this role failed {} ago: {} \
+                 attempt(s), the last answered `{}` ({} {}): {}. This run made one attempt of its own.",
+                seconds(shared.age),
+                shared.attempts,
+                printable(&shared.answer),
+                shared.code,
+                shared.slug,
+                printable(&shared.stopped)
+            )?;
+        }
     }
     if !data.attempts.is_empty() {
         writeln!(out)?;
@@ -176,6 +189,14 @@ pub fn json(data: &AssumeData) -> Value {
             "hit": c.hit,
             "miss": c.miss,
             "waited_ms": ms(c.waited),
+            "shared_failure": c.shared.as_ref().map(|f| json!({
+                "age_ms": ms(f.age),
+                "attempts": f.attempts,
+                "code": f.code,
+                "slug": f.slug,
+                "answer": f.answer,
+                "stopped": f.stopped,
+            })),
         })),
         "exported": data.export.is_some() && data.assumed.is_some(),
     })

@@ -68,6 +68,7 @@ const NULLABLE: &[&str] = &[
     "/assume/assumed/provider",
     "/assume/cache",
     "/assume/cache/miss",
+    "/assume/cache/shared_failure",
     "/provider/account",
     "/provider/region",
     "/provider/partition",

@@ -7,6 +7,7 @@
 mod actions_cli;
 mod actions_runtime;
 mod assume_cli;
+mod assume_parallel;
 mod aws_cli;
 mod aws_emulator;
 mod aws_robustness;

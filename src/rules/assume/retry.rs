@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::model::aws::SharedFailure;
+use crate::model::issuer::seconds;
+
 use super::classify::{Class, Retry};
 
 /// STS accepts a token up to five minutes after its `exp` (clock skew).
@@ -21,7 +24,9 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// Attempts in all, the first included.
     pub max_attempts: u32,
-    /// From the first attempt's start: no attempt starts after it.
+    /// One budget for the whole run, from the start of the assume stage,
+    /// waiting for a parallel run's cache lock included: no attempt starts
+    /// after it.
     pub deadline: Duration,
 }
 
@@ -44,6 +49,12 @@ impl RetryPolicy {
         self.base
             .checked_mul(1_u32 << doublings)
             .map_or(self.cap, |ceiling| ceiling.min(self.cap))
+    }
+
+    /// What is left of the deadline `elapsed` into the run: the longest it
+    /// may still wait for a parallel run's cache lock.
+    pub fn left(&self, elapsed: Duration) -> Duration {
+        self.deadline.saturating_sub(elapsed)
     }
 
     /// Full jitter: a uniform wait between zero and the ceiling
@@ -69,6 +80,10 @@ pub enum Stop {
     NoFreshToken,
     /// The token source could not be read again.
     TokenUnreadable(String),
+    /// A parallel run against the same role, token identity and session
+    /// failed moments before: this run makes one attempt of its own, not a
+    /// whole ladder.
+    Shared(Box<SharedFailure>),
 }
 
 impl Stop {
@@ -95,6 +110,15 @@ impl Stop {
             Stop::TokenUnreadable(error) => {
                 format!("stopped: the token could not be read again ({error})")
             }
+            Stop::Shared(shared) => format!(
+                "not retried: a parallel invocation's attempts against this role failed {} ago \
+                 ({} attempt(s), the last answered `{}`, {} {}), so this run made one attempt of its own",
+                seconds(shared.age),
+                shared.attempts,
+                shared.answer,
+                shared.code,
+                shared.slug
+            ),
         }
     }
 }
@@ -279,6 +303,49 @@ mod tests {
                 deadline: Duration::from_mins(1)
             })
         );
+    }
+
+    /// One budget: what a run waited for a parallel run's lock is taken
+    /// from the deadline its attempts have left.
+    #[test]
+    fn waiting_for_the_lock_and_the_attempts_share_one_deadline() {
+        let policy = RetryPolicy {
+            deadline: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(policy.left(Duration::ZERO), Duration::from_secs(5));
+        assert_eq!(policy.left(Duration::from_secs(3)), Duration::from_secs(2));
+        assert_eq!(policy.left(Duration::from_secs(7)), Duration::ZERO);
+        let throttled = class("Throttling", "Rate exceeded");
+        // Waited 4.7 s for the lock, then a first attempt of 0.2 s: the
+        // next would start past the 5 s (after at most 0.2 s of backoff).
+        let waited = Duration::from_millis(4700);
+        let took = Duration::from_millis(200);
+        let after_waiting = Failed {
+            elapsed: waited + took,
+            ..failed(throttled, 1)
+        };
+        assert_eq!(
+            next(&policy, &after_waiting, 0.99),
+            Err(Stop::Deadline {
+                deadline: Duration::from_secs(5)
+            })
+        );
+        // Without the wait the same attempt is retried.
+        let unwaited = Failed {
+            elapsed: took,
+            ..failed(throttled, 1)
+        };
+        assert!(next(&policy, &unwaited, 0.99).is_ok());
+        // A wait that took the whole budget leaves one attempt, no more.
+        let exhausted = Failed {
+            elapsed: policy.deadline + took,
+            ..failed(throttled, 1)
+        };
+        assert!(matches!(
+            next(&policy, &exhausted, 0.0),
+            Err(Stop::Deadline { .. })
+        ));
     }
 
     #[test]

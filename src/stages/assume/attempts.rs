@@ -2,12 +2,12 @@
 //! each answer classified, another attempt only when the rules say one can
 //! help, with the token read again before every attempt.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jiff::Timestamp;
 
 use crate::error::Error;
-use crate::model::aws::{Assumed, Secret, StsFailure};
+use crate::model::aws::{Assumed, Secret, SharedFailure, StsFailure};
 use crate::net::aws::{self, AssumeRequest, EndpointRecorder};
 use crate::rules::assume::FailureTally;
 use crate::rules::assume::classify::{Class, classify};
@@ -27,6 +27,11 @@ pub struct Attempts<'a> {
     pub sts: &'a aws_sdk_sts::Client,
     pub endpoint: &'a EndpointRecorder,
     pub policy: RetryPolicy,
+    /// Where the deadline counts from: the start of the assume stage, so
+    /// that time spent waiting for the cache's lock counts too.
+    pub since: Instant,
+    /// A parallel run's failure, moments old: one attempt, no ladder.
+    pub shared: Option<SharedFailure>,
     pub progress: &'a dyn Progress,
 }
 
@@ -34,6 +39,7 @@ impl std::fmt::Debug for Attempts<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Attempts")
             .field("policy", &self.policy)
+            .field("shared", &self.shared)
             .finish_non_exhaustive()
     }
 }
@@ -117,9 +123,18 @@ impl Attempts<'_> {
             attempt.class = Some(class);
             attempt.answer = failure.to_string();
             let upcoming = source.next_token(&read);
-            let failed =
-                Failed::after(class, number, started.elapsed(), Timestamp::now(), upcoming);
-            match next(&self.policy, &failed, jitter()) {
+            let failed = Failed::after(
+                class,
+                number,
+                self.since.elapsed(),
+                Timestamp::now(),
+                upcoming,
+            );
+            let decision = match (next(&self.policy, &failed, jitter()), &self.shared) {
+                (Ok(_), Some(shared)) => Err(Stop::Shared(Box::new(shared.clone()))),
+                (decision, _) => decision,
+            };
+            match decision {
                 Ok(wait) => {
                     tally.add(class);
                     last = Some((class, failure));
@@ -152,10 +167,4 @@ impl Attempts<'_> {
             }
         }
     }
-}
-
-/// How long another invocation may hold the cache entry: through its whole
-/// retry loop (its deadline), plus its last attempt, plus a margin.
-pub fn lock_wait(policy: &RetryPolicy, timeout: Duration) -> Duration {
-    policy.deadline + timeout * 3 + Duration::from_secs(5)
 }

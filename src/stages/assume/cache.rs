@@ -2,14 +2,14 @@
 //! entry's lock (waiting for a parallel run that holds it), and read it.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::model::aws::Assumed;
-use crate::net::cache::{CacheKey, CredentialCache, Locked, Miss};
+use crate::model::aws::{Assumed, SharedFailure};
+use crate::net::cache::{CacheKey, CredentialCache, FailureRecord, Locked, Miss};
 use crate::rules::assume::retry::STS_SKEW_SECONDS;
 use crate::stages::Progress;
 use crate::stages::token::TokenSummary;
@@ -24,6 +24,9 @@ pub struct CacheUse {
     pub miss: Option<String>,
     /// Time spent waiting for another invocation's lock.
     pub waited: Duration,
+    /// A parallel invocation's failure, recorded moments before this run
+    /// took the lock: this run makes one attempt, not a whole ladder.
+    pub shared: Option<SharedFailure>,
 }
 
 /// What the cache gave.
@@ -45,8 +48,10 @@ pub struct Entry<'a> {
 }
 
 /// Opens the cache in `dir` (`""`: the user cache directory) and takes the
-/// entry's lock, waiting at most `timeout` for another invocation that
-/// holds it. Returns how the cache was used too.
+/// entry's lock, waiting at most `timeout` (what is left of the deadline)
+/// for another invocation that holds it; on a miss, reads the failure a
+/// parallel invocation recorded moments before. Returns how the cache was
+/// used too.
 pub fn open(
     dir: &Path,
     entry: &Entry<'_>,
@@ -59,6 +64,7 @@ pub fn open(
         hit: false,
         miss: None,
         waited: Duration::ZERO,
+        shared: None,
     };
     let skip = |mut used: CacheUse, why: &str| {
         used.miss = Some(why.to_owned());
@@ -89,12 +95,15 @@ pub fn open(
         identity: CacheKey::identity(claims),
     };
     progress.update("assume", "waiting for the credential cache…");
+    let waiting = Instant::now();
     let locked = match cache.lock(&key, timeout) {
         Ok(Some(locked)) => locked,
         Ok(None) => {
+            used.waited = waiting.elapsed();
             return skip(
                 used,
-                "another invocation held the entry past the deadline; STS is called without the cache",
+                "another invocation held the entry through this run's deadline (--deadline); \
+                 STS is called once, without the cache",
             );
         }
         // A lock that cannot be opened (a planted link, a full disk) costs
@@ -122,7 +131,25 @@ pub fn open(
                     format!("the entry was unreadable ({why}) and is replaced")
                 }
             });
+            let now = Timestamp::now();
+            used.shared = locked
+                .read_failure(now)
+                .and_then(|record| shared(&record, now));
             Ok((CacheOutcome::Miss(Some(locked)), used))
         }
     }
+}
+
+/// A failure record as the report shows it; `None` when its code is not an
+/// AS class (not a record this version wrote).
+fn shared(record: &FailureRecord, now: Timestamp) -> Option<SharedFailure> {
+    let rule = crate::rules::find(&record.code).filter(|rule| rule.code.starts_with("AS"))?;
+    Some(SharedFailure {
+        age: Duration::try_from(now.duration_since(record.at)).unwrap_or_default(),
+        attempts: record.attempts,
+        code: rule.code,
+        slug: rule.slug,
+        answer: record.answer.clone(),
+        stopped: record.stopped.clone(),
+    })
 }

@@ -10,7 +10,7 @@ pub mod source;
 pub mod verdict;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
@@ -19,12 +19,13 @@ use crate::finding::Finding;
 use crate::model::aws::{Assumed, CredentialExport, StsFailure, partition_of_region};
 use crate::model::token::Jwt;
 use crate::net::aws::{self, AwsOptions};
+use crate::net::cache::{FailureRecord, Locked};
 use crate::rules;
 use crate::rules::assume::classify::Class;
 use crate::rules::assume::retry::{RetryPolicy, Stop};
 use crate::rules::assume::{AttemptContext, FailureTally, PolicyVerdict};
 
-use self::attempts::{Attempts, lock_wait};
+use self::attempts::Attempts;
 use self::cache::{CacheOutcome, CacheUse, Entry};
 use self::source::TokenSource;
 use super::token::{TokenInput, TokenSpec, TokenSummary};
@@ -110,7 +111,8 @@ pub fn default_session_name() -> String {
     format!("oidc-doctor-{}", Timestamp::now().as_second())
 }
 
-/// Runs the attempts (or takes the credentials from the cache).
+/// Runs the attempts (or takes the credentials from the cache), all within
+/// one `--deadline` from here: waiting for a parallel run's lock included.
 pub fn run(
     plan: &AssumePlan,
     spec: &TokenSpec,
@@ -119,6 +121,7 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<Assumption, Error> {
     progress.started("assume", "AssumeRoleWithWebIdentity…");
+    let started = Instant::now();
     let mut data = AssumeData {
         role_arn: plan.role_arn.clone(),
         session_name: plan.session_name.clone(),
@@ -145,7 +148,7 @@ pub fn run(
                 token: &data.token,
                 claims: claims_of_first.map(|jwt| &jwt.claims),
             };
-            let wait = lock_wait(&plan.retry, plan.aws.timeout);
+            let wait = plan.retry.left(started.elapsed());
             let (outcome, used) = cache::open(dir, &entry, wait, progress)?;
             data.cache = Some(used);
             match outcome {
@@ -174,6 +177,8 @@ pub fn run(
         sts: &sts,
         endpoint: &endpoint,
         policy: plan.retry,
+        since: started,
+        shared: data.cache.as_ref().and_then(|c| c.shared.clone()),
         progress,
     };
     let outcome = match attempts.run(&mut data, &mut source)? {
@@ -195,14 +200,45 @@ pub fn run(
                 from_cache: false,
             }
         }
-        Err((class, failure, stop)) => Outcome::Refused {
-            class,
-            failure,
-            stop,
-            sent: source.sent.take(),
-        },
+        Err((class, failure, stop)) => {
+            if let Some(locked) = &locked {
+                record_failure(locked, &mut data, class, &failure, &stop);
+            }
+            Outcome::Refused {
+                class,
+                failure,
+                stop,
+                sent: source.sent.take(),
+            }
+        }
     };
     Ok(Assumption { data, outcome })
+}
+
+/// Leaves this run's failure beside the entry, so that the runs waiting on
+/// the lock make one attempt each against the role, not a ladder each.
+fn record_failure(
+    locked: &Locked,
+    data: &mut AssumeData,
+    class: Class,
+    failure: &StsFailure,
+    stop: &Stop,
+) {
+    let record = FailureRecord {
+        at: Timestamp::now(),
+        attempts: u32::try_from(data.attempts.len()).unwrap_or(u32::MAX),
+        code: class.rule.code.to_owned(),
+        answer: failure.to_string(),
+        stopped: stop.describe(),
+    };
+    if let Err(error) = locked.write_failure(&record)
+        && let Some(cache) = data.cache.as_mut()
+    {
+        cache.miss = Some(format!(
+            "{}; and the failure could not be recorded for parallel runs: {error}",
+            cache.miss.as_deref().unwrap_or("no entry")
+        ));
+    }
 }
 
 fn context(data: &AssumeData) -> AttemptContext<'_> {
