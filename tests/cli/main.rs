@@ -7,6 +7,7 @@
 mod actions_cli;
 mod actions_runtime;
 mod assume_cli;
+mod aws_caps;
 mod aws_cli;
 mod aws_emulator;
 mod aws_robustness;
@@ -14,6 +15,7 @@ mod catalogue;
 mod check_cli;
 mod check_robustness;
 mod decode_cli;
+mod flood;
 mod formats;
 mod issuer_cli;
 mod issuer_robustness;
