@@ -363,15 +363,41 @@ pub async fn get_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<Ia
     }
 }
 
+/// Roles per `ListRoles` page at first: IAM's own default.
+const ROLES_PER_PAGE: i32 = 100;
+
 /// Every role of the account (all pages).
+///
+/// A page of 100 roles with long trust policies (4,096 characters each,
+/// URL-encoded) can pass the body cap; such a page is asked for again, from
+/// the same place, with half as many roles, down to one role a page.
 pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<IamRole>, AwsError> {
     let mut roles = Vec::new();
-    let mut pages = iam.list_roles().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error("iam:ListRoles", &e))?;
-        roles.extend(page.roles().iter().map(role));
+    // Where the next page starts, and how many roles it asks for.
+    let mut marker: Option<String> = None;
+    let mut page_size = ROLES_PER_PAGE;
+    'pages: loop {
+        let mut pages = iam
+            .list_roles()
+            .set_marker(marker.clone())
+            .into_paginator()
+            .page_size(page_size)
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    roles.extend(page.roles().iter().map(role));
+                    marker = page.marker().map(str::to_owned);
+                }
+                Err(error) if page_size > 1 && aws_http::too_large(&error).is_some() => {
+                    page_size /= 2;
+                    continue 'pages;
+                }
+                Err(error) => return Err(aws_error("iam:ListRoles", &error)),
+            }
+        }
+        return Ok(roles);
     }
-    Ok(roles)
 }
 
 /// What one `AssumeRoleWithWebIdentity` sends.

@@ -3,7 +3,9 @@
 //! server, end in a sentence about the size, within seconds and a bounded
 //! resident set, without retrying an answer no retry makes smaller.
 
+use std::collections::BTreeMap;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -133,7 +135,7 @@ fn a_50_mb_sts_error_is_refused_by_its_declared_size_and_the_output_stays_small(
 }
 
 #[test]
-fn an_endless_iam_answer_is_cut_at_the_cap_and_not_retried() {
+fn an_endless_iam_answer_is_cut_at_the_cap_on_every_page_size() {
     let aws = FloodServer::start(Flood::Endless {
         status: 200,
         prefix: "<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
@@ -152,7 +154,94 @@ fn an_endless_iam_answer_is_cut_at_the_cap_and_not_retried() {
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert!(text.contains("iam:ListRoles"), "{text}");
     assert_said_in_words(&text);
-    // sts:GetCallerIdentity (the caller's account) and iam:ListRoles, once
-    // each: neither the SDK's retries nor the tool's ask again.
-    assert_eq!(aws.requests(), 2, "{text}");
+    // sts:GetCallerIdentity (the caller's account) once, iam:ListRoles once
+    // per page size (100, 50, 25, 12, 6, 3, 1): the SDK's retries never ask
+    // for the same answer again.
+    assert_eq!(aws.requests(), 8, "{text}");
+}
+
+/// Answers `ListRoles` asking for more than `most` roles with a page of
+/// 2 MiB, and the others with one role; the caller's identity as STS would.
+fn iam_with_pages_too_large_above(most: usize, asked: Arc<Mutex<Vec<Option<usize>>>>) -> Flood {
+    Flood::Scripted(Arc::new(move |body: &str| {
+        let form: BTreeMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        match form.get("Action").map(String::as_str) {
+            Some("GetCallerIdentity") => Flood::Plain {
+                status: 200,
+                body: "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                       <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn>\
+                       <UserId>AIDASTANDIN</UserId><Account>123456789012</Account></GetCallerIdentityResult>\
+                       </GetCallerIdentityResponse>"
+                    .to_owned(),
+            },
+            Some("ListRoles") => {
+                let max_items = form.get("MaxItems").and_then(|m| m.parse::<usize>().ok());
+                asked.lock().unwrap().push(max_items);
+                if max_items.is_none_or(|m| m > most) {
+                    return Flood::Sized {
+                        status: 200,
+                        prefix: "<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                                 <ListRolesResult><Roles><member><Description>"
+                            .to_owned(),
+                        len: 2 * 1024 * 1024,
+                        suffix: "</Description></member></Roles></ListRolesResult></ListRolesResponse>"
+                            .to_owned(),
+                    };
+                }
+                let policy: String = url::form_urlencoded::byte_serialize(
+                    br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+                )
+                .collect();
+                Flood::Plain {
+                    status: 200,
+                    body: format!(
+                        "<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                         <ListRolesResult><IsTruncated>false</IsTruncated><Roles><member>\
+                         <Path>/</Path><RoleName>app</RoleName><RoleId>AROASTANDIN</RoleId>\
+                         <Arn>arn:aws:iam::123456789012:role/app</Arn>\
+                         <CreateDate>2026-01-01T00:00:00Z</CreateDate>\
+                         <AssumeRolePolicyDocument>{policy}</AssumeRolePolicyDocument>\
+                         <MaxSessionDuration>3600</MaxSessionDuration></member></Roles>\
+                         </ListRolesResult></ListRolesResponse>"
+                    ),
+                }
+            }
+            _ => Flood::Plain {
+                status: 400,
+                body: format!("unexpected request {form:?}"),
+            },
+        }
+    }))
+}
+
+#[test]
+fn a_roles_page_over_the_cap_is_asked_again_smaller() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let aws = FloodServer::start(iam_with_pages_too_large_above(12, Arc::clone(&asked)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tool();
+    cmd.envs(no_aws_setup(dir.path()))
+        .env("AWS_ENDPOINT_URL", aws.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args([
+            "scan",
+            "--timeout",
+            "5",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+    let run = run_watched(cmd, MAX_RSS_KIB, MAX_TIME);
+    assert_bounded(&run);
+    assert_eq!(run.status, Some(0), "{}", run.stderr());
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["scan"]["roles_total"], 1, "{report:#}");
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [Some(100), Some(50), Some(25), Some(12)]
+    );
 }
