@@ -4,6 +4,9 @@
 //! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM` and `AWS_ENDPOINT_URL_STS`.
 //! `AssumeRoleWithWebIdentity` is sent unsigned, with the SDK's own retries
 //! off: the caller classifies each answer and decides (`rules::assume`).
+//! Every client and credential provider is built from [`load`]'s
+//! configuration, whose HTTP client reads no answer past the body cap
+//! (`net::aws_http`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -17,6 +20,7 @@ use aws_sdk_sts::error::{BoxError, ProvideErrorMetadata, SdkError};
 
 use crate::model::aws::{Assumed, Credentials, IamRole, Secret, StsAnswer, StsFailure};
 use crate::model::provider::OidcProvider;
+use crate::net::aws_http;
 
 /// IAM calls are retried by the SDK's standard mode (throttling, 5xx,
 /// network errors), with backoff, up to this many attempts.
@@ -31,8 +35,11 @@ pub struct AwsOptions {
     pub timeout: Duration,
 }
 
-/// Loads the shared configuration. Without `credentials`, none are looked
-/// for at all (no profile credentials, no IMDS): what `assume` needs.
+/// Loads the shared configuration: the one place an AWS configuration is
+/// made, so the capped HTTP client reaches every client built from it and
+/// every credential provider the chain runs. Without `credentials`, none
+/// are looked for at all (no profile credentials, no IMDS): what `assume`
+/// needs.
 pub async fn load(options: &AwsOptions, credentials: bool) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
@@ -40,6 +47,9 @@ pub async fn load(options: &AwsOptions, credentials: bool) -> SdkConfig {
             .operation_attempt_timeout(options.timeout * 3)
             .build(),
     );
+    if let Some(client) = aws_http::capped_client(BehaviorVersion::latest()) {
+        loader = loader.http_client(client);
+    }
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -123,8 +133,13 @@ impl IamSession {
 }
 
 /// An error and its causes, each in its own words (a sentence, never the
-/// SDK's debug dump of its structures).
+/// SDK's debug dump of its structures). An answer over the body cap is
+/// said alone: the SDK's wrappers around it ("dispatch failure: user
+/// error") would only mislead.
 fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(large) = aws_http::too_large(error) {
+        return large.to_string();
+    }
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source.filter(|_| parts.len() < 8) {
@@ -348,15 +363,41 @@ pub async fn get_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<Ia
     }
 }
 
+/// Roles per `ListRoles` page at first: IAM's own default.
+const ROLES_PER_PAGE: i32 = 100;
+
 /// Every role of the account (all pages).
+///
+/// A page of 100 roles with long trust policies (4,096 characters each,
+/// URL-encoded) can pass the body cap; such a page is asked for again, from
+/// the same place, with half as many roles, down to one role a page.
 pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<IamRole>, AwsError> {
     let mut roles = Vec::new();
-    let mut pages = iam.list_roles().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error("iam:ListRoles", &e))?;
-        roles.extend(page.roles().iter().map(role));
+    // Where the next page starts, and how many roles it asks for.
+    let mut marker: Option<String> = None;
+    let mut page_size = ROLES_PER_PAGE;
+    'pages: loop {
+        let mut pages = iam
+            .list_roles()
+            .set_marker(marker.clone())
+            .into_paginator()
+            .page_size(page_size)
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    roles.extend(page.roles().iter().map(role));
+                    marker = page.marker().map(str::to_owned);
+                }
+                Err(error) if page_size > 1 && aws_http::too_large(&error).is_some() => {
+                    page_size /= 2;
+                    continue 'pages;
+                }
+                Err(error) => return Err(aws_error("iam:ListRoles", &error)),
+            }
+        }
+        return Ok(roles);
     }
-    Ok(roles)
 }
 
 /// What one `AssumeRoleWithWebIdentity` sends.
@@ -434,6 +475,20 @@ fn sts_failure(
         aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
     >,
 ) -> StsFailure {
+    // An answer over the cap is not STS's (its answers are a few kilobytes)
+    // and a retry would get the same: a server error is retried like one,
+    // anything else is quoted and not retried (`rules::assume::classify`).
+    if let Some(large) = aws_http::too_large(error) {
+        return StsFailure::Service {
+            code: format!("HTTP {}", large.status),
+            message: format!(
+                "an answer larger than {}, which STS never sends; the tool stops reading at that \
+                 size (a proxy or another server?)",
+                aws_http::cap_in_words()
+            ),
+            status: Some(large.status),
+        };
+    }
     match error {
         SdkError::ServiceError(context) => StsFailure::Service {
             code: excerpt(context.err().code().unwrap_or("Unknown")),

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod aws;
+pub mod aws_http;
 pub mod cache;
 pub mod http;
 pub mod input;
