@@ -45,6 +45,13 @@ pub struct Credentials {
     pub expiration: Timestamp,
 }
 
+/// Whether a credential value may be handed on: credentials go into shell
+/// lines, workflow commands and `$GITHUB_ENV`, where a control character
+/// could inject. The same check for STS's answer and for a cache entry.
+pub fn usable_credential(value: &str) -> bool {
+    !value.is_empty() && !value.chars().any(char::is_control)
+}
+
 impl Credentials {
     /// The access key ID as reports show it: the first four and last four
     /// characters (`ASIA…WXYZ`), enough to match it in `CloudTrail`.

@@ -372,6 +372,9 @@ const ROLES_PER_PAGE: i32 = 100;
 /// URL-encoded) can pass the body cap; such a page is asked for again, from
 /// the same place, with half as many roles, down to one role a page.
 pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<IamRole>, AwsError> {
+    // IAM keeps at most 5,000 roles per account: an endpoint that pages on
+    // past that (a new marker forever) is not IAM, and is not followed.
+    const MAX_ROLES: usize = 20_000;
     let mut roles = Vec::new();
     // Where the next page starts, and how many roles it asks for.
     let mut marker: Option<String> = None;
@@ -388,6 +391,16 @@ pub async fn list_roles(iam: &aws_sdk_iam::Client) -> Result<Vec<IamRole>, AwsEr
                 Ok(page) => {
                     roles.extend(page.roles().iter().map(role));
                     marker = page.marker().map(str::to_owned);
+                    if roles.len() > MAX_ROLES {
+                        return Err(AwsError {
+                            operation: "iam:ListRoles",
+                            message: format!(
+                                "the endpoint listed more than {MAX_ROLES} roles and kept paging; \
+                                 IAM keeps at most 5,000 per account, so the listing was stopped"
+                            ),
+                            code: None,
+                        });
+                    }
                 }
                 Err(error) if page_size > 1 && aws_http::too_large(&error).is_some() => {
                     page_size /= 2;
@@ -443,9 +456,9 @@ pub async fn assume(sts: &aws_sdk_sts::Client, request: &AssumeRequest) -> StsAn
         credentials.secret_access_key(),
         credentials.session_token(),
     ];
-    if values
+    if !values
         .iter()
-        .any(|v| v.is_empty() || v.chars().any(char::is_control))
+        .all(|v| crate::model::aws::usable_credential(v))
     {
         return Err(StsFailure::Service {
             code: "MalformedCredentials".to_owned(),

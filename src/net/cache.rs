@@ -15,7 +15,7 @@
 //! [`FAILURE_WINDOW`] after it was written.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,9 @@ const FORMAT_VERSION: u64 = 1;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(10);
 /// A failure record is a few hundred bytes; anything larger is not one.
 const MAX_FAILURE_BYTES: usize = 8 * 1024;
+/// The largest credential entry read: STS's session tokens are at most a
+/// few kilobytes.
+const MAX_ENTRY_BYTES: usize = 64 * 1024;
 /// The most characters of STS's answer and of the stop reason recorded.
 const MAX_RECORDED_CHARS: usize = 1_000;
 
@@ -200,11 +203,21 @@ impl Locked {
         if let Some(why) = foreign(&self.entry) {
             return Err(Miss::Unreadable(why));
         }
-        let text = match fs::read_to_string(&self.entry) {
-            Ok(text) => text,
+        let file = match fs::File::open(&self.entry) {
+            Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
             Err(error) => return Err(Miss::Unreadable(error.to_string())),
         };
+        // An entry is a few kilobytes; a bigger file is not one of ours.
+        let mut text = String::new();
+        file.take(MAX_ENTRY_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .map_err(|error| Miss::Unreadable(error.to_string()))?;
+        if text.len() > MAX_ENTRY_BYTES {
+            return Err(Miss::Unreadable(format!(
+                "larger than {MAX_ENTRY_BYTES} bytes"
+            )));
+        }
         let assumed = parse_entry(&text).map_err(Miss::Unreadable)?;
         let margin = jiff::SignedDuration::try_from(REUSE_MARGIN).unwrap_or_default();
         match now.checked_add(margin) {
@@ -346,6 +359,14 @@ pub fn parse_entry(text: &str) -> Result<Assumed, String> {
             .ok_or_else(|| format!("no `{name}`"))
     };
     let optional = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    let credential = |name: &str| -> Result<Secret, String> {
+        let value = text_of(name)?;
+        // What an export would write must be what STS could have sent.
+        if !crate::model::aws::usable_credential(&value) {
+            return Err(format!("`{name}` is empty or holds a control character"));
+        }
+        Ok(Secret::new(value))
+    };
     let expiration = text_of("expiration")?
         .parse::<Timestamp>()
         .map_err(|e| format!("bad `expiration` ({e})"))?;
@@ -355,9 +376,9 @@ pub fn parse_entry(text: &str) -> Result<Assumed, String> {
         audience: optional("audience"),
         provider: optional("provider"),
         credentials: Credentials {
-            access_key_id: Secret::new(text_of("access_key_id")?),
-            secret_access_key: Secret::new(text_of("secret_access_key")?),
-            session_token: Secret::new(text_of("session_token")?),
+            access_key_id: credential("access_key_id")?,
+            secret_access_key: credential("secret_access_key")?,
+            session_token: credential("session_token")?,
             expiration,
         },
     })
@@ -632,6 +653,36 @@ mod tests {
         assert!(locked.read(now).is_ok());
         let mode = fs::metadata(&locked.entry).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn an_oversized_entry_or_one_whose_credentials_could_inject_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
+        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let later = now
+            .checked_add(jiff::SignedDuration::from_secs(3600))
+            .unwrap();
+        locked.write(&assumed(later)).unwrap();
+        let good: Value =
+            serde_json::from_str(&fs::read_to_string(&locked.entry).unwrap()).unwrap();
+        let mut big = good.clone();
+        big["subject"] = Value::String("x".repeat(MAX_ENTRY_BYTES));
+        fs::write(&locked.entry, big.to_string()).unwrap();
+        match locked.read(now) {
+            Err(Miss::Unreadable(why)) => assert!(why.contains("larger than"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        for name in ["access_key_id", "secret_access_key", "session_token"] {
+            let mut bad = good.clone();
+            bad[name] = Value::String("x'\n::add-mask::y".to_owned());
+            fs::write(&locked.entry, bad.to_string()).unwrap();
+            match locked.read(now) {
+                Err(Miss::Unreadable(why)) => assert!(why.contains(name), "{why}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     fn record(at: Timestamp) -> FailureRecord {

@@ -245,3 +245,60 @@ fn a_roles_page_over_the_cap_is_asked_again_smaller() {
         [Some(100), Some(50), Some(25), Some(12)]
     );
 }
+
+/// An endpoint that pages on forever (a new marker on every page) is not
+/// followed past what IAM could hold: `scan` stops and says why.
+#[test]
+fn an_iam_listing_that_never_ends_is_stopped() {
+    use std::fmt::Write as _;
+    let page = (0..100).fold(String::new(), |mut page, i| {
+        let _ = write!(
+            page,
+            "<member><Path>/</Path><RoleName>r{i}</RoleName><RoleId>AROA{i}</RoleId>\
+             <Arn>arn:aws:iam::123456789012:role/r{i}</Arn>\
+             <CreateDate>2026-01-01T00:00:00Z</CreateDate></member>"
+        );
+        page
+    });
+    let aws = FloodServer::start(Flood::Scripted(Arc::new(move |body: &str| {
+        if body.contains("Action=GetCallerIdentity") {
+            return Flood::Plain {
+                status: 200,
+                body: "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                       <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn>\
+                       <UserId>AIDASTANDIN</UserId><Account>123456789012</Account></GetCallerIdentityResult>\
+                       </GetCallerIdentityResponse>"
+                    .to_owned(),
+            };
+        }
+        let marker = body.len();
+        Flood::Plain {
+            status: 200,
+            body: format!(
+                "<ListRolesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                 <ListRolesResult><IsTruncated>true</IsTruncated><Marker>m{marker}x{}</Marker>\
+                 <Roles>{page}</Roles></ListRolesResult></ListRolesResponse>",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            ),
+        }
+    })));
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tool();
+    cmd.envs(no_aws_setup(dir.path()))
+        .env("AWS_ENDPOINT_URL", aws.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["scan", "--timeout", "5", "--format", "json"]);
+    let run = run_watched(cmd, MAX_RSS_KIB, MAX_TIME);
+    assert_bounded(&run);
+    let text = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        text.contains("listed more than 20000 roles and kept paging"),
+        "{text}"
+    );
+    // GetCallerIdentity, then 201 pages of 100: the 20,100th role stops it.
+    assert_eq!(aws.requests(), 202, "{text}");
+}
