@@ -297,7 +297,7 @@ mod tests {
         ] {
             let text = format!("a{c}b");
             let out = shown(&text);
-            assert!(!out.contains(c), "{:?} came through as {out:?}", c);
+            assert!(!out.contains(c), "{c:?} came through as {out:?}");
             assert!(out.contains(&c.escape_unicode().to_string()), "{out:?}");
         }
         assert_eq!(shown("plain ü text"), "plain ü text");
