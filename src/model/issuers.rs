@@ -88,6 +88,10 @@ pub struct IssuerFamily {
     pub id: &'static str,
     pub name: &'static str,
     pub patterns: &'static [IssuerPattern],
+    /// The hosts its issuers live on, for the look-alike check (TK015); a
+    /// `*` label stands for any one label (a region, a tenant, a slug).
+    /// Empty when the issuer can be on any host (GitHub Enterprise Server).
+    pub hosts: &'static [&'static str],
     pub tenancy: Tenancy,
     /// The claim that says whose token it is (the one a policy must pin).
     pub tenancy_claim: &'static str,
@@ -105,6 +109,7 @@ const BASE: IssuerFamily = IssuerFamily {
     id: "",
     name: "",
     patterns: &[],
+    hosts: &[],
     tenancy: Tenancy::SingleTenant,
     tenancy_claim: "sub",
     sub_grammar: SubGrammar::UserId,
@@ -135,6 +140,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "github",
         name: "GitHub Actions",
         patterns: &[IssuerPattern::Exact("token.actions.githubusercontent.com")],
+        hosts: &["token.actions.githubusercontent.com"],
         tenancy: Tenancy::Shared,
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: STS_AUDIENCES,
@@ -148,6 +154,8 @@ pub static FAMILIES: &[IssuerFamily] = &[
             IssuerPattern::Prefix("token.actions.githubusercontent.com/"),
             IssuerPattern::PrefixAndContains("token.actions.", ".ghe.com"),
         ],
+        // The slugged issuers share GitHub's host, listed above.
+        hosts: &["token.actions.*.ghe.com"],
         tenancy: Tenancy::Enterprise,
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: STS_AUDIENCES,
@@ -160,6 +168,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         patterns: &[IssuerPattern::Exact(
             "vstoken.actions.githubusercontent.com",
         )],
+        hosts: &["vstoken.actions.githubusercontent.com"],
         tenancy: Tenancy::Shared,
         sub_grammar: SubGrammar::GitHub,
         usual_audiences: &["sigstore"],
@@ -178,6 +187,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "gitlab",
         name: "GitLab (gitlab.com)",
         patterns: &[IssuerPattern::Exact("gitlab.com")],
+        hosts: &["gitlab.com"],
         tenancy: Tenancy::Shared,
         sub_grammar: SubGrammar::GitLab,
         usual_audiences: &["sts.amazonaws.com", "https://gitlab.com"],
@@ -198,6 +208,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "terraform-cloud",
         name: "HCP Terraform",
         patterns: &[IssuerPattern::Exact("app.terraform.io")],
+        hosts: &["app.terraform.io"],
         tenancy: Tenancy::Shared,
         sub_grammar: SubGrammar::Terraform,
         usual_audiences: &["aws.workload.identity"],
@@ -207,6 +218,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "buildkite",
         name: "Buildkite",
         patterns: &[IssuerPattern::Exact("agent.buildkite.com")],
+        hosts: &["agent.buildkite.com"],
         tenancy: Tenancy::Shared,
         sub_grammar: SubGrammar::Buildkite,
         usual_audiences: &["sts.amazonaws.com"],
@@ -216,6 +228,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "circleci",
         name: "CircleCI",
         patterns: &[IssuerPattern::Prefix("oidc.circleci.com/org/")],
+        hosts: &["oidc.circleci.com"],
         sub_grammar: SubGrammar::CircleCi,
         extra_condition_keys: &[
             "oidc.circleci.com/project-id",
@@ -232,6 +245,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
             "api.bitbucket.org/2.0/workspaces/",
             "/pipelines-config/identity/oidc",
         )],
+        hosts: &["api.bitbucket.org"],
         sub_grammar: SubGrammar::Bitbucket,
         ..BASE
     },
@@ -242,6 +256,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
             "oidc.eks.",
             ".amazonaws.com/id/",
         )],
+        hosts: &["oidc.eks.*.amazonaws.com"],
         sub_grammar: SubGrammar::Kubernetes,
         usual_audiences: &["sts.amazonaws.com"],
         ..BASE
@@ -250,6 +265,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "google",
         name: "Google",
         patterns: &[IssuerPattern::Exact("accounts.google.com")],
+        hosts: &["accounts.google.com"],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
         builtin: true,
@@ -259,6 +275,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "cognito",
         name: "Amazon Cognito identity pools",
         patterns: &[IssuerPattern::Exact("cognito-identity.amazonaws.com")],
+        hosts: &["cognito-identity.amazonaws.com"],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
         builtin: true,
@@ -271,12 +288,14 @@ pub static FAMILIES: &[IssuerFamily] = &[
             IssuerPattern::Suffix(".auth0.com/"),
             IssuerPattern::Suffix(".auth0.com"),
         ],
+        hosts: &["*.auth0.com", "*.*.auth0.com"],
         ..BASE
     },
     IssuerFamily {
         id: "codefresh",
         name: "Codefresh",
         patterns: &[IssuerPattern::Exact("oidc.codefresh.io")],
+        hosts: &["oidc.codefresh.io"],
         tenancy: Tenancy::Shared,
         ..BASE
     },
@@ -287,6 +306,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
             IssuerPattern::Exact("oidc.vercel.com"),
             IssuerPattern::Prefix("oidc.vercel.com/"),
         ],
+        hosts: &["oidc.vercel.com"],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
         ..BASE
@@ -295,6 +315,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "pulumi",
         name: "Pulumi Cloud",
         patterns: &[IssuerPattern::Exact("api.pulumi.com/oidc")],
+        hosts: &["api.pulumi.com"],
         tenancy: Tenancy::Shared,
         tenancy_claim: "aud",
         ..BASE
@@ -303,6 +324,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "scalr",
         name: "Scalr",
         patterns: &[IssuerPattern::Exact("scalr.io")],
+        hosts: &["scalr.io"],
         tenancy: Tenancy::Shared,
         ..BASE
     },
@@ -310,6 +332,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "facebook",
         name: "Facebook",
         patterns: &[IssuerPattern::Exact("graph.facebook.com")],
+        hosts: &["graph.facebook.com"],
         tenancy: Tenancy::Shared,
         tenancy_claim: "app_id",
         extra_condition_keys: &["app_id", "id"],
@@ -320,6 +343,7 @@ pub static FAMILIES: &[IssuerFamily] = &[
         id: "amazon",
         name: "Login with Amazon",
         patterns: &[IssuerPattern::Exact("www.amazon.com")],
+        hosts: &["www.amazon.com"],
         tenancy: Tenancy::Shared,
         tenancy_claim: "app_id",
         extra_condition_keys: &["app_id", "user_id"],
@@ -368,6 +392,13 @@ pub static OTHER: IssuerFamily = IssuerFamily {
     name: "other issuer",
     ..BASE
 };
+
+/// Every known issuer host pattern with its family, in table order.
+pub fn known_hosts() -> impl Iterator<Item = (&'static IssuerFamily, &'static str)> {
+    FAMILIES
+        .iter()
+        .flat_map(|family| family.hosts.iter().map(move |host| (family, *host)))
+}
 
 /// The provider name IAM uses for an issuer: the URL without `https://`.
 pub fn provider_name(iss: &str) -> &str {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
 
 use crate::finding::{Finding, Severity};
+use crate::model::host;
 use crate::model::issuers::provider_name;
 use crate::model::time::{human_duration, relative, utc};
 use crate::model::token::Jwt;
@@ -345,6 +346,9 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
         )?;
     }
     if let Some(iss) = jwt.claim_str("iss") {
+        if let Some(line) = international_host(iss) {
+            writeln!(out, "{line}")?;
+        }
         writeln!(
             out,
             "Condition keys: `{}:<claim>`",
@@ -352,6 +356,24 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
         )?;
     }
     writeln!(out, "Signature: {}\n", super::signature_line(data))
+}
+
+/// For an issuer host that is not plain ASCII, or is written in punycode,
+/// its other spelling: what DNS resolves, or what a reader sees.
+fn international_host(iss: &str) -> Option<String> {
+    let written = host::host_of(iss);
+    let forms = host::forms(written);
+    if !written.is_ascii() {
+        return Some(match forms.ascii {
+            Some(ascii) => format!("Issuer host in punycode: {}", super::printable(&ascii)),
+            None => format!(
+                "Issuer host `{}` is not a valid international domain name",
+                super::printable(written)
+            ),
+        });
+    }
+    (!host::punycode_labels(written).is_empty() && forms.unicode != written.to_ascii_lowercase())
+        .then(|| format!("Issuer host reads: {}", super::printable(&forms.unicode)))
 }
 
 fn write_evaluations(

@@ -100,6 +100,15 @@ pub fn stage_of(code: &str) -> &'static str {
     }
 }
 
+/// The stage a finding came from: its rule's, except for TK015 raised on
+/// a trust policy (it then has a location in the policy).
+fn stage_of_finding(finding: &Finding) -> &'static str {
+    match finding.rule.code {
+        "TK015" if finding.location.is_some() => "policy",
+        code => stage_of(code),
+    }
+}
+
 /// The link of the chain STS walks a rule is about: lower is earlier.
 fn link(code: &str) -> u8 {
     match code {
@@ -262,7 +271,7 @@ pub fn judge(
             }
         }
         // Each stage's result is cited once, with its first cause.
-        let stage = stage_of(finding.rule.code);
+        let stage = stage_of_finding(finding);
         if !cited.contains(&stage)
             && let Some(line) = stages.iter().find(|s| s.name == stage)
         {
@@ -277,7 +286,7 @@ pub fn judge(
             code: f.rule.code,
             slug: f.rule.slug,
             severity: f.severity,
-            stage: stage_of(f.rule.code),
+            stage: stage_of_finding(f),
             summary: f.message.clone(),
             evidence: evidence_for(f),
             fix: f.help.clone(),
@@ -399,6 +408,36 @@ mod tests {
         let verdict = judge(&findings, &live, true, &[]);
         assert_eq!(verdict.status, Status::Fails);
         assert_eq!(codes(&verdict), ["PV001", "EV001"]);
+    }
+
+    #[test]
+    fn a_look_alike_in_the_policy_is_cited_with_the_policy_stage() {
+        let in_token = finding(&rules::TK015);
+        let in_policy = finding(&rules::TK015).with_location(crate::finding::Location {
+            path: "role.json".to_owned(),
+            line: 7,
+            column: 9,
+            pointer: "/Statement/0/Principal/Federated".to_owned(),
+            resource: None,
+            span: None,
+            source: None,
+            in_file: None,
+        });
+        let stages = [
+            StageLine {
+                name: "token",
+                detail: "decoded",
+            },
+            StageLine {
+                name: "policy",
+                detail: "linted",
+            },
+        ];
+        let live = Live::NotCalled("--no-assume".to_owned());
+        let verdict = judge(&[in_token, in_policy], &live, true, &stages);
+        let stages: Vec<&str> = verdict.causes.iter().map(|c| c.stage).collect();
+        assert_eq!(stages, ["token", "policy"]);
+        assert_eq!(verdict.causes[1].evidence, ["policy stage: linted"]);
     }
 
     #[test]

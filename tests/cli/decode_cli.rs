@@ -347,3 +347,51 @@ fn jwks_checks_the_signature() {
         .code(1)
         .stdout(predicate::str::contains("The key set has no `keys` array."));
 }
+
+#[test]
+fn a_look_alike_issuer_fails_decode_and_shows_its_punycode_host() {
+    let lookalike = "fixtures/token/TK015-issuer-lookalike/bad-cyrillic-o.jwt";
+    let out = oidc_doctor()
+        .args(["decode", "--format", "json", "--at", FIXTURE_NOW, lookalike])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a high finding fails at the default --fail-on low"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tk015: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "TK015")
+        .collect();
+    assert_eq!(tk015.len(), 1, "{report}");
+    assert_eq!(tk015[0]["severity"], "high");
+    assert_eq!(tk015[0]["category"], "security");
+    assert_eq!(tk015[0]["slug"], "issuer-lookalike");
+    let message = tk015[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("token.actions.githubusercontent.xn--cm-fmc"),
+        "{message}"
+    );
+    assert!(message.contains("GitHub Actions"), "{message}");
+
+    // The human report shows the host in punycode beside the claim.
+    let human = oidc_doctor()
+        .args(["decode", "--at", FIXTURE_NOW, lookalike])
+        .output()
+        .unwrap();
+    assert_eq!(human.status.code(), Some(1));
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(text.contains("TK015 issuer-lookalike (high)"), "{text}");
+    assert!(
+        text.contains("host in punycode: token.actions.githubusercontent.xn--cm-fmc"),
+        "{text}"
+    );
+
+    // The real issuer is no look-alike of itself.
+    let real = decode_json(&fixture("token/TK015-issuer-lookalike/ok-github.jwt"));
+    assert_eq!(codes(&real), ["TK014"]);
+}

@@ -526,3 +526,65 @@ fn among_many_policies_only_those_for_the_tokens_issuer_are_refusals() {
     assert!(refused.len() > ev001, "{refused:#?}");
     assert!(ev001 >= 1);
 }
+
+#[test]
+fn a_look_alike_provider_or_condition_key_is_reported_as_tk015() {
+    let lookalike = "token.actions.githubusercontent.c\u{43e}m";
+    // The principal names the look-alike; its keys use the same name and
+    // are folded into the one finding.
+    let (code, report) = lint_json(&["fixtures/lint/lookalike-provider.json"]);
+    assert_eq!(code, Some(1));
+    let tk015: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|f| f.0 == "TK015")
+        .collect();
+    assert_eq!(
+        tk015,
+        [(
+            "TK015".to_owned(),
+            "fixtures/lint/lookalike-provider.json".to_owned(),
+            None,
+            7,
+            "/Statement/0/Principal/Federated".to_owned()
+        )]
+    );
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "TK015")
+        .unwrap();
+    assert_eq!(finding["severity"], "high");
+    let message = finding["message"].as_str().unwrap();
+    for expected in [
+        "token.actions.githubusercontent.xn--cm-fmc",
+        "GitHub Actions",
+        "`token.actions.githubusercontent.com`",
+        "2 condition keys",
+    ] {
+        assert!(message.contains(expected), "`{expected}` in {message}");
+    }
+
+    // The principal is real, one key is not.
+    let (code, report) = lint_json(&["fixtures/lint/lookalike-key.json"]);
+    assert_eq!(code, Some(1));
+    let key_pointer = format!("/Statement/0/Condition/StringLike/{lookalike}:sub");
+    let mut at_key: Vec<String> = findings(&report)
+        .into_iter()
+        .filter(|f| f.4 == key_pointer)
+        .map(|f| f.0)
+        .collect();
+    at_key.sort();
+    assert_eq!(at_key, ["TK015", "TP301"], "{report}");
+    assert!(
+        !findings(&report)
+            .iter()
+            .any(|f| f.0 == "TK015" && f.4 != key_pointer),
+        "the real provider is not reported"
+    );
+
+    // A policy on the real host has no TK015.
+    let (_, report) =
+        lint_json(&["fixtures/trust_policy/TP105-provider-name-suspect/ok-clean.json"]);
+    assert!(findings(&report).iter().all(|f| f.0 != "TK015"), "{report}");
+}

@@ -607,3 +607,66 @@ fn a_yaml_alias_bomb_is_refused_with_a_yaml_fix() {
     assert!(help.contains("Fix the YAML"), "{help}");
     assert!(!help.contains("JSON"), "{help}");
 }
+
+/// Issuer URLs built from what the look-alike check (TK015) reads: pieces
+/// of known hosts, confusable and accented letters, punycode, the
+/// characters that end a host, and characters that must never print raw.
+fn lookalike_issuer() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("token.actions.githubusercontent.c".to_owned()),
+        Just("token.actions.".to_owned()),
+        Just(".ghe.com".to_owned()),
+        Just("gitlab.c".to_owned()),
+        Just("oidc.eks.".to_owned()),
+        Just(".amazonaws.com".to_owned()),
+        Just("\u{43e}".to_owned()),
+        Just("\u{3bf}".to_owned()),
+        Just("\u{e9}".to_owned()),
+        Just("rn".to_owned()),
+        Just("m".to_owned()),
+        Just("0".to_owned()),
+        Just("xn--".to_owned()),
+        Just("xn--cm-fmc".to_owned()),
+        Just(".".to_owned()),
+        Just(":".to_owned()),
+        Just("@".to_owned()),
+        Just("/".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("\u{202e}".to_owned()),
+        Just("\u{1b}".to_owned()),
+        "[a-z0-9-]{1,6}",
+        "\\PC{1,3}",
+    ];
+    (
+        prop_oneof![Just("https://"), Just("http://"), Just("")],
+        vec(piece, 0..14),
+    )
+        .prop_map(|(scheme, pieces)| format!("{scheme}{}", pieces.concat()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn look_alike_issuers_never_panic_nor_print_raw_escapes(iss in lookalike_issuer()) {
+        let claims = json!({"iss": iss, "sub": "repo:acme/app:ref:refs/heads/main",
+            "aud": "sts.amazonaws.com", "iat": 1_780_315_140, "exp": 1_780_315_440});
+        let token = format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        for (format, output) in FORMATS.iter().zip(judge_and_render(token.as_bytes(), 1_780_315_200)) {
+            prop_assert!(!output.contains('\u{1b}'), "{:?} printed a raw escape", format);
+            prop_assert!(!output.contains('\u{202e}'), "{:?} printed a raw bidi override", format);
+        }
+        let name = iss.strip_prefix("https://").unwrap_or(&iss);
+        lint_everything(&json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::123456789012:oidc-provider/{name}")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {format!("{name}:sub"): "repo:acme/app:ref:refs/heads/main"}}
+        }]}).to_string());
+    }
+}

@@ -501,3 +501,76 @@ fn tk013_says_why_the_signature_fails() {
         );
     }
 }
+
+#[test]
+fn tk015_names_the_imitated_issuer_and_shows_the_host_in_punycode() {
+    for (file, imitated, punycode, sign) in [
+        (
+            "bad-cyrillic-o.jwt",
+            "`token.actions.githubusercontent.com`",
+            "`token.actions.githubusercontent.xn--cm-fmc`",
+            "`\u{43e}` (U+043E, Cyrillic) in place of `o`",
+        ),
+        (
+            "bad-punycode.jwt",
+            "`token.actions.githubusercontent.com`",
+            "`token.actions.githubusercontent.xn--cm-fmc`",
+            "written in punycode (`xn--cm-fmc`)",
+        ),
+        (
+            "bad-greek-omicron.jwt",
+            "`gitlab.com`",
+            "`gitlab.xn--cm-jbc`",
+            "(U+03BF, Greek) in place of `o`",
+        ),
+        (
+            "bad-rn-for-m.jwt",
+            "`gitlab.com`",
+            "`gitlab.corn`",
+            "`rn` in place of `m`",
+        ),
+        (
+            "bad-typo-tld.jwt",
+            "`token.actions.githubusercontent.com`",
+            "`token.actions.githubusercontent.co`",
+            "1 character away",
+        ),
+        (
+            "bad-transposition.jwt",
+            "`token.actions.githubusercontent.com`",
+            "`token.actions.githubusercontnet.com`",
+            "1 character away",
+        ),
+        (
+            "bad-ghe-com-cyrillic.jwt",
+            "`token.actions.octo.ghe.com`",
+            "`token.actions.octo.xn--gh-olc.com`",
+            "mixes Latin and Cyrillic letters",
+        ),
+        (
+            "bad-eks-typo.jwt",
+            "`oidc.eks.eu-west-1.amazonaws.com`",
+            "`oidc.eks.eu-west-1.amazonaws.co`",
+            "1 character away",
+        ),
+    ] {
+        let findings = findings_of(&format!("token/TK015-issuer-lookalike/{file}"));
+        let tk015 = only(&findings, "TK015");
+        assert_eq!(tk015.len(), 1, "{file}");
+        let message = &tk015[0].message;
+        assert_eq!(tk015[0].severity, Severity::High, "{file}");
+        for expected in [imitated, punycode, sign] {
+            assert!(
+                message.contains(expected),
+                "{file}: `{expected}` in {message}"
+            );
+        }
+    }
+    let cyrillic = findings_of("token/TK015-issuer-lookalike/bad-cyrillic-o.jwt");
+    let message = &only(&cyrillic, "TK015")[0].message;
+    assert!(message.contains("GitHub Actions"), "{message}");
+    assert!(
+        message.contains("`token.actions.githubusercontent.c\u{43e}m`"),
+        "the host as written, too: {message}"
+    );
+}

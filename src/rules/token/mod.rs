@@ -2,6 +2,7 @@
 
 mod claims;
 mod header;
+pub mod lookalike;
 mod shape;
 pub mod signature;
 mod subject;
@@ -33,5 +34,6 @@ pub fn check(token: &ParsedToken, now: Timestamp) -> Vec<Finding> {
     findings.extend(time::check(jwt, now));
     findings.extend(tags::check(jwt));
     findings.extend(subject::check(jwt));
+    findings.extend(lookalike::check(jwt));
     findings
 }

@@ -6,6 +6,7 @@ mod action;
 mod audiences;
 mod document;
 mod keys;
+mod lookalike;
 mod operators;
 mod presence;
 mod principal;
@@ -188,6 +189,7 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     };
     let mut findings = document::check(&check);
     findings.extend(principal::check(&check));
+    findings.extend(lookalike::check(&check));
     findings.extend(action::check(&check));
     findings.extend(keys::check(&check));
     findings.extend(operators::check(&check));
