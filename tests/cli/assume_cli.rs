@@ -498,6 +498,29 @@ fn a_refusal_without_the_policy_says_how_to_fetch_this_roles_policy() {
     );
 }
 
+/// The secret key and session token reach no report, whatever its format
+/// (only `--export` hands them on); the key ID is shown masked.
+#[test]
+fn no_report_format_carries_the_secrets() {
+    let setup = Setup::new();
+    for format in ["human", "json", "sarif", "github", "markdown"] {
+        let sts = StsStandin::start(vec![Answer::assumed()]);
+        let output = assume(&sts, &setup, &["--format", format]);
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains(SECRET_ACCESS_KEY) && !text.contains(SESSION_TOKEN),
+                "{format}: {text}"
+            );
+            assert!(
+                !text.contains(ACCESS_KEY_ID),
+                "{format}: the key ID whole: {text}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_failed_export_prints_nothing_a_shell_would_run() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);
