@@ -341,6 +341,8 @@ fn is011_duplicate_kids() {
         ..Behaviour::default()
     });
     assert!(message(&report, "IS011").contains("Keys 0 and 2 share `kid` `a`"));
+    // STS may check a token against the wrong key: high, as rules.md says.
+    assert_eq!(findings(&report, "IS011")[0]["severity"], "high");
 }
 
 #[test]

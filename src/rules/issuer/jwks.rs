@@ -94,12 +94,22 @@ pub fn check(set: &KeySet<'_>) -> Vec<Finding> {
             ),
             Some(kid) => {
                 if let Some(first) = kids.insert(kid, i) {
-                    findings.push(set.finding(
-                        &IS011,
-                        &pointer,
-                        format!("Keys {first} and {i} share `kid` `{kid}`: one of them cannot be found by its kid."),
-                        "Give every key a distinct `kid`.",
-                    ));
+                    let kid = crate::finding::shown(kid);
+                    // STS may check a token against the wrong key: high,
+                    // as rules.md says (the rule's default is medium, for
+                    // a missing kid).
+                    let finding = set
+                        .finding(
+                            &IS011,
+                            &pointer,
+                            format!(
+                                "Keys {first} and {i} share `kid` `{kid}`: one of them cannot be found by its kid, \
+                                 and STS may check a token against the wrong key."
+                            ),
+                            "Give every key a distinct `kid`.",
+                        )
+                        .with_severity(Severity::High);
+                    findings.push(finding);
                 }
             }
         }
@@ -225,4 +235,40 @@ fn x5c_mismatch(key: &Value) -> Option<String> {
         _ => false,
     };
     (!same).then(|| "its `x5c` certificate holds another public key than the JWK".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::source::JsonSource;
+
+    fn severities(keys: &Value) -> Vec<(String, Severity)> {
+        let source = JsonSource::parse(serde_json::json!({ "keys": keys }).to_string()).unwrap();
+        check(&KeySet {
+            origin: "jwks.json",
+            source: &source,
+        })
+        .into_iter()
+        .filter(|f| f.code() == "IS011")
+        .map(|f| (f.message, f.severity))
+        .collect()
+    }
+
+    #[test]
+    fn keys_sharing_a_kid_are_high() {
+        let rsa =
+            serde_json::json!({"kty": "RSA", "kid": "a", "use": "sig", "n": "AQAB", "e": "AQAB"});
+        let ec =
+            serde_json::json!({"kty": "EC", "kid": "a", "crv": "P-256", "x": "AQAB", "y": "AQAB"});
+        let found = severities(&serde_json::json!([rsa, ec]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, Severity::High);
+        assert!(
+            found[0].0.contains("Keys 0 and 1 share `kid` `a`"),
+            "{found:?}"
+        );
+        let found = severities(&serde_json::json!([rsa, rsa]));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, Severity::High);
+    }
 }
