@@ -428,8 +428,9 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Files and directories to lint (directories recursively, honouring .gitignore)
-    #[arg(value_name = "PATH", required = true)]
+    /// Files and directories to lint (directories recursively, honouring
+    /// .gitignore); the current directory when none is given
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Only lint files whose path matches this glob (repeatable)

@@ -39,7 +39,11 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         principal: None,
     };
     let selection = FileSelection {
-        paths: args.paths.clone(),
+        paths: if args.paths.is_empty() {
+            vec![std::path::PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        },
         include: args.include.clone(),
         exclude: args.exclude.clone(),
     };

@@ -112,6 +112,29 @@ fn what_the_walk_leaves_out_is_said_in_every_report() {
 }
 
 #[test]
+fn no_path_lints_the_current_directory_and_a_path_given_twice_is_linted_once() {
+    let here = oidc_doctor()
+        .current_dir("fixtures/lint/repo")
+        .args(["lint", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&here.stdout).unwrap();
+    assert_eq!(report["lint"]["files"], 2, "{report:#}");
+    assert_eq!(
+        here.status.code(),
+        Some(1),
+        "the TP602 of infra/deploy-role.json"
+    );
+    let (_, report) = lint_json(&[
+        "fixtures/lint/repo/infra/deploy-role.json",
+        "fixtures/lint/repo/infra/deploy-role.json",
+        "fixtures/lint/repo",
+    ]);
+    assert_eq!(report["lint"]["files"], 2, "{report:#}");
+    assert_eq!(findings(&report).len(), 1, "one TP602, not three");
+}
+
+#[test]
 fn include_and_exclude_filter_the_walk() {
     let (_, report) = lint_json(&["--exclude", "**/deploy-role.json", "fixtures/lint/repo"]);
     assert_eq!(report["findings"], Value::Array(vec![]));

@@ -192,6 +192,10 @@ fn collect_files(args: &FileSelection) -> Result<(Vec<PathBuf>, Vec<(PathBuf, St
         }
         not_walked.extend(left_out);
     }
+    // A file named twice, or named and also found in a walked directory,
+    // is linted once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
     Ok((files, not_walked))
 }
 
