@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::flood::{Flood, FloodServer, Watched, run_watched};
-use crate::support::{claims, no_aws_setup, scrubbed, signed_token};
+use crate::support::{no_aws_setup, scrubbed};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 
@@ -62,15 +62,7 @@ fn assert_said_in_words(text: &str) {
 
 fn assume(sts: &FloodServer) -> Watched {
     let dir = tempfile::tempdir().unwrap();
-    let token = dir.path().join("token.jwt");
-    std::fs::write(
-        &token,
-        signed_token(
-            "test-rsa",
-            &claims("https://token.actions.githubusercontent.com", 3600),
-        ),
-    )
-    .unwrap();
+    let token = crate::support::github_token_file(dir.path());
     let mut cmd = tool();
     cmd.envs(no_aws_setup(dir.path()))
         .env("AWS_ENDPOINT_URL_STS", sts.url())
@@ -78,6 +70,20 @@ fn assume(sts: &FloodServer) -> Watched {
         .args(["--max-attempts", "3", "--timeout", "5", "--format", "json"])
         .arg("--token-file")
         .arg(&token);
+    run_watched(cmd, MAX_RSS_KIB, MAX_TIME)
+}
+
+/// `scan --format json` against `aws` as IAM and STS, with test
+/// credentials and `extra` arguments, watched.
+fn scan(aws: &FloodServer, extra: &[&str]) -> Watched {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tool();
+    cmd.envs(no_aws_setup(dir.path()))
+        .env("AWS_ENDPOINT_URL", aws.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["scan", "--timeout", "5", "--format", "json"])
+        .args(extra);
     run_watched(cmd, MAX_RSS_KIB, MAX_TIME)
 }
 
@@ -142,14 +148,7 @@ fn an_endless_iam_answer_is_cut_at_the_cap_on_every_page_size() {
                  <ListRolesResult><Roles><member><Path>/"
             .to_owned(),
     });
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tool();
-    cmd.envs(no_aws_setup(dir.path()))
-        .env("AWS_ENDPOINT_URL", aws.url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args(["scan", "--timeout", "5", "--format", "json"]);
-    let run = run_watched(cmd, MAX_RSS_KIB, MAX_TIME);
+    let run = scan(&aws, &[]);
     assert_bounded(&run);
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert!(text.contains("iam:ListRoles"), "{text}");
@@ -220,22 +219,7 @@ fn iam_with_pages_too_large_above(most: usize, asked: Arc<Mutex<Vec<Option<usize
 fn a_roles_page_over_the_cap_is_asked_again_smaller() {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let aws = FloodServer::start(iam_with_pages_too_large_above(12, Arc::clone(&asked)));
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tool();
-    cmd.envs(no_aws_setup(dir.path()))
-        .env("AWS_ENDPOINT_URL", aws.url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args([
-            "scan",
-            "--timeout",
-            "5",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ]);
-    let run = run_watched(cmd, MAX_RSS_KIB, MAX_TIME);
+    let run = scan(&aws, &["--fail-on", "never"]);
     assert_bounded(&run);
     assert_eq!(run.status, Some(0), "{}", run.stderr());
     let report: Value = serde_json::from_slice(&run.stdout).unwrap();
@@ -285,14 +269,7 @@ fn an_iam_listing_that_never_ends_is_stopped() {
             ),
         }
     })));
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = tool();
-    cmd.envs(no_aws_setup(dir.path()))
-        .env("AWS_ENDPOINT_URL", aws.url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args(["scan", "--timeout", "5", "--format", "json"]);
-    let run = run_watched(cmd, MAX_RSS_KIB, MAX_TIME);
+    let run = scan(&aws, &[]);
     assert_bounded(&run);
     let text = format!("{}{}", run.stdout(), run.stderr());
     assert!(

@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use crate::sts_standin::{Answer, StsStandin};
-use crate::support::{claims, no_aws_setup, oidc_doctor, signed_token};
+use crate::support::{no_aws_setup, oidc_doctor};
 
 pub const FORMATS: [Format; 5] = [
     Format::Human,
@@ -290,15 +290,7 @@ proptest! {
 #[test]
 fn sts_messages_are_shown_escaped() {
     let dir = tempfile::tempdir().unwrap();
-    let token = dir.path().join("token.jwt");
-    std::fs::write(
-        &token,
-        signed_token(
-            "test-rsa",
-            &claims("https://token.actions.githubusercontent.com", 3600),
-        ),
-    )
-    .unwrap();
+    let token = crate::support::github_token_file(dir.path());
     for payload in PAYLOADS {
         let sts = StsStandin::start(vec![
             Answer::error(

@@ -247,15 +247,7 @@ fn the_documented_assume_example_matches_real_output() {
     let examples = examples();
     let sts = StsStandin::start(vec![Answer::no_key(), Answer::assumed()]);
     let dir = tempfile::tempdir().unwrap();
-    let token = dir.path().join("token.jwt");
-    std::fs::write(
-        &token,
-        crate::support::signed_token(
-            "test-rsa",
-            &crate::support::claims("https://token.actions.githubusercontent.com", 3600),
-        ),
-    )
-    .unwrap();
+    let token = crate::support::github_token_file(dir.path());
     let output = oidc_doctor()
         .env("AWS_ENDPOINT_URL_STS", sts.url())
         .envs(crate::support::no_aws_setup(dir.path()))

@@ -8,7 +8,7 @@ use oidc_doctor::rules;
 use serde_json::Value;
 
 use crate::sts_standin::{Answer, StsStandin};
-use crate::support::{claims, fixture, no_aws_setup, oidc_doctor, signed_token};
+use crate::support::{fixture, no_aws_setup, oidc_doctor};
 
 fn directories() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixture("sts"))
@@ -45,15 +45,7 @@ fn every_as_rule_has_its_answers_and_they_are_named_by_rule() {
 #[test]
 fn each_sts_answer_is_classified_and_retried_as_its_name_says() {
     let dir = tempfile::tempdir().unwrap();
-    let token = dir.path().join("token.jwt");
-    std::fs::write(
-        &token,
-        signed_token(
-            "test-rsa",
-            &claims("https://token.actions.githubusercontent.com", 3600),
-        ),
-    )
-    .unwrap();
+    let token = crate::support::github_token_file(dir.path());
     let mut checked = 0;
     for folder in directories() {
         let code = folder.file_name().unwrap().to_string_lossy()[..5].to_owned();

@@ -119,6 +119,21 @@ pub fn signed_token(kid: &str, claims: &serde_json::Value) -> String {
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
+/// `dir/token.jwt`: a GitHub Actions token issued now, valid for an hour,
+/// signed with the test key; the path.
+pub fn github_token_file(dir: &Path) -> PathBuf {
+    let path = dir.join("token.jwt");
+    std::fs::write(
+        &path,
+        signed_token(
+            "test-rsa",
+            &claims("https://token.actions.githubusercontent.com", 3600),
+        ),
+    )
+    .expect("writing the token");
+    path
+}
+
 /// GitHub-style claims from `iss`, issued now, expiring in `lifetime` seconds.
 pub fn claims(iss: &str, lifetime: i64) -> serde_json::Value {
     let now = jiff::Timestamp::now().as_second();
