@@ -503,6 +503,22 @@ mod tests {
         assert_ne!(CacheKey::identity(&other_workflow), base);
     }
 
+    /// The test key's entry, locked, in a new cache under `dir`.
+    fn locked_in(dir: &Path) -> Locked {
+        let cache = CredentialCache::open(Some(dir.join("c"))).unwrap();
+        cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap()
+    }
+
+    /// A fixed "now", and an hour after it.
+    fn now_and_an_hour_later() -> (Timestamp, Timestamp) {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        (
+            now,
+            now.checked_add(jiff::SignedDuration::from_secs(3600))
+                .unwrap(),
+        )
+    }
+
     fn key() -> CacheKey {
         CacheKey {
             role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
@@ -557,13 +573,9 @@ mod tests {
     #[test]
     fn an_entry_is_reused_until_five_minutes_before_expiry() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
-        let now = Timestamp::from_second(1_800_000_000).unwrap();
-        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
+        let (now, later) = now_and_an_hour_later();
+        let locked = locked_in(dir.path());
         assert_eq!(locked.read(now), Err(Miss::Absent));
-        let later = now
-            .checked_add(jiff::SignedDuration::from_secs(3600))
-            .unwrap();
         locked.write(&assumed(later)).unwrap();
         assert_eq!(
             locked.read(now).unwrap().credentials.session_token.expose(),
@@ -658,12 +670,8 @@ mod tests {
     #[test]
     fn an_oversized_entry_or_one_whose_credentials_could_inject_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
-        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
-        let now = Timestamp::from_second(1_800_000_000).unwrap();
-        let later = now
-            .checked_add(jiff::SignedDuration::from_secs(3600))
-            .unwrap();
+        let locked = locked_in(dir.path());
+        let (now, later) = now_and_an_hour_later();
         locked.write(&assumed(later)).unwrap();
         let good: Value =
             serde_json::from_str(&fs::read_to_string(&locked.entry).unwrap()).unwrap();
@@ -700,7 +708,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
         let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
-        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        let (at, _) = now_and_an_hour_later();
         let after = |seconds: i64| {
             at.checked_add(jiff::SignedDuration::from_secs(seconds))
                 .unwrap()
@@ -738,9 +746,8 @@ mod tests {
     #[test]
     fn a_corrupt_oversized_or_foreign_failure_record_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CredentialCache::open(Some(dir.path().join("c"))).unwrap();
-        let locked = cache.lock(&key(), Duration::from_secs(1)).unwrap().unwrap();
-        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        let locked = locked_in(dir.path());
+        let (at, _) = now_and_an_hour_later();
         locked.write_failure(&record(at)).unwrap();
         let good = fs::read_to_string(&locked.failure).unwrap();
         let oversized = good.replace(
