@@ -46,7 +46,7 @@ pub(super) fn guarded(text: &str, format: Format, color: bool) -> String {
 }
 
 /// The marker of the runner's older command syntax, found anywhere in a line.
-pub(super) const LEGACY_COMMAND: &str = "##[";
+const LEGACY_COMMAND: &str = "##[";
 
 /// `##[` written as `##\u{5b}`: the runner no longer sees a command.
 fn defuse_legacy_commands(text: &str) -> std::borrow::Cow<'_, str> {
