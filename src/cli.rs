@@ -441,6 +441,12 @@ pub struct LintArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
+    /// Judge named files as a directory walk does: one that holds no trust
+    /// policy and does not look like one is skipped, not a finding (for
+    /// hooks that hand over every changed file)
+    #[arg(long)]
+    pub skip_unrecognised: bool,
+
     /// The role the policies belong to, for account and partition checks
     #[arg(long, value_name = "ARN", env = "AWS_ROLE_ARN")]
     pub role_arn: Option<String>,

@@ -46,6 +46,7 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         },
         include: args.include.clone(),
         exclude: args.exclude.clone(),
+        skip_unrecognised: args.skip_unrecognised,
     };
     let linted = lint_files(&selection, &context)?;
     let mut data = report.absorb(linted);

@@ -128,10 +128,18 @@ pub fn recognise_json(path: &str, text: String) -> Recognised {
     }
 }
 
-/// Recognises a YAML file: only `CloudFormation` templates hold trust policies.
+/// Recognises a YAML file: a `CloudFormation` template, or a policy
+/// written in YAML (a `Statement`, or a policy `Version`).
 pub fn recognise_yaml(path: &str, text: String) -> Recognised {
     match super::yaml::parse(text) {
-        Ok(source) if source.value.get("Resources").is_some() => recognise(path, &Arc::new(source)),
+        Ok(source)
+            if source.value.get("Resources").is_some()
+                || source.value.as_object().is_some_and(|top| {
+                    top.contains_key("Statement") || looks_like_policy(top, "")
+                }) =>
+        {
+            recognise(path, &Arc::new(source))
+        }
         Ok(_) => Recognised::NotAPolicyFile,
         Err(error) => Recognised::Unparseable(error),
     }
@@ -193,7 +201,38 @@ fn recognise(path: &str, source: &Arc<JsonSource>) -> Recognised {
     if top.contains_key("resource_changes") || top.contains_key("planned_values") {
         return terraform_plan(path, source);
     }
+    // A policy with its `Statement` misspelt or missing is still a policy,
+    // and a broken one: linted, so TP002 says what is wrong.
+    if looks_like_policy(top, &source.text) {
+        return Recognised::Policies(vec![document(
+            InputKind::PolicyDocument,
+            String::new(),
+            None,
+            None,
+        )]);
+    }
     Recognised::NotAPolicyFile
+}
+
+/// Whether a JSON object that is none of the kinds read is meant as a
+/// policy: a policy `Version`, a key that misspells `Statement`, or text
+/// naming web-identity federation.
+fn looks_like_policy(top: &serde_json::Map<String, Value>, text: &str) -> bool {
+    let versioned = matches!(
+        top.get("Version").and_then(Value::as_str),
+        Some("2012-10-17" | "2008-10-17")
+    );
+    let misspelt = top.keys().any(|key| {
+        super::suggest::did_you_mean(key, super::policy::POLICY_ELEMENTS.iter().copied())
+            == Some("Statement")
+    });
+    versioned || misspelt || names_web_identity(text)
+}
+
+/// Text that names web-identity federation: the action or a provider ARN.
+pub fn names_web_identity(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("sts:assumerolewithwebidentity") || lower.contains(":oidc-provider/")
 }
 
 /// Whether a policy document is a trust policy rather than an identity or
@@ -210,9 +249,18 @@ fn is_trust_policy(document: &Value) -> bool {
         return true;
     }
     let assumes = |action: &str| action.to_ascii_lowercase().starts_with("sts:assumerole");
+    // `Principle` and the like: a misspelt principal is still meant as one.
+    let names_principal = |statement: &Value| {
+        statement.as_object().is_some_and(|map| {
+            map.keys().any(|key| {
+                key == "Principal"
+                    || key == "NotPrincipal"
+                    || super::suggest::did_you_mean(key, ["Principal", "NotPrincipal"]).is_some()
+            })
+        })
+    };
     statements.iter().any(|statement| {
-        statement.get("Principal").is_some()
-            || statement.get("NotPrincipal").is_some()
+        names_principal(statement)
             || match statement.get("Action") {
                 Some(Value::String(action)) => assumes(action),
                 Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(assumes),
@@ -301,7 +349,12 @@ fn terraform_plan(path: &str, source: &Arc<JsonSource>) -> Recognised {
             Some(Value::String(policy)) => {
                 found.push(embedded(path, &address, policy, source, &pointer));
             }
-            _ if unknown => found.push(unknown_policy(path, &address)),
+            _ if unknown => {
+                let at = source
+                    .span(&format!("/resource_changes/{i}"))
+                    .map(|(offset, _)| source.line_column(offset));
+                found.push(unknown_policy(path, &address, at));
+            }
             _ => continue,
         }
         seen.insert(address);
@@ -383,7 +436,7 @@ fn embedded(
 }
 
 /// A role whose trust policy Terraform will only know after apply.
-fn unknown_policy(path: &str, address: &str) -> PolicyDocument {
+fn unknown_policy(path: &str, address: &str, at: Option<(usize, usize)>) -> PolicyDocument {
     PolicyDocument {
         path: path.to_owned(),
         kind: InputKind::TerraformPlan,
@@ -393,7 +446,7 @@ fn unknown_policy(path: &str, address: &str) -> PolicyDocument {
         base: String::new(),
         unresolved: Some("known after apply".to_owned()),
         broken: None,
-        outer: None,
+        outer: at,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod provider;
 pub mod signature;
 pub mod source;
 pub mod subject;
+pub mod suggest;
 pub mod time;
 pub mod token;
 pub mod wildcard;

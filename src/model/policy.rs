@@ -223,6 +223,19 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// Every operator IAM's grammar spells, qualifiers and `IfExists` included.
+    pub fn all_names() -> Vec<String> {
+        ["", "ForAnyValue:", "ForAllValues:"]
+            .iter()
+            .flat_map(|q| {
+                OPERATORS
+                    .iter()
+                    .flat_map(move |(n, _)| [format!("{q}{n}"), format!("{q}{n}IfExists")])
+            })
+            .filter(|name| Operator::parse(name).is_some())
+            .collect()
+    }
+
     /// Parses an operator exactly as IAM's grammar spells it (case-sensitive).
     pub fn parse(text: &str) -> Option<Operator> {
         let (set, rest) = if let Some(rest) = text.strip_prefix("ForAnyValue:") {
@@ -339,6 +352,25 @@ impl Statement {
     }
 }
 
+/// The elements of a policy document.
+pub const POLICY_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
+
+/// The elements of a statement.
+pub const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+/// The principal types IAM's grammar knows.
+pub const PRINCIPAL_TYPES: [&str; 4] = ["AWS", "Federated", "Service", "CanonicalUser"];
+
 /// A trust policy document.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {
@@ -359,7 +391,9 @@ impl Policy {
             value: v.clone(),
             pointer: "/Version".to_owned(),
         });
+        let misspelt_statement = policy.unknown_elements(document, "", POLICY_ELEMENTS);
         match document.get("Statement") {
+            None if misspelt_statement.contains(&"Statement") => {}
             None => policy.problem("", "the policy has no `Statement`"),
             Some(Value::Array(list)) => {
                 for (i, statement) in list.iter().enumerate() {
@@ -372,6 +406,32 @@ impl Policy {
             Some(_) => policy.problem("/Statement", "`Statement` is neither an object nor a list"),
         }
         policy
+    }
+
+    /// Describes every key of `map` that is not one of `known`, with the
+    /// element it most likely misspells; returns those elements.
+    fn unknown_elements(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+        known: &[&'static str],
+    ) -> Vec<&'static str> {
+        let mut meant = Vec::new();
+        for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+            let guess = super::suggest::did_you_mean(key, known.iter().copied());
+            let message = match guess {
+                Some(word) => format!(
+                    "`{key}` is not a policy element, and IAM refuses the document: did you mean `{word}`?"
+                ),
+                None => format!(
+                    "`{key}` is not a policy element, and IAM refuses the document (elements here: {})",
+                    known.join(", ")
+                ),
+            };
+            self.problem(&child(pointer, key), &message);
+            meant.extend(guess);
+        }
+        meant
     }
 
     fn problem(&mut self, pointer: &str, message: &str) {
@@ -393,11 +453,15 @@ impl Policy {
             ..Statement::default()
         };
         let at = |name: &str| child(pointer, name);
+        let misspelt = self.unknown_elements(map, pointer, STATEMENT_ELEMENTS);
+        // A misspelt element is said once, as the misspelling.
+        let missing = |element: &str| !misspelt.contains(&element);
         match map.get("Effect") {
             Some(Value::String(e)) if e == "Allow" => statement.effect = Some(Effect::Allow),
             Some(Value::String(e)) if e == "Deny" => statement.effect = Some(Effect::Deny),
             Some(_) => self.problem(&at("Effect"), "`Effect` must be \"Allow\" or \"Deny\""),
-            None => self.problem(pointer, "the statement has no `Effect`"),
+            None if missing("Effect") => self.problem(pointer, "the statement has no `Effect`"),
+            None => {}
         }
         if let Some(principal) = map.get("Principal") {
             statement.principal_pointer = Some(at("Principal"));
@@ -406,7 +470,7 @@ impl Policy {
         statement.not_principal = map.get("NotPrincipal").map(|_| at("NotPrincipal"));
         match map.get("Action") {
             Some(action) => statement.actions = self.strings(action, &at("Action"), "`Action`"),
-            None if !map.contains_key("NotAction") => {
+            None if !map.contains_key("NotAction") && missing("Action") => {
                 self.problem(pointer, "the statement has no `Action`");
             }
             None => {}
@@ -418,7 +482,10 @@ impl Policy {
             statement.condition_pointer = Some(at("Condition"));
             self.read_conditions(&mut statement, condition, &at("Condition"));
         }
-        if statement.principal_pointer.is_none() && statement.not_principal.is_none() {
+        if statement.principal_pointer.is_none()
+            && statement.not_principal.is_none()
+            && missing("Principal")
+        {
             self.problem(pointer, "the statement has no `Principal`");
         }
         self.statements.push(statement);
@@ -442,7 +509,17 @@ impl Policy {
                         "Federated" => principal.federated.extend(list),
                         "AWS" => principal.aws.extend(list),
                         "Service" => principal.service.extend(list),
-                        _ => principal.other.extend(list),
+                        "CanonicalUser" => principal.other.extend(list),
+                        _ => {
+                            self.problem(
+                                &at,
+                                &format!(
+                                    "`{kind}` is not a principal type (`AWS`, `Federated`, `Service`, `CanonicalUser`){}",
+                                    super::suggest::hint(kind, PRINCIPAL_TYPES)
+                                ),
+                            );
+                            principal.other.extend(list);
+                        }
                     }
                 }
             }

@@ -447,15 +447,6 @@ fn write_lint(
     data: &crate::stages::policy::files::LintData,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    for policy in data.policies.iter().filter(|p| p.unresolved.is_some()) {
-        writeln!(
-            out,
-            "note: {} ({}): the trust policy is unresolved ({}), not checked",
-            super::printable(&policy.path),
-            super::printable(policy.resource.as_deref().unwrap_or("?")),
-            super::printable(policy.unresolved.as_deref().unwrap_or_default())
-        )?;
-    }
     if data.verbose {
         for (path, reason) in &data.skipped {
             writeln!(

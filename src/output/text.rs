@@ -61,13 +61,25 @@ pub fn help_uri_of(code: &str) -> String {
     )
 }
 
-/// `lint`'s count: "Linted 2 trust policies in 3 files."
+/// `lint`'s count: "Linted 2 trust policies in 3 files." Policies that
+/// could not be checked (built at deploy time, or not JSON) are counted
+/// apart: "Linted 1 trust policy in 1 file; 2 more could not be checked."
 pub fn lint_count(data: &crate::stages::policy::files::LintData) -> String {
-    let policies = data.policies.len();
+    let checked = data
+        .policies
+        .iter()
+        .filter(|p| p.unresolved.is_none())
+        .count();
+    let unchecked = data.policies.len() - checked;
     format!(
-        "Linted {policies} trust {} in {} {}.",
-        if policies == 1 { "policy" } else { "policies" },
+        "Linted {checked} trust {} in {} {}{}.",
+        if checked == 1 { "policy" } else { "policies" },
         data.files,
-        if data.files == 1 { "file" } else { "files" }
+        if data.files == 1 { "file" } else { "files" },
+        if unchecked == 0 {
+            String::new()
+        } else {
+            format!("; {unchecked} more could not be checked")
+        }
     )
 }

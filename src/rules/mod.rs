@@ -105,6 +105,7 @@ catalogue! {
     TP006 = "TP006", "empty-element", Low, Hygiene;
     TP007 = "TP007", "invalid-condition-operator", High, Breakage;
     TP008 = "TP008", "policy-over-quota", Medium, Breakage;
+    TP009 = "TP009", "policy-unresolved", Low, Hygiene;
     TP101 = "TP101", "federated-principal-malformed", High, Breakage;
     TP102 = "TP102", "wildcard-principal", Critical, Security;
     TP103 = "TP103", "providers-share-statement", Medium, Breakage;

@@ -203,6 +203,42 @@ fn access_denied_is_tried_once_and_the_refusing_condition_is_named() {
     );
 }
 
+/// `aws iam get-role` output is read by `--policy` as `lint` reads it:
+/// the CLI's decoded form and IAM's URL-encoded form alike.
+#[test]
+fn get_role_output_is_a_policy_file_for_assume() {
+    let setup = Setup::new();
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/other:ref:refs/heads/main"}}}]});
+    let encoded: String = policy
+        .to_string()
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    for document in [policy.clone(), Value::String(encoded)] {
+        let path = setup.dir.path().join("get-role.json");
+        let get_role = serde_json::json!({"Role": {"Path": "/", "RoleName": "deploy", "Arn": ROLE,
+            "AssumeRolePolicyDocument": document}});
+        std::fs::write(&path, serde_json::to_string_pretty(&get_role).unwrap()).unwrap();
+        let sts = StsStandin::start(vec![Answer::access_denied()]);
+        let (report, output) = json_run(&sts, &setup, &["--policy", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(1), "{report}");
+        let message = finding(&report, "AS101")["message"].as_str().unwrap();
+        assert!(
+            message.contains("expects repo:acme/other:ref:refs/heads/main"),
+            "{message}"
+        );
+    }
+}
+
 #[test]
 fn a_token_from_standard_input_is_evaluated_as_sent() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);

@@ -210,15 +210,36 @@ fn cloudformation_yaml_with_short_form_intrinsics() {
         (f.0.as_str(), f.2.as_deref(), f.3),
         ("TP601", Some("Resources/EksRole"), 18)
     );
+    assert!(
+        findings(&report).contains(&(
+            "TP009".to_owned(),
+            "fixtures/lint/template.yaml".to_owned(),
+            Some("Resources/GeneratedRole".to_owned()),
+            22,
+            String::new()
+        )),
+        "{report}"
+    );
     let unresolved = &report["lint"]["policies"][1];
     assert_eq!(unresolved["resource"], "Resources/GeneratedRole");
     assert_eq!(unresolved["checked"], false);
     assert_eq!(unresolved["unresolved"], "Fn::Sub");
-    assert_eq!(
-        findings(&report).len(),
-        1,
-        "the !Sub policy is not misread as an error"
-    );
+    // The !Sub-built policy is not misread as an error, nor passed as
+    // checked: TP009 (low) says it was not, at its resource.
+    let found = findings(&report);
+    assert_eq!(found.len(), 2, "{found:?}");
+    let tp009 = found.iter().find(|f| f.0 == "TP009").expect("TP009");
+    assert_eq!(tp009.2.as_deref(), Some("Resources/GeneratedRole"));
+    let message = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "TP009")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("`Fn::Sub`"), "{message}");
+    assert_eq!(report["findings"][1]["severity"], "low");
 }
 
 #[test]
@@ -610,4 +631,227 @@ fn a_look_alike_provider_or_condition_key_is_reported_as_tk015() {
     let (_, report) =
         lint_json(&["fixtures/trust_policy/TP105-provider-name-suspect/ok-clean.json"]);
     assert!(findings(&report).iter().all(|f| f.0 != "TK015"), "{report}");
+}
+
+/// A GitHub trust policy that pins `aud` and `sub`, as one line of JSON.
+const GOOD_POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/app:environment:prod"}}}]}"#;
+
+/// Each misspelling a hand-written policy gets, with the code and the
+/// word the message must suggest.
+const TYPOS: [(&str, &str, &str, &str); 6] = [
+    ("\"Statement\"", "\"Statment\"", "TP002", "Statement"),
+    ("\"Condition\"", "\"Condtion\"", "TP002", "Condition"),
+    ("\"Federated\"", "\"Federeted\"", "TP002", "Federated"),
+    ("\"Effect\"", "\"Efect\"", "TP002", "Effect"),
+    (
+        "\"StringEquals\"",
+        "\"StringEqual\"",
+        "TP007",
+        "StringEquals",
+    ),
+    (
+        "githubusercontent.com:sub\"",
+        "githubusercontent.com:sbu\"",
+        "TP302",
+        "token.actions.githubusercontent.com:sub",
+    ),
+];
+
+/// A typo'd policy fails the gate with "did you mean", whether it is named
+/// or found by a walk (where it used to be skipped as "not a trust policy").
+#[test]
+fn a_misspelt_policy_fails_the_gate_and_says_what_was_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (right, wrong, rule, meant)) in TYPOS.iter().enumerate() {
+        assert!(GOOD_POLICY.contains(right), "{right}");
+        let path = dir.path().join(format!("policy-{i}.json"));
+        std::fs::write(&path, GOOD_POLICY.replacen(right, wrong, 1)).unwrap();
+        let (code, report) = lint_json(&[path.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{wrong}: {report}");
+        let finding = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == *rule)
+            .unwrap_or_else(|| panic!("{wrong}: no {rule} in {report}"));
+        let message = finding["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("did you mean `{meant}`?"))
+                || message.contains(&format!("Did you mean `{meant}`?")),
+            "{wrong}: {message}"
+        );
+    }
+    // The same files found by a walk: every one is linted and fails.
+    let (code, report) = lint_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report["lint"]["policies"].as_array().unwrap().len(),
+        TYPOS.len()
+    );
+    assert!(
+        report["lint"]["skipped"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{report}"
+    );
+    // And the policy as written is clean of all of them.
+    std::fs::write(dir.path().join("good.json"), GOOD_POLICY).unwrap();
+    let (code, report) = lint_json(&[dir.path().join("good.json").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{report}");
+}
+
+/// A file named on the command line that yields no trust policy is a
+/// finding: TP001 when it is not text that parses, TP002 when it parses
+/// but holds no policy. `--skip-unrecognised` (the pre-commit hook's
+/// flag) judges named files as a walk does.
+#[test]
+fn a_named_file_that_yields_no_policy_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str, &str); 6] = [
+        ("empty.json", b"", "TP001", "it is empty"),
+        ("blank.yaml", b"\n  \n", "TP001", "it is empty"),
+        (
+            "binary.json",
+            b"\x00\x9f\x92\x96garbage",
+            "TP001",
+            "not UTF-8 text (byte 1)",
+        ),
+        (
+            "latin1.yaml",
+            b"name: caf\xe9\n",
+            "TP001",
+            "not UTF-8 text (byte 9)",
+        ),
+        (
+            "package.json",
+            br#"{"name": "x", "version": "1.0.0"}"#,
+            "TP002",
+            "JSON that is none of",
+        ),
+        (
+            "workflow.yml",
+            b"on: push\njobs: {}\n",
+            "TP002",
+            "neither a CloudFormation template nor a policy",
+        ),
+    ];
+    for (name, bytes, rule, why) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, report) = lint_json(&[path.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{name}: {report}");
+        let finding = &report["findings"][0];
+        assert_eq!(finding["code"], rule, "{name}: {report}");
+        let message = finding["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Nothing was checked in this file"),
+            "{message}"
+        );
+        assert!(message.contains(why), "{name}: {message}");
+        assert!(
+            finding["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(name)
+        );
+    }
+    // As the hook passes them: what is not a policy is skipped, and said.
+    let out = oidc_doctor()
+        .current_dir(dir.path())
+        .args([
+            "lint",
+            "--skip-unrecognised",
+            "-v",
+            "package.json",
+            "workflow.yml",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("skipped package.json: not a trust policy"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Linted 0 trust policies in 2 files."),
+        "{stdout}"
+    );
+}
+
+/// The pre-commit hook, run as pre-commit runs it (every changed JSON and
+/// YAML file named), fails on a misspelt policy and lets other files by.
+#[test]
+fn the_pre_commit_hook_fails_on_a_typo_and_passes_other_files() {
+    let hooks = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let entry = hooks
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("entry: "))
+        .expect("the hook's entry");
+    let mut words = entry.split_whitespace();
+    assert_eq!(words.next(), Some("oidc-doctor"));
+    let args: Vec<&str> = words.collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("package.json"), r#"{"name": "x"}"#).unwrap();
+    std::fs::write(dir.path().join("ci.yml"), "on: push\n").unwrap();
+    std::fs::write(dir.path().join("trust.json"), GOOD_POLICY).unwrap();
+    let run = |files: &[&str]| {
+        oidc_doctor()
+            .current_dir(dir.path())
+            .args(&args)
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["package.json", "ci.yml", "trust.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::write(
+        dir.path().join("trust.json"),
+        GOOD_POLICY.replace("\"Statement\"", "\"Statment\""),
+    )
+    .unwrap();
+    let out = run(&["package.json", "ci.yml", "trust.json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("did you mean `Statement`?"), "{stdout}");
+}
+
+/// A policy built by `Fn::If` is counted as not checked and reported as
+/// TP009 (low), so the default gate fails on it and `--fail-on medium`
+/// lets it by.
+#[test]
+fn a_policy_built_at_deploy_time_is_counted_apart_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("roles.yaml");
+    std::fs::write(
+        &template,
+        "Resources:\n  Deploy:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: !If\n        - IsProd\n        - {Version: '2012-10-17', Statement: []}\n        - {Version: '2012-10-17', Statement: []}\n",
+    )
+    .unwrap();
+    let (code, report) = lint_json(&[template.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["code"], "TP009");
+    assert_eq!(finding["severity"], "low");
+    assert_eq!(finding["location"]["line"], 5);
+    assert!(finding["message"].as_str().unwrap().contains("`Fn::If`"));
+    let out = oidc_doctor()
+        .args(["lint", "--fail-on", "medium"])
+        .arg(&template)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("Linted 0 trust policies in 1 file; 1 more could not be checked."),
+        "{stdout}"
+    );
 }

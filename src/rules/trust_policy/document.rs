@@ -20,7 +20,11 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             check.at(
                 &TP002,
                 &problem.pointer,
-                format!("Not a valid policy document: {}.", problem.message),
+                format!(
+                    "Not a valid policy document: {}{}",
+                    problem.message,
+                    if problem.message.ends_with('?') { "" } else { "." }
+                ),
                 "A trust policy is {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\", \"Principal\", \
                  \"Action\", \"Condition\"}]}; IAM rejects anything else (`MalformedPolicyDocument`)."
                     .to_owned(),
@@ -74,7 +78,12 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 findings.push(check.at(
                     &TP007,
                     &condition.operator_text.pointer,
-                    format!("`{written}` is not a condition operator IAM knows."),
+                    match nearest_operator(written) {
+                        Some(meant) => format!(
+                            "`{written}` is not a condition operator IAM knows: did you mean `{meant}`?"
+                        ),
+                        None => format!("`{written}` is not a condition operator IAM knows."),
+                    },
                     operator_help(written),
                 ));
             }
@@ -151,38 +160,20 @@ fn version(check: &PolicyCheck<'_>) -> Option<Finding> {
     })
 }
 
+/// The operator `written` most likely misspells (`StringEqual`,
+/// `ForAnyValues:StringLike`, `ForAllValuesStringEquals`).
+fn nearest_operator(written: &str) -> Option<String> {
+    let names = Operator::all_names();
+    crate::model::suggest::did_you_mean(written, names.iter().map(String::as_str))
+        .map(str::to_owned)
+}
+
 fn operator_help(written: &str) -> String {
-    let qualifiers = ["", "ForAnyValue:", "ForAllValues:"];
-    let names = [
-        "StringEquals",
-        "StringNotEquals",
-        "StringEqualsIgnoreCase",
-        "StringNotEqualsIgnoreCase",
-        "StringLike",
-        "StringNotLike",
-        "Null",
-        "Bool",
-        "ArnLike",
-        "ArnEquals",
-        "NumericEquals",
-        "DateGreaterThan",
-    ];
-    let nearest = qualifiers
-        .iter()
-        .flat_map(|q| {
-            names
-                .iter()
-                .flat_map(move |n| [format!("{q}{n}"), format!("{q}{n}IfExists")])
-        })
-        .filter(|candidate| Operator::parse(candidate).is_some())
-        .min_by_key(|candidate| strsim::levenshtein(candidate, written));
     let unknown = "IAM rejects the policy (`MalformedPolicyDocument`), or, where it is accepted, \
                    the condition can never be true.";
-    match nearest {
-        Some(n) if strsim::levenshtein(&n, written) <= 4 => {
-            format!("Did you mean `{n}`? {unknown}")
-        }
-        _ => format!(
+    match nearest_operator(written) {
+        Some(n) => format!("Write `{n}`. {unknown}"),
+        None => format!(
             "Use an operator from IAM's grammar, e.g. `StringEquals` or `StringLike`. {unknown}"
         ),
     }

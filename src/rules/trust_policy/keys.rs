@@ -119,11 +119,22 @@ fn unsupported(
         return None;
     }
     let name = family.map_or("this provider", |f| f.name);
+    let known: Vec<&str> = match builtin_claims(&prefix.to_ascii_lowercase()) {
+        Some(claims) => claims.to_vec(),
+        None => DEFAULT_CLAIMS
+            .iter()
+            .chain(family.map_or(&[][..], |f| f.extra_condition_keys))
+            .copied()
+            .collect(),
+    };
+    let meant = crate::model::suggest::did_you_mean(&claim, known)
+        .map(|claim| format!(" Did you mean `{prefix}:{claim}`?"))
+        .unwrap_or_default();
     Some(check.at(
         &TP302,
         &condition.key.pointer,
         format!(
-            "`{claim}` is not a condition key STS provides for {name}: the key is never present."
+            "`{claim}` is not a condition key STS provides for {name}: the key is never present.{meant}"
         ),
         format!(
             "STS exposes `aud`, `sub`, `amr`, `oaud` and `email`{}. Pin another supported claim, \

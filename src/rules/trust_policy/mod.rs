@@ -18,7 +18,7 @@ use crate::model::documents::{InputKind, PolicyDocument};
 use crate::model::issuers::{self, IssuerFamily};
 use crate::model::policy::{Condition, Policy, Statement};
 use crate::model::source::SyntaxError;
-use crate::rules::{Rule, TP001};
+use crate::rules::{Rule, TP001, TP002, TP009};
 
 /// What the linter knows beyond the document.
 #[derive(Debug, Default, Clone)]
@@ -227,6 +227,66 @@ pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &Synta
         source: None,
         in_file: None,
     })
+}
+
+/// TP001 for a file named on the command line that cannot be read as
+/// text at all (empty, not UTF-8, too large, neither JSON nor YAML).
+pub fn unreadable_file(path: &str, why: &str) -> Finding {
+    Finding::new(
+        &TP001,
+        format!("Nothing was checked in this file: it was named to be linted, but {why}."),
+        "Name the trust policy file itself (JSON), `aws iam get-role` output, a CloudFormation \
+         template or a Terraform plan (`terraform show -json`).",
+    )
+    .with_location(file_start(path, None))
+}
+
+/// TP002 for a file named on the command line that parses but holds no
+/// trust policy.
+pub fn no_trust_policy(path: &str, what: &str) -> Finding {
+    Finding::new(
+        &TP002,
+        format!("Nothing was checked in this file: it was named to be linted, but {what}."),
+        "A trust policy has a `Statement` whose `Principal` names the provider and whose `Action` is \
+         `sts:AssumeRoleWithWebIdentity`. Name the policy file, `aws iam get-role` output, a \
+         CloudFormation template or a Terraform plan; a pre-commit hook that hands over every \
+         changed file can pass `--skip-unrecognised`.",
+    )
+    .with_location(file_start(path, None))
+}
+
+/// TP009 for a policy built at deploy time, which was not checked.
+pub fn unresolved(
+    path: &str,
+    resource: Option<&str>,
+    why: &str,
+    at: Option<(usize, usize)>,
+) -> Finding {
+    let (line, column) = at.unwrap_or((1, 1));
+    Finding::new(
+        &TP009,
+        format!("The trust policy is {why}: it was not checked."),
+        "Write the policy as a literal document (intrinsics only inside values), or lint the \
+         deployed role with `oidc-doctor scan` or `lint` on `aws iam get-role` output.",
+    )
+    .with_location(Location {
+        line,
+        column,
+        ..file_start(path, resource)
+    })
+}
+
+fn file_start(path: &str, resource: Option<&str>) -> Location {
+    Location {
+        path: path.to_owned(),
+        line: 1,
+        column: 1,
+        pointer: String::new(),
+        resource: resource.map(str::to_owned),
+        span: None,
+        source: None,
+        in_file: None,
+    }
 }
 
 /// Whether a condition is true for a request that lacks its key: `IfExists`,

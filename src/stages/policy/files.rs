@@ -54,6 +54,10 @@ pub struct FileSelection {
     pub paths: Vec<PathBuf>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Files named on the command line are judged as a walk judges them:
+    /// one that holds no trust policy and does not look like one is
+    /// skipped, not a finding (for hooks that hand over every changed file).
+    pub skip_unrecognised: bool,
 }
 
 /// Everything one file produced.
@@ -77,7 +81,7 @@ pub fn lint_files(
     let started = Instant::now();
     let (files, not_walked) = collect_files(selection)?;
     let explicit: std::collections::HashSet<&PathBuf> = selection.paths.iter().collect();
-    let results = lint_parallel(&files, &explicit, context)?;
+    let results = lint_parallel(&files, &explicit, selection.skip_unrecognised, context)?;
     let mut data = LintData {
         files: files.len(),
         ..LintData::default()
@@ -220,6 +224,7 @@ fn bad_glob(glob: &str, error: &ignore::Error) -> Error {
 fn lint_parallel(
     files: &[PathBuf],
     explicit: &std::collections::HashSet<&PathBuf>,
+    skip_unrecognised: bool,
     context: &PolicyContext,
 ) -> Result<Vec<FileResult>, Error> {
     let workers = std::thread::available_parallelism()
@@ -236,7 +241,8 @@ fn lint_parallel(
                     let Some(path) = files.get(i) else { break };
                     // A named file that cannot be read stops the run (exit 2); one
                     // found by the walk that vanished or is unreadable is skipped.
-                    let result = match lint_file(path, context) {
+                    let named = explicit.contains(path) && !skip_unrecognised;
+                    let result = match lint_file(path, named, context) {
                         Err(error) if !explicit.contains(path) => Ok(FileResult {
                             skipped: Some(format!("unreadable: {error}")),
                             ..FileResult::default()
@@ -261,38 +267,64 @@ fn lint_parallel(
         .collect()
 }
 
-fn lint_file(path: &Path, context: &PolicyContext) -> Result<FileResult, Error> {
+/// Lints one file. A file `named` on the command line that yields no
+/// trust policy is a finding (TP001 when it cannot be read as JSON or
+/// YAML, TP002 when it can but holds none); a walked one is skipped, and
+/// the reason said, unless it looks like a policy.
+fn lint_file(path: &Path, named: bool, context: &PolicyContext) -> Result<FileResult, Error> {
     let mut result = FileResult::default();
+    let name = display(path);
+    let is_json_file = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    // Why the file yields nothing: a finding when it was named (or is a
+    // `.json` file, which must be JSON), else a skip with the reason.
+    let unreadable = |result: &mut FileResult, why: String| {
+        if named || is_json_file {
+            result
+                .findings
+                .push(trust_policy::unreadable_file(&name, &why));
+        } else {
+            result.skipped = Some(why);
+        }
+    };
     let bytes = match input::read_file(path, &LINT_FILE) {
         Err(Error::TooLarge { .. }) => {
-            result.skipped = Some(format!(
-                "larger than {} MiB",
+            let why = format!(
+                "it is larger than the {} MiB lint reads",
                 MAX_LINT_FILE_BYTES / 1024 / 1024
-            ));
+            );
+            unreadable(&mut result, why);
             return Ok(result);
         }
         other => other?,
     };
-    let name = display(path);
-    let Ok(text) = String::from_utf8(bytes) else {
-        result.skipped = Some("not UTF-8 text".to_owned());
-        return Ok(result);
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            unreadable(&mut result, format!("it is not UTF-8 text (byte {at})"));
+            return Ok(result);
+        }
     };
     let text = text
         .strip_prefix('\u{feff}')
         .map(str::to_owned)
         .unwrap_or(text);
+    if text.trim().is_empty() {
+        unreadable(&mut result, "it is empty".to_owned());
+        return Ok(result);
+    }
     let looks_json = text.trim_start().starts_with(['{', '[']);
-    let is_json_file = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let json = looks_json || is_json_file;
+    let web_identity = documents::names_web_identity(&text);
     let recognised = if json {
         documents::recognise_json(&name, text)
     } else {
         match documents::recognise_yaml(&name, text) {
-            // Only a YAML file that looks like a template is worth a TP001.
-            Recognised::Unparseable(_) if !is_template_name(path) => {
+            // Only a YAML file that looks like a template (or was named)
+            // is worth a TP001.
+            Recognised::Unparseable(_) if !is_template_name(path) && !named && !web_identity => {
                 result.skipped = Some("neither JSON nor YAML".to_owned());
                 return Ok(result);
             }
@@ -300,6 +332,21 @@ fn lint_file(path: &Path, context: &PolicyContext) -> Result<FileResult, Error> 
         }
     };
     add_recognised(&mut result, &name, json, recognised, context);
+    if result.skipped.is_some() && (named || web_identity) {
+        result.skipped = None;
+        let what = if web_identity {
+            "it names web-identity federation and holds none of: a trust policy, \
+             `aws iam get-role` output, a CloudFormation template, a Terraform plan"
+        } else if json {
+            "it is JSON that is none of: a trust policy, `aws iam get-role` output, \
+             a CloudFormation template, a Terraform plan"
+        } else {
+            "it is YAML that is neither a CloudFormation template nor a policy"
+        };
+        result
+            .findings
+            .push(trust_policy::no_trust_policy(&name, what));
+    }
     Ok(result)
 }
 
@@ -330,6 +377,17 @@ fn add_recognised(
                         .clone()
                         .or_else(|| doc.broken.as_ref().map(|_| "not valid JSON".to_owned())),
                 });
+                if let (Some(why), None) = (&doc.unresolved, &doc.broken) {
+                    result.findings.push(trust_policy::unresolved(
+                        name,
+                        doc.resource.as_deref(),
+                        &unresolved_reason(why),
+                        doc.outer.or_else(|| {
+                            doc.span("")
+                                .map(|(offset, _)| doc.source.line_column(offset))
+                        }),
+                    ));
+                }
                 if let Some(error) = &doc.broken {
                     let mut finding = trust_policy::unparseable(
                         name,
@@ -381,6 +439,15 @@ fn add_recognised(
                 &error,
             ));
         }
+    }
+}
+
+/// What TP009 says a policy is, from why it was not checked.
+fn unresolved_reason(why: &str) -> String {
+    if why == "known after apply" {
+        "known only after `terraform apply`".to_owned()
+    } else {
+        format!("built at deploy time by the CloudFormation intrinsic `{why}`")
     }
 }
 
