@@ -27,11 +27,6 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         None => None,
     };
     let jwt = token.as_ref().and_then(|t| t.jwt()).cloned();
-    if let (Some(provider), Some(jwt)) = (&provider, &jwt) {
-        report
-            .findings
-            .extend(rules::provider::token_audience(provider, None, jwt));
-    }
     let context = PolicyContext {
         role_arn: args.role_arn.clone(),
         token: jwt,
@@ -50,6 +45,20 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
     };
     let linted = lint_files(&selection, &context)?;
     let mut data = report.absorb(linted);
+    // PV002 once the policies are read: its fix must get past what they pin.
+    if let (Some(provider), Some(jwt)) = (&context.provider, &context.token) {
+        let arn = args.role_arn.as_deref().and_then(|role| {
+            crate::model::arn::provider_arn_for(role, jwt.claim_str("iss").unwrap_or_default())
+        });
+        let pinned =
+            (!data.pinned_audiences.is_empty()).then_some(data.pinned_audiences.as_slice());
+        report.findings.extend(rules::provider::token_audience(
+            provider,
+            arn.as_deref(),
+            jwt,
+            pinned,
+        ));
+    }
     data.verbose = args.verbose;
     data.token = token.map(|t| t.summary());
     report.data = CommandData::Lint(Box::new(data));

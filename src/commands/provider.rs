@@ -142,12 +142,21 @@ fn trust_policy(report: &mut Report, data: &mut ProviderData, jwt: Option<&Jwt>)
                 principal: data.provider.as_ref().map(|(arn, _)| arn.clone()),
             };
             let mut judged = policy::judge_role_policy(document, source, &context, "trust-policy");
-            if let (Some((arn, _)), Some(document)) = (&data.provider, &judged.data.document) {
+            if let (Some((arn, found)), Some(document)) = (&data.provider, &judged.data.document) {
                 judged.findings.extend(rules::provider::role::principal(
                     &role.arn,
                     &Policy::from_value(document.value()),
                     arn,
                 ));
+                if let Some(jwt) = jwt {
+                    crate::stages::provider::advise_with_policy(
+                        &mut report.findings,
+                        arn,
+                        found,
+                        jwt,
+                        document,
+                    );
+                }
             }
             judged
         }

@@ -130,7 +130,12 @@ pub async fn lookup(
             .await
             .map_err(|e| iam_error(&e, "iam:GetOpenIDConnectProvider"))?;
         if let Some(jwt) = jwt {
-            findings.extend(rules::provider::token_audience(&provider, Some(arn), jwt));
+            findings.extend(rules::provider::token_audience(
+                &provider,
+                Some(arn),
+                jwt,
+                None,
+            ));
         }
         found.provider = Some((arn.clone(), provider));
     }
@@ -194,6 +199,7 @@ pub fn from_saved(
             &provider,
             arn.as_deref(),
             jwt,
+            None,
         ));
         findings.extend(rules::provider::registry::saved_for_other_issuer(
             &provider, jwt, &source,
@@ -274,5 +280,32 @@ impl ProviderData {
         self.region
             .as_deref()
             .map(crate::model::aws::partition_of_region)
+    }
+}
+
+/// PV002 judged again once the trust policy is known: when the policy pins
+/// `aud`, the fix has to get past both the provider and the policy, so its
+/// help and suggestion are replaced by the ones that do.
+pub fn advise_with_policy(
+    findings: &mut [crate::finding::Finding],
+    arn: &str,
+    provider: &OidcProvider,
+    jwt: &Jwt,
+    document: &crate::model::documents::PolicyDocument,
+) {
+    let pinned = rules::trust_policy::pinned_audiences(
+        &crate::model::policy::Policy::from_value(document.value()),
+        &provider.url,
+    );
+    let Some(refined) = rules::provider::token_audience(provider, Some(arn), jwt, Some(&pinned))
+    else {
+        return;
+    };
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.rule.code == refined.rule.code)
+    {
+        finding.help.clone_from(&refined.help);
+        finding.suggestion.clone_from(&refined.suggestion);
     }
 }

@@ -304,14 +304,35 @@ fn sts_allowing_what_the_policy_refuses_is_ev002_with_both_answers() {
 #[test]
 fn an_audience_the_provider_does_not_list_is_pv002_with_the_real_arn() {
     let world = World::new(Behaviour::default(), vec![Answer::audience()]);
-    let (provider, role) = world.usual_role();
+    let (_, role) = world.usual_role();
     let token = world.token(&json!({"aud": "my-app"}));
     let ran = world.check(&role, &token, &[]);
+    assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV002", 1));
+    // The policy pins `sts.amazonaws.com`: registering `my-app` would get
+    // past the provider and be refused by the policy.
+    let help = ran.cause(0)["fix"].as_str().unwrap();
+    assert!(
+        help.contains(
+            "First, request the token for `sts.amazonaws.com`, which the trust policy pins."
+        ) && help.contains("Registering `my-app` would not be enough"),
+        "{help}"
+    );
+    // A policy that pins `my-app` itself: registering it is the fix, as a
+    // command with the real provider ARN.
+    let world = World::new(Behaviour::default(), vec![Answer::audience()]);
+    let provider = world.provider(&["sts.amazonaws.com"], None);
+    let role = world.role(
+        &provider,
+        "/",
+        &json!({"StringEquals": {format!("{}:aud", world.name()): "my-app",
+            format!("{}:sub", world.name()): "repo:acme/app:ref:refs/heads/main"}}),
+    );
+    let ran = world.check(&role, &world.token(&json!({"aud": "my-app"})), &[]);
     assert_eq!((ran.status(), ran.root(), ran.code), ("fails", "PV002", 1));
     let command = ran.cause(0)["suggestion"].as_str().unwrap();
     assert!(
         command.contains(&format!("--open-id-connect-provider-arn {provider}"))
-            && command.contains("--client-id my-app")
+            && command.ends_with("--client-id my-app")
             && !command.contains('<'),
         "{command}"
     );

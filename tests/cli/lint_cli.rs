@@ -855,3 +855,115 @@ fn a_policy_built_at_deploy_time_is_counted_apart_and_reported() {
         "{stdout}"
     );
 }
+
+/// PV002's advice gets past both the provider and the policy: when the
+/// policy pins `aud` to `sts.amazonaws.com`, requesting the token for it
+/// comes first, and registering the token's own audience is said not to be
+/// enough. Without a pin, GitHub's usual audience still comes first.
+#[test]
+fn pv002_advice_matches_what_the_policy_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut claims = crate::support::claims("https://token.actions.githubusercontent.com", 3600);
+    claims["aud"] = "https://github.com/acme".into();
+    let token = dir.path().join("token.jwt");
+    std::fs::write(&token, crate::support::signed_token("test-rsa", &claims)).unwrap();
+    let provider = |ids: &[&str]| {
+        let path = dir.path().join("provider.json");
+        std::fs::write(
+            &path,
+            serde_json::json!({"Url": "token.actions.githubusercontent.com", "ClientIDList": ids,
+                "ThumbprintList": []})
+            .to_string(),
+        )
+        .unwrap();
+        path
+    };
+    let pinning = dir.path().join("pinning.json");
+    std::fs::write(&pinning, GOOD_POLICY).unwrap();
+    let unpinned = dir.path().join("unpinned.json");
+    std::fs::write(
+        &unpinned,
+        GOOD_POLICY.replace(
+            r#""token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "#,
+            "",
+        ),
+    )
+    .unwrap();
+    let pv002 = |provider: &std::path::Path, policy: &std::path::Path| {
+        let (_, report) = lint_json(&[
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/deploy",
+            "--provider-json",
+            provider.to_str().unwrap(),
+            "--token",
+            token.to_str().unwrap(),
+            policy.to_str().unwrap(),
+        ]);
+        let finding = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "PV002")
+            .unwrap_or_else(|| panic!("no PV002: {report}"))
+            .clone();
+        (
+            finding["help"].as_str().unwrap().to_owned(),
+            finding["suggestion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    // The provider accepts sts.amazonaws.com and the policy pins it.
+    let (help, suggestion) = pv002(&provider(&["sts.amazonaws.com"]), &pinning);
+    assert!(
+        help.contains(
+            "First, request the token for `sts.amazonaws.com`, which the trust policy pins."
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("Registering `https://github.com/acme` would not be enough: the trust policy pins `aud` to `sts.amazonaws.com`."),
+        "{help}"
+    );
+    assert!(
+        suggestion.contains("audience: sts.amazonaws.com"),
+        "{suggestion}"
+    );
+    // Nothing registered and the policy pins sts.amazonaws.com: request it
+    // and register it, with the real provider ARN.
+    let (help, _) = pv002(&provider(&[]), &pinning);
+    assert!(
+        help.contains("request the token for `sts.amazonaws.com`, which the trust policy pins, and register `sts.amazonaws.com` with the provider (`aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com --client-id sts.amazonaws.com`)"),
+        "{help}"
+    );
+    // The policy pins no audience: GitHub's usual one still comes first,
+    // and registering the token's own is the alternative.
+    let (help, _) = pv002(&provider(&[]), &unpinned);
+    assert!(
+        help.contains(
+            "First, request the token for `sts.amazonaws.com`, the audience AWS expects from GitHub"
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("Only if `https://github.com/acme` is meant, register it"),
+        "{help}"
+    );
+    // The policy pins the token's own audience: registering it is the fix.
+    let own = dir.path().join("own.json");
+    std::fs::write(
+        &own,
+        GOOD_POLICY.replace("\"sts.amazonaws.com\"", "\"https://github.com/acme\""),
+    )
+    .unwrap();
+    let (help, suggestion) = pv002(&provider(&["sts.amazonaws.com"]), &own);
+    assert!(
+        help.contains("The trust policy expects `https://github.com/acme` too"),
+        "{help}"
+    );
+    assert!(
+        suggestion.ends_with("--client-id https://github.com/acme"),
+        "{suggestion}"
+    );
+}

@@ -7,6 +7,30 @@ use crate::rules::PV003;
 use crate::rules::provider::list;
 
 use super::{PolicyCheck, is_positive_pin, trusted_providers};
+use crate::model::policy::Policy;
+
+/// The audiences a policy's allowing statements for `provider_url` pin
+/// positively, in order, once each. Empty when none pins `aud`.
+pub fn pinned_audiences(policy: &Policy, provider_url: &str) -> Vec<String> {
+    let mut pinned: Vec<String> = Vec::new();
+    for statement in policy
+        .statements
+        .iter()
+        .filter(|s| s.is_allow() && trusted_providers(s).iter().any(|p| p.name == provider_url))
+    {
+        for condition in statement.conditions_for(provider_url, "aud") {
+            if !is_positive_pin(condition) {
+                continue;
+            }
+            for value in condition.string_values() {
+                if !pinned.iter().any(|p| p == value.value) {
+                    pinned.push(value.value.to_owned());
+                }
+            }
+        }
+    }
+    pinned
+}
 
 /// PV003: a trust-policy `aud` value the provider does not accept.
 pub fn check(provider: &OidcProvider, check: &PolicyCheck<'_>) -> Vec<Finding> {

@@ -4,6 +4,7 @@
 
 mod action;
 mod audiences;
+pub use audiences::pinned_audiences;
 mod document;
 mod keys;
 mod lookalike;

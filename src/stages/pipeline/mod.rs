@@ -640,6 +640,13 @@ fn policy_stage(
         principal: provider_arn.clone(),
     };
     let mut judged = policy::judge_role_policy(document, source, &context, "policy");
+    if let (Some(document), Some(jwt), Some((arn, found))) = (
+        &judged.data.document,
+        jwt,
+        provider.and_then(|p| p.provider.as_ref()),
+    ) {
+        super::provider::advise_with_policy(&mut out.findings, arn, found, jwt, document);
+    }
     if let (Some(arn), Some(document)) = (&provider_arn, &judged.data.document) {
         judged.findings.extend(rules::provider::role::principal(
             role_arn.unwrap_or("the role"),

@@ -45,6 +45,9 @@ pub struct LintData {
     pub evaluations: Vec<PolicyEvaluation>,
     /// Files read but not linted, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// What the policies that trust the given provider pin `aud` to
+    /// (with `--provider-json`), for PV002's advice.
+    pub pinned_audiences: Vec<String>,
     pub verbose: bool,
 }
 
@@ -71,6 +74,7 @@ struct FileResult {
     sources: Vec<SourceFile>,
     policies: Vec<LintedPolicy>,
     skipped: Option<String>,
+    pinned_audiences: Vec<String>,
 }
 
 /// Lints every policy in the selected files.
@@ -94,6 +98,11 @@ pub fn lint_files(
         refusals.extend(result.refusals);
         staged.sources.extend(result.sources);
         data.policies.extend(result.policies);
+        for audience in result.pinned_audiences {
+            if !data.pinned_audiences.contains(&audience) {
+                data.pinned_audiences.push(audience);
+            }
+        }
         if let Some(reason) = result.skipped {
             data.skipped.push((display(path), reason));
         }
@@ -400,6 +409,14 @@ fn add_recognised(
                     }
                     result.findings.push(finding);
                 } else if doc.unresolved.is_none() {
+                    if let Some(provider) = &context.provider {
+                        result
+                            .pinned_audiences
+                            .extend(trust_policy::pinned_audiences(
+                                &crate::model::policy::Policy::from_value(doc.value()),
+                                &provider.url,
+                            ));
+                    }
                     let Linted {
                         findings,
                         evaluation,
