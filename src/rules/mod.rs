@@ -97,6 +97,7 @@ catalogue! {
     TK013 = "TK013", "token-signature-invalid", High, Breakage;
     TK014 = "TK014", "token-subject-form", Info, Hygiene;
     TK015 = "TK015", "issuer-lookalike", High, Security;
+    TK016 = "TK016", "token-audience-default", Info, Breakage;
     TP001 = "TP001", "policy-unparseable", High, Breakage;
     TP002 = "TP002", "policy-shape", High, Breakage;
     TP003 = "TP003", "duplicate-json-key", High, Security;

@@ -188,7 +188,67 @@ fn unreadable_inputs_exit_2_with_the_path() {
     oidc_doctor()
         .args(["decode", "--format", "xml"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid value 'xml' for '--format",
+        ))
+        .stderr(predicate::str::contains(
+            "[possible values: human, json, sarif, github, markdown]",
+        ));
+}
+
+/// A GitHub token requested without an audience carries GitHub's default,
+/// `https://github.com/<owner>`: decode says AWS expects
+/// `sts.amazonaws.com` unless the provider registers it (TK016, info).
+#[test]
+fn a_github_token_with_the_default_audience_is_told_what_aws_expects() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = |aud: &str| {
+        let mut claims =
+            crate::support::claims("https://token.actions.githubusercontent.com", 3600);
+        claims["aud"] = aud.into();
+        claims["repository_owner"] = "acme".into();
+        let path = dir.path().join("token.jwt");
+        std::fs::write(&path, crate::support::signed_token("test-rsa", &claims)).unwrap();
+        path
+    };
+    let report = decode_json(&token("https://github.com/acme"));
+    let tk016 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "TK016")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(tk016["severity"], "info");
+    let message = tk016["message"].as_str().unwrap();
+    assert!(
+        message.contains("`https://github.com/acme`, GitHub's default")
+            && message.contains(
+                "AWS expects `sts.amazonaws.com` unless the IAM provider registers this value"
+            ),
+        "{message}"
+    );
+    // The human report says it too, and an audience asked for is not flagged.
+    let human = oidc_doctor()
+        .arg("decode")
+        .arg(token("https://github.com/acme"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("TK016 token-audience-default (info)"),
+        "{}",
+        String::from_utf8_lossy(&human.stdout)
+    );
+    for aud in [
+        "sts.amazonaws.com",
+        "https://github.com/acme/app",
+        "https://github.com/other",
+    ] {
+        assert!(
+            !codes(&decode_json(&token(aud))).contains(&"TK016".to_owned()),
+            "{aud}"
+        );
+    }
 }
 
 #[test]

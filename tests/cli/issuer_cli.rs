@@ -538,7 +538,10 @@ fn the_burst_is_capped_at_50() {
     oidc_doctor()
         .args(["issuer", &issuer.url(), "--burst", "51"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicates::str::contains(
+            "invalid value '51' for '--burst <K>': 51 is not in 1..=50",
+        ));
     assert_eq!(issuer.requests().len(), 0);
 }
 

@@ -1,11 +1,12 @@
 //! TK004 token-claim-missing, TK007 token-timestamp-not-integer,
-//! TK008 token-multi-audience and TK010 token-issuer-form.
+//! TK008 token-multi-audience, TK010 token-issuer-form and TK016
+//! token-audience-default.
 
 use serde_json::Value;
 
 use crate::finding::{Finding, Severity};
 use crate::model::token::Jwt;
-use crate::rules::{TK004, TK007, TK008, TK010};
+use crate::rules::{TK004, TK007, TK008, TK010, TK016};
 
 const REQUIRED: [&str; 5] = ["iss", "sub", "aud", "exp", "iat"];
 const DATES: [&str; 3] = ["exp", "iat", "nbf"];
@@ -15,7 +16,50 @@ pub(super) fn check(jwt: &Jwt) -> Vec<Finding> {
     findings.extend(DATES.iter().filter_map(|name| non_integer_date(jwt, name)));
     findings.extend(multi_audience(jwt));
     findings.extend(issuer_form(jwt));
+    findings.extend(default_audience(jwt));
     findings
+}
+
+/// TK016: a GitHub Actions token requested without an audience carries
+/// GitHub's default, `https://github.com/<owner>`; AWS expects
+/// `sts.amazonaws.com` unless the IAM provider registers this value.
+fn default_audience(jwt: &Jwt) -> Option<Finding> {
+    let iss = jwt.claim_str("iss")?;
+    let family = crate::model::issuers::detect(iss, jwt.claim_str("sub"));
+    if family.sub_grammar != crate::model::issuers::SubGrammar::GitHub {
+        return None;
+    }
+    let audience = jwt.claim_str("aud")?;
+    let owner = audience
+        .strip_prefix("https://github.com/")
+        .or_else(|| {
+            // GitHub Enterprise Server: https://<host>/<owner>.
+            let host = iss
+                .strip_prefix("https://")?
+                .split('/')
+                .next()
+                .filter(|h| *h != "token.actions.githubusercontent.com")?;
+            audience.strip_prefix(&format!("https://{host}/"))
+        })
+        .filter(|owner| !owner.is_empty() && !owner.contains('/'))?;
+    if jwt
+        .claim_str("repository_owner")
+        .is_some_and(|claimed| !claimed.eq_ignore_ascii_case(owner))
+    {
+        return None;
+    }
+    let shown = crate::finding::shown(audience);
+    Some(Finding::new(
+        &TK016,
+        format!(
+            "The token's `aud` is `{shown}`, GitHub's default for a token requested without an audience: \
+             AWS expects `sts.amazonaws.com` unless the IAM provider registers this value."
+        ),
+        "Request the token for `sts.amazonaws.com`: `aws-actions/configure-aws-credentials` does so \
+         by default; with `core.getIDToken()` or the `ACTIONS_ID_TOKEN_REQUEST_URL` call, pass \
+         `audience=sts.amazonaws.com`. Keep this audience only if the provider's client ID list holds it \
+         (and the trust policy pins it).",
+    ))
 }
 
 fn missing_claims(jwt: &Jwt) -> Vec<Finding> {
