@@ -101,8 +101,18 @@ fn assume_requests_a_new_token_for_every_attempt() {
         ])
         .output()
         .unwrap();
-    assert!(
-        output.status.code().is_some(),
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    // Assumed on the retry: AS002 (medium) fails the default gate.
+    assert_eq!(found, ["AS002", "AS001"], "{report:#}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );

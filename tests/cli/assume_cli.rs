@@ -346,8 +346,11 @@ fn the_token_is_read_again_before_every_attempt() {
         }),
     );
     let first = std::fs::read_to_string(setup.token_path()).unwrap();
-    let (_, output) = json_run(&sts, &setup, &[]);
-    assert!(output.status.code().is_some());
+    let (report, output) = json_run(&sts, &setup, &[]);
+    // Assumed on the second attempt: AS001, and AS002 (medium) for the
+    // retry, which fails the default gate (no --export).
+    assert_eq!(codes(&report), ["AS002", "AS001"], "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
     let sent: Vec<String> = sts
         .requests()
         .iter()
@@ -430,7 +433,9 @@ fn a_token_from_a_pipe_is_read_once_and_sent_on_every_attempt() {
         .output()
         .unwrap();
     writer.join().unwrap();
-    assert!(output.status.code().is_some());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(codes(&report), ["AS002", "AS001"], "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
     let sent: Vec<String> = sts
         .requests()
         .iter()
@@ -741,7 +746,8 @@ fn the_cache_is_private_reused_and_heals_a_corrupt_entry() {
     // A corrupt entry is not fatal: STS is called again and the entry replaced.
     std::fs::write(&entries[0], "{\"version\": 1, \"access").unwrap();
     let (third, output) = json_run(&sts, &setup, &[&cache]);
-    assert!(output.status.code().is_some());
+    assert_eq!(codes(&third), ["AS001"], "{third:#}");
+    assert_eq!(output.status.code(), Some(0));
     assert_eq!(sts.calls(), 2);
     assert!(
         third["assume"]["cache"]["miss"]

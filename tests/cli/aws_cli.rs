@@ -136,7 +136,10 @@ fn provider_reads_iam_and_finds_nothing_wrong_with_a_correct_setup() {
             .unwrap()
             .starts_with("http://127.0.0.1:")
     );
-    assert!(output.status.code().is_some());
+    // The one finding is the test issuer's own: plain http on 127.0.0.1
+    // (TK010), which a real issuer never is; it alone sets the exit code.
+    assert_eq!(codes(&report), ["TK010"], "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
 }
 
 fn block_on_update_thumbprint(moto: &Moto, arn: &str, thumbprint: &str) {

@@ -45,12 +45,19 @@ proptest! {
 
     #[test]
     fn arbitrary_cache_entries_are_refused_without_a_panic(text in "\\PC{0,300}", value in json_value()) {
-        let _ = parse_entry(&text);
-        let _ = parse_entry(&value.to_string());
+        // Text and JSON that are not an entry of this version are refused,
+        // with a reason.
+        let refusal = parse_entry(&text).err();
+        prop_assert!(refusal.is_some_and(|why| !why.is_empty()));
+        prop_assert!(parse_entry(&value.to_string()).is_err());
+        // A whole entry is used only when its expiration is a timestamp.
         let mut entry = serde_json::json!({"version": 1, "access_key_id": "a", "secret_access_key": "s",
             "session_token": "t", "expiration": "2026-12-01T00:00:00Z"});
+        prop_assert!(parse_entry(&entry.to_string()).is_ok());
+        let timestamp = value.as_str().is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok());
         entry["expiration"] = value;
-        let _ = parse_entry(&entry.to_string());
+        let parsed = parse_entry(&entry.to_string());
+        prop_assert_eq!(parsed.is_ok(), timestamp, "{:?}", parsed.err());
     }
 
     #[test]
@@ -58,13 +65,23 @@ proptest! {
         let text = value.to_string();
         let text = if encode { url::form_urlencoded::byte_serialize(text.as_bytes()).collect() } else { text };
         if let Ok(document) = PolicyDocument::from_text("arn:aws:iam::123456789012:role/x", text) {
-            let _ = trust_policy::check(&document, &LintOptions::default());
+            let findings = trust_policy::check(&document, &LintOptions::default());
+            // Only trust-policy findings, and a document that is no object
+            // is said to be no policy (TP002).
+            prop_assert!(findings.iter().all(|f| f.rule.code.starts_with("TP") || f.rule.code.starts_with("TK")));
+            if !document.value().is_object() {
+                prop_assert!(findings.iter().any(|f| f.rule.code == "TP002"));
+            }
         }
     }
 
     #[test]
     fn session_names_and_provider_lookups_never_panic(name in "\\PC{0,80}", listed in proptest::collection::vec("\\PC{0,40}", 0..5)) {
-        let _ = session_name_problem(&name);
+        // A name is refused exactly when STS would refuse it: 2 to 64 of
+        // `[A-Za-z0-9_+=,.@-]`.
+        let valid = (2..=64).contains(&name.chars().count())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+        prop_assert_eq!(session_name_problem(&name).is_none(), valid);
         let providers: Vec<ListedProvider> = listed
             .iter()
             .filter_map(|n| ListedProvider::from_arn(&format!("arn:aws:iam::123456789012:oidc-provider/{n}")))
