@@ -811,17 +811,30 @@ fn an_sts_error_text_is_quoted_as_an_excerpt_whatever_its_size() {
 fn a_policy_file_that_cannot_be_used_is_a_usage_error_before_any_call() {
     let sts = StsStandin::start(vec![Answer::access_denied()]);
     let setup = Setup::new();
+    let save = "aws iam get-role --role-name deploy --query Role.AssumeRolePolicyDocument";
     let output = assume(&sts, &setup, &["--policy", "no/such/policy.json"]);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stderr = String::from_utf8_lossy(&output.stderr).replace('\n', " ");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read policy file `no/such/policy.json`"),
+        "{stderr}"
     );
     assert_eq!(sts.calls(), 0);
     let dir = setup.dir.path().to_str().unwrap().to_owned();
     let output = assume(&sts, &setup, &["--policy", &dir]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("Is a directory"), "{stderr}");
+    assert_eq!(sts.calls(), 0);
+    // A JSON file that holds no trust policy: the help names this role.
+    let other = setup.dir.path().join("package.json");
+    std::fs::write(&other, r#"{"name": "app"}"#).unwrap();
+    let output = assume(&sts, &setup, &["--policy", other.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("it holds no trust policy"), "{stderr}");
+    let words: String = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains(save), "{stderr}");
     assert_eq!(sts.calls(), 0);
 }
 

@@ -197,7 +197,21 @@ pub fn read_policy_file(
     role_name: Option<&str>,
     iss: Option<&str>,
 ) -> Result<PolicyDocument, Error> {
-    let text = input::read_text(path, &POLICY_FILE)?;
+    let save = format!(
+        "save it with `aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument > trust.json`",
+        role_name.unwrap_or("<name>")
+    );
+    let text = input::read_text(path, &POLICY_FILE).map_err(|error| match error {
+        Error::Unreadable {
+            what, path, source, ..
+        } => Error::Unreadable {
+            what,
+            path,
+            source,
+            help: save.clone(),
+        },
+        other => other,
+    })?;
     let name = path.display().to_string();
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
     let recognised = if text.trim_start().starts_with(['{', '[']) {
@@ -205,12 +219,12 @@ pub fn read_policy_file(
     } else {
         documents::recognise_yaml(&name, text)
     };
-    let not_a_policy = |why: String| {
-        Error::Usage {
+    let not_a_policy = |why: String| Error::Usage {
         message: format!("--policy {name}: {why}"),
-        help: "pass the role's trust policy: `aws iam get-role --role-name <name> --query Role.AssumeRolePolicyDocument > trust.json`"
-            .to_owned(),
-    }
+        help: format!(
+            "pass the role's trust policy: `aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument > trust.json`",
+            role_name.unwrap_or("<name>")
+        ),
     };
     let docs = match recognised {
         Recognised::Policies(docs) => docs,
