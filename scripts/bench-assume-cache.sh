@@ -54,7 +54,7 @@ results = {}
 for name in ("with --cache", "without --cache"):
     times, made = [], []
     for i in range(runs):
-        extra = [f"--cache={work}/cache-{i}"] if name == "with --cache" else []
+        extra = [f"--cache-dir={work}/cache-{i}"] if name == "with --cache" else []
         ms, n = burst(extra)
         times.append(ms)
         made.append(n)

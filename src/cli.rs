@@ -45,6 +45,24 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+impl Command {
+    /// The `--fail-on` gate of the command; `explain` and `completions`
+    /// report no findings and have none.
+    pub fn fail_on(&self) -> FailOn {
+        let gate = match self {
+            Command::Check(args) => args.gate,
+            Command::Decode(args) => args.gate,
+            Command::Issuer(args) => args.gate,
+            Command::Lint(args) => args.gate,
+            Command::Provider(args) => args.gate,
+            Command::Assume(args) => args.gate,
+            Command::Scan(args) => args.gate,
+            Command::Explain(_) | Command::Completions(_) => return FailOn::Never,
+        };
+        FailOn::from(gate.fail_on)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
@@ -84,8 +102,10 @@ impl From<FailOnArg> for FailOn {
     }
 }
 
-/// Options every command shares.
+/// Options every command shares: global, so they go before or after the
+/// subcommand, and listed under their own heading in every `--help`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct OutputArgs {
     /// Output format
     #[arg(
@@ -100,25 +120,36 @@ pub struct OutputArgs {
     /// When to use colour (also honours `NO_COLOR` and `CLICOLOR_FORCE`)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
 
+/// The exit-status gate of the commands that report findings (not
+/// `explain` or `completions`, which have none).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct GateArgs {
     /// Exit with status 1 when a finding is at or above this severity
-    #[arg(long, global = true, value_enum, default_value_t = FailOnArg::Low)]
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOnArg::Low)]
     pub fail_on: FailOnArg,
 }
 
-/// Where the token comes from. With none given, `AWS_WEB_IDENTITY_TOKEN_FILE`.
-/// `Debug` never shows a token given on the command line.
-#[derive(Args)]
-pub struct TokenArgs {
+/// Where the token comes from, as flags: the same names and meaning on every
+/// command that takes a token (`lint` included). With none given,
+/// `AWS_WEB_IDENTITY_TOKEN_FILE`. `Debug` never shows a token.
+#[derive(Clone, Args)]
+#[command(next_help_heading = "Token options")]
+pub struct TokenFlags {
     /// The token itself, a file that holds it, or `-` to read standard input
-    #[arg(value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env", "github_actions"])]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        conflicts_with_all = ["token_file", "token_env", "github_actions"]
+    )]
     pub token: Option<String>,
 
     /// Read the token from this file
     #[arg(long, value_name = "PATH", conflicts_with_all = ["token_env", "github_actions"])]
     pub token_file: Option<PathBuf>,
 
-    /// Read the token from this environment variable
+    /// Read the token from this environment variable (give its name)
     #[arg(long, value_name = "VAR", conflicts_with = "github_actions")]
     pub token_env: Option<String>,
 
@@ -130,15 +161,15 @@ pub struct TokenArgs {
     #[arg(
         long,
         value_name = "AUD",
-        default_value = "sts.amazonaws.com",
+        default_value = DEFAULT_AUDIENCE,
         requires = "github_actions"
     )]
     pub audience: String,
 }
 
-impl std::fmt::Debug for TokenArgs {
+impl std::fmt::Debug for TokenFlags {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenArgs")
+        f.debug_struct("TokenFlags")
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("token_file", &self.token_file)
             .field("token_env", &self.token_env)
@@ -148,11 +179,37 @@ impl std::fmt::Debug for TokenArgs {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct DecodeArgs {
-    #[command(flatten)]
-    pub token: TokenArgs,
+/// The token flags plus the positional argument, for the commands whose
+/// positional argument is the token (`lint`'s are paths: it has the flags
+/// alone). `Debug` never shows a token.
+#[derive(Clone, Args)]
+pub struct TokenArgs {
+    /// The token itself, a file that holds it, or `-` to read standard input (as --token)
+    #[arg(
+        value_name = "TOKEN",
+        conflicts_with_all = ["token", "token_file", "token_env", "github_actions"]
+    )]
+    pub argument: Option<String>,
 
+    #[command(flatten)]
+    pub flags: TokenFlags,
+}
+
+impl std::fmt::Debug for TokenArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenArgs")
+            .field("argument", &self.argument.as_ref().map(|_| "***"))
+            .field("flags", &self.flags)
+            .finish()
+    }
+}
+
+/// The audience `--github-actions` requests when none is named.
+const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
+
+#[derive(Debug, Args)]
+#[command(after_help = DECODE_EXAMPLES)]
+pub struct DecodeArgs {
     /// Judge time claims at this instant instead of now (RFC 3339, e.g. 2026-06-01T12:00:00Z)
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     pub at: Option<jiff::Timestamp>,
@@ -170,15 +227,33 @@ pub struct DecodeArgs {
     pub jwks_url: Option<String>,
 
     #[command(flatten)]
+    pub gate: GateArgs,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
     pub net: NetArgs,
 }
 
-/// How online commands use the network.
-#[derive(Debug, Clone, Args)]
-pub struct NetArgs {
-    /// Give up on a request after this many seconds (STS allows about 5)
+/// `--timeout`: one meaning on every command that has it, a budget per
+/// network request, never for the whole run (that is `--deadline`).
+#[derive(Debug, Clone, Copy, Args)]
+#[command(next_help_heading = "Network options")]
+pub struct TimeoutArgs {
+    /// Seconds one network request may take: an issuer request must answer within it (STS allows
+    /// the issuer about 5); an AWS call must connect within it, and gets three times as long to answer.
+    /// Not a bound on the whole run (that is --deadline)
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
     pub timeout: std::time::Duration,
+}
+
+/// How commands that fetch from issuers use the network.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Network options")]
+pub struct NetArgs {
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
 
     /// Also trust the CA certificates in this PEM file (for issuers with a private CA)
     #[arg(long, value_name = "FILE", env = "SSL_CERT_FILE")]
@@ -186,6 +261,7 @@ pub struct NetArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = ISSUER_EXAMPLES)]
 pub struct IssuerArgs {
     /// The issuer URL: the token's `iss`, e.g. `https://token.actions.githubusercontent.com`
     #[arg(value_name = "URL")]
@@ -204,18 +280,22 @@ pub struct IssuerArgs {
     pub burst: Option<u16>,
 
     #[command(flatten)]
+    pub gate: GateArgs,
+
+    #[command(flatten)]
     pub net: NetArgs,
 }
 
 /// Where AWS calls go: the standard chain decides the rest.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "AWS options")]
 pub struct AwsArgs {
-    /// Use this profile of ~/.aws/config (also `AWS_PROFILE`)
-    #[arg(long, value_name = "NAME")]
+    /// Use this profile of ~/.aws/config
+    #[arg(long, value_name = "NAME", env = "AWS_PROFILE")]
     pub profile: Option<String>,
 
-    /// The region whose STS and IAM endpoints to call (also `AWS_REGION`); decides the partition
-    #[arg(long, value_name = "REGION")]
+    /// The region whose STS and IAM endpoints to call; decides the partition
+    #[arg(long, value_name = "REGION", env = "AWS_REGION")]
     pub region: Option<String>,
 }
 
@@ -236,10 +316,8 @@ pub struct RoleArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = PROVIDER_EXAMPLES)]
 pub struct ProviderArgs {
-    #[command(flatten)]
-    pub token: TokenArgs,
-
     /// The issuer to look up, when no token is given (the token's `iss` otherwise)
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
@@ -254,6 +332,12 @@ pub struct ProviderArgs {
     /// Do not probe the issuer's TLS chain (the thumbprint checks are then skipped)
     #[arg(long)]
     pub no_issuer_probe: bool,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
 
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -287,10 +371,8 @@ impl From<ExportFormat> for crate::model::aws::CredentialExport {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = ASSUME_EXAMPLES)]
 pub struct AssumeArgs {
-    #[command(flatten)]
-    pub token: TokenArgs,
-
     #[command(flatten)]
     pub role: RoleArgs,
 
@@ -314,23 +396,21 @@ pub struct AssumeArgs {
     pub policy: Option<PathBuf>,
 
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub gate: GateArgs,
 
-    /// Give up on one STS request after about three times this many seconds
-    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
-    pub timeout: std::time::Duration,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Every input is optional and found where the AWS SDKs and CI systems put it: the token in \
-AWS_WEB_IDENTITY_TOKEN_FILE or from the GitHub Actions runtime (ACTIONS_ID_TOKEN_REQUEST_URL), the role in \
-AWS_ROLE_ARN, the session name in AWS_ROLE_SESSION_NAME. The report says where each came from."
-)]
-pub struct CheckArgs {
     #[command(flatten)]
     pub token: TokenArgs,
 
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = CHECK_EXAMPLES)]
+pub struct CheckArgs {
     /// The role's ARN (default: `AWS_ROLE_ARN`)
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
@@ -383,6 +463,12 @@ pub struct CheckArgs {
     pub quiet: bool,
 
     #[command(flatten)]
+    pub gate: GateArgs,
+
+    #[command(flatten)]
+    pub token: TokenArgs,
+
+    #[command(flatten)]
     pub aws: AwsArgs,
 
     #[command(flatten)]
@@ -392,23 +478,45 @@ pub struct CheckArgs {
 /// The credential cache parallel invocations share.
 #[derive(Debug, Clone, Args)]
 pub struct CacheArgs {
-    /// Share credentials between invocations: `--cache` uses the user cache directory, `--cache=DIR` another
-    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
-    pub cache: Option<PathBuf>,
+    /// Share credentials between invocations, in the user cache directory
+    #[arg(long, help = cache_help())]
+    pub cache: bool,
 
-    /// The cache directory (implies --cache)
-    #[arg(long, value_name = "DIR", conflicts_with = "cache")]
+    /// Share credentials between invocations, in this directory (implies --cache)
+    #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }
 
 impl CacheArgs {
-    /// The directory to use (`""`: the user cache directory), or `None`.
+    /// The directory to use (`""`: the user cache directory), or `None`
+    /// when the cache is off.
     pub fn dir(&self) -> Option<PathBuf> {
-        self.cache_dir.clone().or_else(|| self.cache.clone())
+        self.cache_dir
+            .clone()
+            .or_else(|| self.cache.then(PathBuf::new))
     }
 }
 
+/// The user cache directory the credentials go to, for `--help`: where
+/// `CredentialCache::open` puts them when no directory is given.
+fn cache_help() -> String {
+    let place = dirs::cache_dir().map_or_else(
+        || "none on this machine: give --cache-dir".to_owned(),
+        |dir| {
+            dir.join("oidc-doctor")
+                .join("credentials")
+                .display()
+                .to_string()
+        },
+    );
+    format!(
+        "Share credentials between invocations, in the user cache directory (see --cache-dir) \
+         [default directory: {place}]"
+    )
+}
+
 #[derive(Debug, Args)]
+#[command(after_help = SCAN_EXAMPLES)]
 pub struct ScanArgs {
     /// Only roles that trust this issuer (a URL or provider name, e.g. token.actions.githubusercontent.com)
     #[arg(long, value_name = "ISSUER")]
@@ -419,14 +527,17 @@ pub struct ScanArgs {
     pub concurrency: u16,
 
     #[command(flatten)]
+    pub gate: GateArgs,
+
+    #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// Give up on one IAM request after about three times this many seconds
-    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
-    pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub timeout: TimeoutArgs,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = LINT_EXAMPLES)]
 pub struct LintArgs {
     /// Files and directories to lint (directories recursively, honouring
     /// .gitignore); the current directory when none is given
@@ -447,17 +558,10 @@ pub struct LintArgs {
     #[arg(long)]
     pub skip_unrecognised: bool,
 
-    /// The role the policies belong to, for account and partition checks
-    #[arg(long, value_name = "ARN", env = "AWS_ROLE_ARN")]
+    /// The role the policies belong to, for account and partition checks (never read from
+    /// `AWS_ROLE_ARN`: the policies linted need not be that role's)
+    #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
-
-    /// Evaluate every policy against this token's claims (a file, or `-` for standard input)
-    #[arg(long, value_name = "FILE", conflicts_with = "token_env")]
-    pub token: Option<PathBuf>,
-
-    /// Evaluate every policy against the token in this environment variable
-    #[arg(long, value_name = "VAR")]
-    pub token_env: Option<String>,
 
     /// Saved `aws iam get-open-id-connect-provider` output: check audiences against it
     #[arg(long, value_name = "FILE")]
@@ -470,26 +574,27 @@ pub struct LintArgs {
     /// Also list files that were skipped, and why
     #[arg(short, long)]
     pub verbose: bool,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+
+    /// With a token, every policy is evaluated against its claims
+    #[command(flatten)]
+    pub token: TokenFlags,
 }
 
-impl LintArgs {
-    /// The token input, when one was given.
-    pub fn token_args(&self) -> Option<TokenArgs> {
-        if self.token.is_none() && self.token_env.is_none() {
-            return None;
-        }
-        let stdin = self.token.as_deref().is_some_and(|p| p.as_os_str() == "-");
-        Some(TokenArgs {
-            token: stdin.then(|| "-".to_owned()),
-            token_file: self.token.clone().filter(|_| !stdin),
-            token_env: self.token_env.clone(),
-            github_actions: false,
-            audience: String::new(),
-        })
+impl TokenFlags {
+    /// Whether any token input was named.
+    pub fn given(&self) -> bool {
+        self.token.is_some()
+            || self.token_file.is_some()
+            || self.token_env.is_some()
+            || self.github_actions
     }
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = EXPLAIN_EXAMPLES)]
 pub struct ExplainArgs {
     /// The rule code, e.g. TK005
     #[arg(
@@ -505,11 +610,100 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = COMPLETIONS_EXAMPLES)]
 pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+
+    // The global --format and --color mean nothing to a completion script:
+    // these hidden stand-ins take their place here (clap propagates a
+    // global argument only to subcommands without one of the same id), so
+    // neither is offered in `completions --help` or completed.
+    #[arg(long, hide = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    #[arg(long, hide = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
+
+// Every subcommand's `--help` ends with examples. Each line that is not a
+// `#` comment is a whole command line: the tests run every one through the
+// parser, so an example cannot go stale when a flag changes.
+
+const CHECK_EXAMPLES: &str = "\
+Every input is optional and found where the AWS SDKs and CI systems put it: the token in
+AWS_WEB_IDENTITY_TOKEN_FILE or from the GitHub Actions runtime (ACTIONS_ID_TOKEN_REQUEST_URL), the
+role in AWS_ROLE_ARN, the session name in AWS_ROLE_SESSION_NAME. The report says where each came from.
+
+Examples:
+  # In a GitHub Actions job (permissions: id-token: write), or a pod with IRSA
+  oidc-doctor check --role-arn arn:aws:iam::123456789012:role/deploy
+  # Offline, from what was saved of a failed run
+  oidc-doctor check --offline token.jwt --policy role.json --jwks jwks.json
+  # Every stage but the live STS call, as JSON for a ticket
+  oidc-doctor check --no-assume --token-env ID_TOKEN --format json";
+
+const DECODE_EXAMPLES: &str = "\
+Examples:
+  # The token the AWS SDKs would send (AWS_WEB_IDENTITY_TOKEN_FILE)
+  oidc-doctor decode
+  # A token in a variable, its signature checked with the issuer's keys
+  oidc-doctor decode --token-env ID_TOKEN --verify
+  # A saved token and key set, judged at the time of the failure
+  oidc-doctor decode token.jwt --jwks jwks.json --at 2026-06-01T12:00:00Z";
+
+const ISSUER_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor issuer https://token.actions.githubusercontent.com
+  # A self-hosted GitLab behind a private CA, ten samples a second apart
+  oidc-doctor issuer https://gitlab.example.com --ca-bundle ca.pem --samples 10
+  # Twenty pipelines starting at once
+  oidc-doctor issuer https://gitlab.example.com --burst 20 --interval 1";
+
+const LINT_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor lint infra/
+  # For GitHub code scanning, failing only on high and critical findings
+  oidc-doctor lint --format sarif --fail-on high .
+  # Would these policies admit this token? Condition by condition
+  oidc-doctor lint infra/roles/ --token \"$TOKEN\"";
+
+const PROVIDER_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor provider --issuer https://token.actions.githubusercontent.com
+  # The provider of the token's issuer, and the role, compared with the token
+  oidc-doctor provider token.jwt --role-arn arn:aws:iam::123456789012:role/ci
+  oidc-doctor provider --github-actions --profile prod --region eu-west-1";
+
+const ASSUME_EXAMPLES: &str = "\
+Examples:
+  # In a GitHub Actions job with AWS_ROLE_ARN set: credentials for later steps
+  oidc-doctor assume --github-actions --export github-env
+  # As a credential_process with IRSA, parallel jobs sharing one STS call
+  oidc-doctor assume --cache --export credential-process
+  # Fewer retries, a shorter deadline
+  oidc-doctor assume token.jwt --max-attempts 3 --deadline 20 --timeout 2";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor scan --profile audit
+  # Only the roles GitLab.com pipelines can assume, for code scanning
+  oidc-doctor scan --provider gitlab.com --format sarif
+  oidc-doctor scan --region us-gov-west-1 --concurrency 8 --fail-on high";
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor explain TP601
+  # By slug
+  oidc-doctor explain token-expired
+  oidc-doctor explain --all";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor completions bash > /etc/bash_completion.d/oidc-doctor
+  oidc-doctor completions zsh > \"${fpath[1]}/_oidc-doctor\"
+  oidc-doctor completions fish > ~/.config/fish/completions/oidc-doctor.fish";
 
 fn parse_seconds(value: &str) -> Result<std::time::Duration, String> {
     match value.parse::<f64>() {

@@ -3,12 +3,12 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use oidc_doctor::cli::{Cli, Command};
+use oidc_doctor::commands::redact::without_tokens;
 use oidc_doctor::commands::{self, Outcome};
 use oidc_doctor::output::{self, Options};
-use oidc_doctor::report::FailOn;
 use oidc_doctor::stages::{Progress, Silent};
 
 fn main() -> ExitCode {
@@ -29,13 +29,13 @@ fn main() -> ExitCode {
             } else {
                 error.render().to_string()
             };
-            let _ = output::write_usage_error(&text, color, &mut io::stderr());
+            let _ = output::write_usage_error(&without_tokens(&text), color, &mut io::stderr());
             return ExitCode::from(2);
         }
     };
     let cli_color = cli.output.color;
     let options = Options::from_env(cli.output.format, cli_color);
-    let fail_on = FailOn::from(cli.output.fail_on);
+    let fail_on = cli.command.fail_on();
     let mut stdout = io::stdout().lock();
 
     // `check` shows its stages as they run (spinners on a terminal, lines in
@@ -52,17 +52,26 @@ fn main() -> ExitCode {
         Ok(Outcome::Report(report)) if output::exports(&report) => {
             let stderr_options = Options::for_stderr(cli.output.format, cli_color);
             output::write_export(&report, &mut stdout)
-                .and_then(|()| output::write_report(&report, &stderr_options, &mut io::stderr()))
+                .and_then(|()| {
+                    gated(&mut io::stderr(), |out| {
+                        output::write_report(&report, &stderr_options, out)
+                    })
+                })
                 .map(|()| fail_on.exit_code(&report))
         }
-        Ok(Outcome::Report(report)) => output::write_report(&report, &options, &mut stdout)
-            .map(|()| fail_on.exit_code(&report)),
-        Ok(Outcome::Completions(shell)) => {
-            output::write_completions(shell, &mut Cli::command(), &mut stdout).map(|()| 0)
-        }
+        Ok(Outcome::Report(report)) => gated(&mut stdout, |out| {
+            output::write_report(&report, &options, out)
+        })
+        .map(|()| fail_on.exit_code(&report)),
+        Ok(Outcome::Completions(script)) => stdout
+            .write_all(script.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map(|()| 0),
         Err(error) => {
             let color = output::use_color(cli_color, io::IsTerminal::is_terminal(&io::stderr()));
-            let _ = output::write_error(&error, color, &mut io::stderr());
+            let _ = gated(&mut io::stderr(), |out| {
+                output::write_error(&error, color, out)
+            });
             Ok(error.exit_code())
         }
     };
@@ -75,4 +84,20 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes what `write` produces with every token taken out: the last gate
+/// before a report or an error reaches a terminal or a log, whatever a
+/// renderer or an error quoted (a token given in the wrong place, for one).
+/// The credentials of `assume --export` do not pass here: they are its
+/// product.
+fn gated(
+    out: &mut dyn Write,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut text = Vec::new();
+    write(&mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    out.write_all(without_tokens(&text).as_bytes())?;
+    out.flush()
 }

@@ -13,7 +13,7 @@ use crate::rules::assume::retry::RetryPolicy;
 use crate::stages::assume::{self, AssumePlan, Outcome, verdict};
 use crate::stages::{Progress, token};
 
-use super::inputs::{aws_options, token_spec};
+use super::inputs::{aws_options, cache_dir, token_spec};
 
 /// Checks what STS would refuse anyway, before sending anything.
 fn plan(args: &AssumeArgs) -> Result<AssumePlan, Error> {
@@ -59,15 +59,15 @@ fn plan(args: &AssumeArgs) -> Result<AssumePlan, Error> {
             deadline: Duration::from_secs(args.deadline),
             ..RetryPolicy::default()
         },
-        cache: args.cache.dir(),
-        aws: aws_options(&args.aws, args.timeout),
+        cache: cache_dir(&args.cache, &args.token)?,
+        aws: aws_options(&args.aws, args.timeout.timeout),
         export: args.export.map(Into::into),
     })
 }
 
 pub fn run(args: &AssumeArgs, progress: &dyn Progress) -> Result<Report, Error> {
     let plan = plan(args)?;
-    let spec = token_spec(&args.token);
+    let spec = token_spec(&args.token)?;
     let first = token::read(&spec)?;
     let judged_token = token::run(&first, Timestamp::now(), false);
     let jwt = judged_token.data.jwt().cloned();

@@ -12,7 +12,7 @@ use crate::rules::assume::retry::RetryPolicy;
 use crate::stages::Progress;
 use crate::stages::pipeline::{self, CheckRequest, Given};
 
-use super::inputs::{aws_options, net_options, token_spec};
+use super::inputs::{aws_options, cache_dir, net_options, token_spec};
 
 /// The flag's value, else the variable's, with where it came from.
 fn given(flag: Option<&String>, flag_name: &str, variable: &str) -> Option<Given> {
@@ -48,14 +48,15 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, Error> {
             help: "give --session-name with 2 to 64 of letters, digits and `_+=,.@-`".to_owned(),
         });
     }
-    if args.offline && args.token.github_actions {
+    if args.offline && args.token.flags.github_actions {
         return Err(Error::Usage {
             message: "--github-actions asks the Actions runtime for a token, and --offline forbids the network"
                 .to_owned(),
-            help: "drop one of them; offline, give a saved token (argument, --token-file, --token-env)".to_owned(),
+            help: "drop one of them; offline, give a saved token (argument, --token, --token-file, --token-env)"
+                .to_owned(),
         });
     }
-    let mut token = token_spec(&args.token);
+    let mut token = token_spec(&args.token)?;
     // Offline means no network at all: not even the Actions runtime.
     token.discover_actions = !args.offline;
     Ok(CheckRequest {
@@ -70,13 +71,13 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, Error> {
         no_assume: args.no_assume,
         samples: usize::from(args.samples),
         net: net_options(&args.net),
-        aws: aws_options(&args.aws, args.net.timeout),
+        aws: aws_options(&args.aws, args.net.timeout.timeout),
         retry: RetryPolicy {
             max_attempts: args.max_attempts,
             deadline: Duration::from_secs(args.deadline),
             ..RetryPolicy::default()
         },
-        cache: args.cache.dir(),
+        cache: cache_dir(&args.cache, &args.token)?,
     })
 }
 

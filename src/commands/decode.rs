@@ -13,7 +13,7 @@ use crate::stages::{Progress, token};
 use super::inputs::{net_options, token_spec};
 
 pub fn run(args: &DecodeArgs, progress: &dyn Progress) -> Result<Report, Error> {
-    let input = token::read(&token_spec(&args.token))?;
+    let input = token::read(&token_spec(&args.token)?)?;
     let now = args.at.unwrap_or_else(Timestamp::now);
     let mut staged = token::run(&input, now, args.at.is_some());
     let key_set = match (&args.jwks, &args.jwks_url, args.verify) {

@@ -10,17 +10,16 @@ use crate::stages::policy::PolicyContext;
 use crate::stages::policy::files::{FileSelection, lint_files};
 use crate::stages::{provider, token};
 
-use super::inputs::token_spec;
+use super::inputs::token_flags_spec;
 
 pub fn run(args: &LintArgs) -> Result<Report, Error> {
     let mut report = Report::new("lint", CommandData::None);
-    let token = match args.token_args() {
-        Some(token_args) => {
-            let input = token::read(&token_spec(&token_args))?;
-            let now = args.at.unwrap_or_else(jiff::Timestamp::now);
-            Some(report.absorb(token::run(&input, now, args.at.is_some())))
-        }
-        None => None,
+    let token = if args.token.given() {
+        let input = token::read(&token_flags_spec(&args.token)?)?;
+        let now = args.at.unwrap_or_else(jiff::Timestamp::now);
+        Some(report.absorb(token::run(&input, now, args.at.is_some())))
+    } else {
+        None
     };
     let provider = match &args.provider_json {
         Some(path) => Some(provider::read_file(path)?),

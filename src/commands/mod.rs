@@ -4,11 +4,13 @@
 
 pub mod assume;
 pub mod check;
+pub mod completions;
 pub mod decode;
 pub mod explain;
 pub mod issuer;
 pub mod lint;
 pub mod provider;
+pub mod redact;
 pub mod scan;
 
 mod inputs;
@@ -24,11 +26,15 @@ pub enum Outcome {
     /// Findings and data, rendered in the chosen format.
     Report(Report),
     /// Completions: a shell script that is printed as it is.
-    Completions(clap_complete::Shell),
+    Completions(String),
 }
 
-/// Runs one subcommand.
+/// Runs one subcommand. No error it returns quotes a token (see [`redact`]).
 pub fn run(command: Command, progress: &dyn Progress) -> Result<Outcome, Error> {
+    run_command(command, progress).map_err(redact::error)
+}
+
+fn run_command(command: Command, progress: &dyn Progress) -> Result<Outcome, Error> {
     match command {
         Command::Check(args) => check::run(&args, progress).map(Outcome::Report),
         Command::Decode(args) => decode::run(&args, progress).map(Outcome::Report),
@@ -38,6 +44,6 @@ pub fn run(command: Command, progress: &dyn Progress) -> Result<Outcome, Error> 
         Command::Provider(args) => provider::run(&args, progress).map(Outcome::Report),
         Command::Assume(args) => assume::run(&args, progress).map(Outcome::Report),
         Command::Scan(args) => scan::run(&args, progress).map(Outcome::Report),
-        Command::Completions(args) => Ok(Outcome::Completions(args.shell)),
+        Command::Completions(args) => Ok(Outcome::Completions(completions::script(args.shell))),
     }
 }

@@ -29,7 +29,7 @@ fn optional_token(
     args: &ProviderArgs,
     report: &mut Report,
 ) -> Result<Option<(String, Jwt)>, Error> {
-    match token_stage::read(&token_spec(&args.token)) {
+    match token_stage::read(&token_spec(&args.token)?) {
         Ok(input) => {
             let judged = token_stage::run(&input, jiff::Timestamp::now(), false);
             let row = judged.stages[0].clone();
@@ -44,7 +44,7 @@ fn optional_token(
         Err(Error::NoToken) if args.issuer.is_some() || args.provider_arn.is_some() => Ok(None),
         Err(Error::NoToken) => Err(Error::Usage {
             message: "no token and no issuer to look up".to_owned(),
-            help: "give the token (argument, -, --token-file, --token-env), or --issuer URL, or --provider-arn ARN"
+            help: "give the token (argument, -, --token, --token-file, --token-env, --github-actions), or --issuer URL, or --provider-arn ARN"
                 .to_owned(),
         }),
         Err(error) => Err(error),
@@ -73,7 +73,7 @@ pub fn run(args: &ProviderArgs, progress: &dyn Progress) -> Result<Report, Error
     let runtime = crate::net::runtime()?;
     progress.started("provider", "loading AWS credentials…");
     let iam = runtime.block_on(IamSession::connect(
-        &aws_options(&args.aws, args.net.timeout),
+        &aws_options(&args.aws, args.net.timeout.timeout),
         "provider",
     ))?;
     data.account.clone_from(&iam.account);

@@ -14,7 +14,7 @@ pub fn run(args: &ScanArgs, progress: &dyn Progress) -> Result<Report, Error> {
     let runtime = crate::net::runtime()?;
     progress.started("scan", "loading AWS credentials…");
     let iam = runtime.block_on(IamSession::connect(
-        &aws_options(&args.aws, args.timeout),
+        &aws_options(&args.aws, args.timeout.timeout),
         "scan",
     ))?;
     let request = ScanRequest {

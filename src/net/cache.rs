@@ -144,7 +144,7 @@ impl CredentialCache {
             None => dirs::cache_dir()
                 .ok_or_else(|| Error::Environment {
                     message: "there is no user cache directory (no HOME)".to_owned(),
-                    help: "give one: `--cache DIR`".to_owned(),
+                    help: "give one: `--cache-dir DIR`".to_owned(),
                 })?
                 .join("oidc-doctor")
                 .join("credentials"),
@@ -389,7 +389,7 @@ fn unwritable(path: &Path, source: std::io::Error) -> Error {
         what: "credential cache",
         path: path.to_owned(),
         source,
-        help: "--cache needs a directory this user can write; give another with `--cache DIR`"
+        help: "--cache needs a directory this user can write; give another with `--cache-dir DIR`"
             .to_owned(),
     }
 }

@@ -682,7 +682,7 @@ fn twenty_concurrent_cached_assumes_make_exactly_one_sts_call() {
     let sts = StsStandin::with_delay(vec![Answer::assumed()], Duration::from_millis(300));
     let setup = Setup::new();
     let binary = assert_cmd::cargo::cargo_bin("oidc-doctor");
-    let cache = format!("--cache={}", setup.cache_dir().display());
+    let cache = format!("--cache-dir={}", setup.cache_dir().display());
     let children: Vec<std::process::Child> = (0..20)
         .map(|_| {
             let mut cmd = scrubbed(std::process::Command::new(&binary));
@@ -723,7 +723,7 @@ fn the_cache_is_private_reused_and_heals_a_corrupt_entry() {
     use std::os::unix::fs::PermissionsExt as _;
     let sts = StsStandin::start(vec![Answer::assumed()]);
     let setup = Setup::new();
-    let cache = format!("--cache={}", setup.cache_dir().display());
+    let cache = format!("--cache-dir={}", setup.cache_dir().display());
     let (first, _) = json_run(&sts, &setup, &[&cache]);
     assert_eq!(first["assume"]["cache"]["hit"], false);
     let (second, _) = json_run(&sts, &setup, &[&cache]);
@@ -764,7 +764,7 @@ fn the_cache_is_private_reused_and_heals_a_corrupt_entry() {
 fn the_cache_is_per_identity_and_never_stands_in_for_an_expired_token() {
     let sts = StsStandin::start(vec![Answer::assumed()]);
     let setup = Setup::new();
-    let cache = format!("--cache={}", setup.cache_dir().display());
+    let cache = format!("--cache-dir={}", setup.cache_dir().display());
     let with_workflow = |workflow: &str, lifetime: i64| {
         let mut claims = claims(ISS, lifetime);
         claims["job_workflow_ref"] = Value::String(format!(
@@ -842,7 +842,7 @@ fn a_policy_file_that_cannot_be_used_is_a_usage_error_before_any_call() {
 fn a_lock_file_planted_as_a_link_is_not_followed() {
     let sts = StsStandin::start(vec![Answer::assumed()]);
     let setup = Setup::new();
-    let cache = format!("--cache={}", setup.cache_dir().display());
+    let cache = format!("--cache-dir={}", setup.cache_dir().display());
     // A first run makes the entry's lock: its name is the entry's.
     assert_eq!(assume(&sts, &setup, &[&cache]).status.code(), Some(0));
     let lock = std::fs::read_dir(setup.cache_dir())

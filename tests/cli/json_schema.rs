@@ -258,7 +258,10 @@ fn the_documented_assume_example_matches_real_output() {
             "--session-name",
             "ci",
         ])
-        .arg(format!("--cache={}", dir.path().join("cache").display()))
+        .arg(format!(
+            "--cache-dir={}",
+            dir.path().join("cache").display()
+        ))
         .args(["--format", "json", "--token-file"])
         .arg(&token)
         .output()
