@@ -158,6 +158,16 @@ impl Finding {
     }
 }
 
+/// A count with its noun in the right number: `1 attempt`, `2 attempts`,
+/// `0 keys`. Every message and report line counts this way, never `key(s)`.
+pub fn counted<N>(n: N, one: &str, many: &str) -> String
+where
+    N: fmt::Display + PartialEq + From<u8> + Copy,
+{
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}
+
 /// A character no untrusted text may bring into the output as it is: a
 /// control character, or a bidi or zero-width one. Every format escapes
 /// these, each in its own syntax.

@@ -91,10 +91,10 @@ pub fn write_human(
         if let Some(shared) = &cache.shared {
             writeln!(
                 out,
-                "          a parallel invocation's attempts against this role failed {} ago: {} \
-                 attempt(s), the last answered `{}` ({} {}): {}. This run made one attempt of its own.",
+                "          a parallel invocation's attempts against this role failed {} ago: {}, \
+                 the last answered `{}` ({} {}): {}. This run made one attempt of its own.",
                 seconds(shared.age),
-                shared.attempts,
+                crate::finding::counted(shared.attempts, "attempt", "attempts"),
                 printable(&shared.answer),
                 shared.code,
                 shared.slug,
@@ -116,7 +116,7 @@ pub fn write_human(
                 then_text(attempt, i + 1 == count, data),
             ]);
         }
-        writeln!(out, "{attempts}")?;
+        writeln!(out, "{}", super::human::unbroken(&mut attempts))?;
     }
     if let Some(assumed) = &data.assumed {
         writeln!(
@@ -202,23 +202,22 @@ pub fn json(data: &AssumeData) -> Value {
     })
 }
 
-pub fn write_markdown(
-    data: &AssumeData,
-    cell: fn(&str) -> String,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_markdown(data: &AssumeData, out: &mut dyn Write) -> io::Result<()> {
+    use super::md::{cell, code};
     writeln!(out, "\n## Assume\n")?;
-    writeln!(out, "- Role: `{}`", cell(&data.role_arn))?;
+    writeln!(out, "- Role: {}", code(&data.role_arn))?;
     writeln!(
         out,
-        "- Session: `{}`, duration {}",
-        cell(&data.session_name),
+        "- Session: {}, duration {}",
+        code(&data.session_name),
         duration_text(data)
     )?;
     writeln!(
         out,
         "- STS endpoint: {}",
-        cell(data.endpoint.as_deref().unwrap_or("not called"))
+        data.endpoint
+            .as_deref()
+            .map_or_else(|| "not called".to_owned(), code)
     )?;
     if !data.attempts.is_empty() {
         writeln!(

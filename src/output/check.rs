@@ -18,11 +18,10 @@ use super::printable;
 /// Prose wrapped at `width` on spaces only: a command, an ARN, a URL or a
 /// value (none holds a space) is never cut.
 fn wrapped(text: &str, width: usize, first: &str, rest: &str) -> String {
-    let options = textwrap::Options::new(width)
-        .break_words(false)
-        .initial_indent(first)
-        .subsequent_indent(rest);
-    let mut wrapped = textwrap::fill(&printable(text), options);
+    let mut wrapped = textwrap::fill(
+        &printable(text),
+        super::human::wrap_options(width, first, rest),
+    );
     wrapped.push('\n');
     wrapped
 }
@@ -67,7 +66,7 @@ pub fn write_human(
             printable(&stage.detail).into_owned(),
         ]);
     }
-    writeln!(out, "{stages}")?;
+    writeln!(out, "{}", super::human::unbroken(&mut stages))?;
     writeln!(out)?;
     write_verdict_human(&data.verdict, width, out)
 }
@@ -159,34 +158,25 @@ pub fn json(data: &CheckData) -> Value {
 /// The runbook entry: title with the verdict, version and time, the
 /// verdict's causes with evidence and fix, the inputs (claims without the
 /// signature), the stage table, and the findings not already given as a
-/// cause, each linked to its rule page.
-pub fn write_markdown(
-    data: &CheckData,
-    report: &Report,
-    cell: fn(&str) -> String,
-    inline: fn(&str) -> String,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+/// cause, each linked to its rule page. Nothing is said twice: a stage's
+/// result is in the stage table only, and evidence every later cause shares
+/// is said once before them.
+pub fn write_markdown(data: &CheckData, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    use super::md::{cell, code_cell, inline};
     let verdict = &data.verdict;
     writeln!(out, "# oidc-doctor check: {}\n", verdict.status.headline())?;
-    writeln!(
-        out,
-        "oidc-doctor {} · {} UTC · {}\n",
-        env!("CARGO_PKG_VERSION"),
-        data.started.strftime("%Y-%m-%d %H:%M:%S"),
-        super::summary_line(&report.summary())
-    )?;
+    writeln!(out, "{}\n", super::md::byline(report, Some(data.started)))?;
     if let Some(note) = &verdict.note {
         writeln!(out, "> {}\n", inline(note))?;
     }
-    write_causes_markdown(verdict, inline, out)?;
+    write_causes_markdown(verdict, report, out)?;
     writeln!(out, "## Inputs\n\n| Input | Value | From |\n|---|---|---|")?;
     for input in &data.inputs {
         writeln!(
             out,
-            "| {} | `{}` | {} |",
+            "| {} | {} | {} |",
             input.name,
-            cell(&input.value),
+            code_cell(&input.value),
             cell(&input.from)
         )?;
     }
@@ -198,8 +188,8 @@ pub fn write_markdown(
         for (name, value) in &jwt.claims {
             writeln!(
                 out,
-                "| `{}` | {} |",
-                cell(name),
+                "| {} | {} |",
+                code_cell(name),
                 cell(&super::text::show_value(value))
             )?;
         }
@@ -239,11 +229,9 @@ pub fn write_markdown(
         for f in others {
             writeln!(
                 out,
-                "| {} | [{} {}]({}) | {} | {} |",
+                "| {} | {} | {} | {} |",
                 f.severity,
-                f.rule.code,
-                f.rule.slug,
-                super::text::help_uri(f.rule),
+                super::md::rule_link(f.rule),
                 cell(&f.message),
                 cell(&f.help)
             )?;
@@ -252,30 +240,72 @@ pub fn write_markdown(
     Ok(())
 }
 
+/// The evidence of a cause worth printing under it: not a stage's result
+/// (the stage table has it), not what every later cause shares (said once).
+fn own_evidence<'a>(
+    cause: &'a Cause,
+    report: &Report,
+    shared: &[&str],
+) -> impl Iterator<Item = &'a String> {
+    let rows: Vec<String> = report
+        .stages
+        .iter()
+        .map(|s| format!("{} stage: {}", s.name, s.detail))
+        .collect();
+    let shared: Vec<String> = shared.iter().map(|s| (*s).to_owned()).collect();
+    cause
+        .evidence
+        .iter()
+        .filter(move |line| !rows.contains(line) && !shared.contains(line))
+}
+
 fn write_causes_markdown(
     verdict: &Verdict,
-    inline: fn(&str) -> String,
+    report: &Report,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    use super::md::inline;
+    // Evidence every cause after the first shares ("not what STS refused
+    // the token for"): said once, before them.
+    let later = verdict.causes.get(1..).unwrap_or_default();
+    let shared: Vec<&str> = match later.split_first() {
+        Some((first, rest)) if !rest.is_empty() => first
+            .evidence
+            .iter()
+            .filter(|line| rest.iter().all(|c| c.evidence.contains(line)))
+            .map(String::as_str)
+            .collect(),
+        _ => Vec::new(),
+    };
     for (i, cause) in verdict.causes.iter().enumerate() {
+        // The root cause, then the others under a heading of their own.
         let heading = match i {
-            0 => heading(verdict.status).to_owned(),
-            n => format!("Cause {}", n + 1),
+            0 => format!("## {}", heading(verdict.status)),
+            n => format!("### Cause {}", n + 1),
         };
+        if i == 1 {
+            writeln!(out, "## Other causes\n")?;
+            for line in &shared {
+                writeln!(out, "Each of these: {}.\n", inline(line))?;
+            }
+        }
         writeln!(
             out,
-            "## {heading}: [{} {}]({}) ({} stage, {})\n",
-            cause.code,
-            cause.slug,
-            super::text::help_uri_of(cause.code),
+            "{heading}: {} ({} stage, {})\n",
+            super::md::rule_link_of(cause.code, cause.slug),
             cause.stage,
             cause.severity
         )?;
-        writeln!(out, "{}\n", inline(&cause.summary))?;
-        for line in &cause.evidence {
-            writeln!(out, "- {}", inline(line))?;
+        writeln!(out, "{}\n", super::md::paragraph(&cause.summary))?;
+        let evidence: Vec<&String> =
+            own_evidence(cause, report, if i == 0 { &[] } else { &shared }).collect();
+        for line in &evidence {
+            writeln!(out, "- {}", super::md::paragraph(line))?;
         }
-        writeln!(out, "\n**Fix:** {}\n", inline(&cause.fix))?;
+        if !evidence.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(out, "**Fix:** {}\n", inline(&cause.fix))?;
         if let Some(suggestion) = &cause.suggestion {
             writeln!(out, "{}", super::text::code_block(suggestion))?;
         }

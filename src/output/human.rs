@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use std::collections::HashMap;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
@@ -46,7 +46,7 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
         CommandData::Lint(_) | CommandData::None => {}
     }
     // Each source's line index is built once, however many findings it has.
-    let mut indexes: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut indexes = Indexes::default();
     for finding in &report.findings {
         out.write_all(render_finding(report, finding, options, &mut indexes).as_bytes())?;
     }
@@ -63,6 +63,9 @@ pub fn write(report: &Report, options: &Options, out: &mut dyn Write) -> io::Res
     writeln!(out, "{}", summary_line(&report.summary()))
 }
 
+/// The diagnostic renderer. Prose is wrapped at `width` on spaces only: a
+/// command, an ARN, a URL or a condition value is never cut, at a hyphen
+/// or anywhere else; one longer than the width stands on its own line.
 fn handler(color: bool, width: usize) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -72,6 +75,89 @@ fn handler(color: bool, width: usize) -> GraphicalReportHandler {
     GraphicalReportHandler::new_themed(theme)
         .with_width(width)
         .with_links(false)
+        .with_break_words(false)
+        .with_word_separator(textwrap::WordSeparator::Custom(words))
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// The words prose may be wrapped between: split at spaces, except inside
+/// a code span (`` `aws iam add-client-id-to-open-id-connect-provider
+/// --client-id x` `` is one word: a command is never cut).
+fn words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut rest = line;
+    Box::new(std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut in_code = false;
+        let mut end = rest.len();
+        for (at, c) in rest.char_indices() {
+            match c {
+                // A span opens only when it also closes.
+                '`' if in_code || rest[at + 1..].contains('`') => in_code = !in_code,
+                ' ' if !in_code => {
+                    end = at;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let spaces = rest[end..].len() - rest[end..].trim_start_matches(' ').len();
+        let (word, after) = rest.split_at(end + spaces);
+        rest = after;
+        Some(textwrap::core::Word::from(word))
+    }))
+}
+
+/// Options for prose wrapped the same way as the diagnostics (see
+/// [`handler`]).
+pub fn wrap_options<'a>(width: usize, first: &'a str, rest: &'a str) -> textwrap::Options<'a> {
+    textwrap::Options::new(width)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::Custom(words))
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+}
+
+/// A table laid out so that no word in it is cut: each column is at least
+/// as wide as its longest word (comfy-table wraps at spaces, and cuts only
+/// a word longer than its column). A table with a word wider than the
+/// terminal is wider than the terminal.
+pub fn unbroken(table: &mut Table) -> &Table {
+    let mut longest: Vec<usize> = Vec::new();
+    let rows = table.header().into_iter().chain(table.row_iter());
+    for row in rows {
+        for (i, cell) in row.cell_iter().enumerate() {
+            let widest = cell
+                .content()
+                .split([' ', '\n'])
+                .map(|word| word.chars().count())
+                .max()
+                .unwrap_or(0);
+            if longest.len() <= i {
+                longest.resize(i + 1, 0);
+            }
+            longest[i] = longest[i].max(widest);
+        }
+    }
+    // When the words do not fit side by side, the table grows past the
+    // terminal instead of cutting them: each column takes its padding and
+    // one border.
+    let needed = longest.iter().map(|w| w + 3).sum::<usize>() + 1;
+    let width = usize::from(table.width().unwrap_or(u16::MAX));
+    if needed > width {
+        table.set_width(u16::try_from(needed).unwrap_or(u16::MAX));
+    }
+    for (i, width) in longest.into_iter().enumerate() {
+        if let Some(column) = table.column_mut(i) {
+            // The boundary counts the cell's padding, one space each side.
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                u16::try_from(width + 2).unwrap_or(u16::MAX),
+            )));
+        }
+    }
+    table
 }
 
 /// Renders an error that stops a command. Every text in it (message, help,
@@ -83,14 +169,23 @@ pub fn render_error(error: &dyn Diagnostic, color: bool, width: usize) -> String
 
 /// Renders a diagnostic whose texts are already escaped.
 fn render_diagnostic(diagnostic: &dyn Diagnostic, color: bool, width: usize) -> String {
+    render_with(&handler(color, width), diagnostic)
+}
+
+fn render_with(handler: &GraphicalReportHandler, diagnostic: &dyn Diagnostic) -> String {
     let mut text = String::new();
-    if handler(color, width)
-        .render_report(&mut text, diagnostic)
-        .is_err()
-    {
+    if handler.render_report(&mut text, diagnostic).is_err() {
         text = format!("Error: {diagnostic}\n");
     }
     text
+}
+
+/// What the snippets of one report share: each source's line index, and
+/// each embedded policy's laid-out form, built once.
+#[derive(Default)]
+struct Indexes {
+    lines: HashMap<String, Vec<usize>>,
+    laid_out: HashMap<String, Option<super::snippet::LaidOut>>,
 }
 
 /// A diagnostic's texts, escaped, with its causes; a cause the message
@@ -169,7 +264,7 @@ fn render_finding(
     report: &Report,
     finding: &Finding,
     options: &Options,
-    indexes: &mut HashMap<String, Vec<usize>>,
+    indexes: &mut Indexes,
 ) -> String {
     let severity = match finding.severity {
         Severity::Critical | Severity::High => miette::Severity::Error,
@@ -189,27 +284,47 @@ fn render_finding(
         Some((location, offset, len, file))
     });
     let rendered = if let Some((location, offset, len, file)) = source {
-        let lines = indexes
-            .entry(file.key.clone())
-            .or_insert_with(|| super::snippet::line_index(&file.text));
-        let (snippet, label) = super::snippet::Snippet::new(
-            super::printable(&location.display_path()).into_owned(),
-            &file.text,
-            lines,
-            offset..offset.saturating_add(len),
-        );
+        let span = offset..offset.saturating_add(len);
+        let mut name = super::printable(&location.display_path()).into_owned();
+        let mut handler = handler(options.color, options.width);
+        // A policy held in a string of the file: the header gives the
+        // string's place in the file; a policy on lines too long to read
+        // is shown laid out.
+        let laid_out = location.in_file.and_then(|(line, column)| {
+            let _ = write!(name, ":{line}:{column}, embedded policy");
+            handler = handler.clone().without_primary_span_start();
+            if !super::snippet::has_long_line(&file.text, options.width) {
+                return None;
+            }
+            let laid = indexes
+                .laid_out
+                .entry(file.key.clone())
+                .or_insert_with(|| super::snippet::LaidOut::new(&file.text))
+                .as_ref()?;
+            let span = laid.span(&location.pointer, span.clone())?;
+            Some((laid, span))
+        });
+        let (snippet, label) = if let Some((laid, span)) = laid_out {
+            name.push_str(", laid out");
+            super::snippet::Snippet::new(name, laid.text(), laid.lines(), span)
+        } else {
+            let lines = indexes
+                .lines
+                .entry(file.key.clone())
+                .or_insert_with(|| super::snippet::line_index(&file.text));
+            super::snippet::Snippet::new(name, &file.text, lines, span)
+        };
         diagnostic = diagnostic.with_label(LabeledSpan::at(label, finding.rule.slug));
         let with_source = miette::Report::new(diagnostic).with_source_code(snippet);
-        render_diagnostic(with_source.as_ref(), options.color, options.width)
+        render_with(&handler, with_source.as_ref())
     } else {
         let mut text = render_diagnostic(&diagnostic, options.color, options.width);
         if let Some(location) = &finding.location {
+            let (line, column) = location.in_file.unwrap_or((location.line, location.column));
             let _ = writeln!(
                 text,
-                "  at {}:{}:{}",
+                "  at {}:{line}:{column}",
                 super::printable(&location.display_path()),
-                location.line,
-                location.column
             );
         }
         text
@@ -330,13 +445,13 @@ fn write_decode(data: &DecodeData, options: &Options, out: &mut dyn Write) -> io
     for (name, value) in header_rows(jwt) {
         header.add_row(vec![name, value]);
     }
-    writeln!(out, "{header}")?;
+    writeln!(out, "{}", unbroken(&mut header))?;
     let mut claims = new_table(options);
     claims.set_header(vec!["Claim", "Value", "Used by STS / time"]);
     for row in claim_rows(data, jwt) {
         claims.add_row(vec![row.name, row.value, row.note]);
     }
-    writeln!(out, "{claims}")?;
+    writeln!(out, "{}", unbroken(&mut claims))?;
     if let Some(family) = data.family {
         writeln!(
             out,
@@ -437,7 +552,7 @@ fn write_evaluations(
                     verdict,
                 ]);
             }
-            writeln!(out, "{table}")?;
+            writeln!(out, "{}", unbroken(&mut table))?;
         }
     }
     Ok(())
@@ -501,7 +616,7 @@ fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> 
                     rule.summary(),
                 ]);
             }
-            writeln!(out, "{table}")?;
+            writeln!(out, "{}", unbroken(&mut table))?;
             writeln!(
                 out,
                 "{} rules. `oidc-doctor explain CODE` prints a rule's page.",
@@ -514,6 +629,34 @@ fn write_explain(data: &ExplainData, options: &Options, out: &mut dyn Write) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_is_wrapped_between_words_and_never_inside_a_code_span() {
+        let text = "Register it (`aws iam add-client-id-to-open-id-connect-provider --client-id x`) \
+                    or see https://token.actions.githubusercontent.com/.well-known/openid-configuration now.";
+        let wrapped = textwrap::fill(text, wrap_options(30, "", ""));
+        assert!(
+            wrapped.contains("(`aws iam add-client-id-to-open-id-connect-provider --client-id x`)"),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.lines().any(|l| l
+                == "https://token.actions.githubusercontent.com/.well-known/openid-configuration"),
+            "{wrapped}"
+        );
+        // Only the two words longer than the width stand past it.
+        assert_eq!(
+            wrapped.lines().filter(|l| l.len() > 30).count(),
+            2,
+            "{wrapped}"
+        );
+        // An unmatched backtick is a character like another.
+        let wrapped = textwrap::fill("a ` b c d e f g h i j k l", wrap_options(8, "", ""));
+        assert!(wrapped.lines().count() > 1, "{wrapped}");
+        for text in ["", " ", "`", "``", "` `", "é ` é", "a  b"] {
+            let _ = textwrap::fill(text, wrap_options(1, "", ""));
+        }
+    }
     use crate::cli::Format;
     use crate::finding::{Location, SourceFile};
 

@@ -60,8 +60,12 @@ pub fn verdict(report: &Report, data: &IssuerData) -> String {
     });
     if report.findings.iter().any(|f| f.severity >= Severity::Low) {
         format!(
-            "STS can fetch this issuer's keys{median}, but {} finding(s) make failures more likely.",
-            report.findings.len()
+            "STS can fetch this issuer's keys{median}, but {} failures more likely.",
+            if report.findings.len() == 1 {
+                "1 finding makes".to_owned()
+            } else {
+                format!("{} findings make", report.findings.len())
+            }
         )
     } else {
         format!("STS can fetch this issuer's keys{median}; nothing found that would make it fail.")
@@ -112,7 +116,10 @@ fn result_text(fetch: &Fetch) -> String {
     if fetch.redirects.is_empty() {
         status
     } else {
-        format!("{status} after {} redirect(s)", fetch.redirects.len())
+        format!(
+            "{status} after {}",
+            crate::finding::counted(fetch.redirects.len(), "redirect", "redirects")
+        )
     }
 }
 
@@ -212,7 +219,7 @@ pub fn write_human(
             samples.add_row(row);
         }
     }
-    writeln!(out, "{samples}")?;
+    writeln!(out, "{}", super::human::unbroken(&mut samples))?;
     writeln!(
         out,
         "DNS, connect and TLS: a separate handshake beside each fetch; first byte and total: from the request's start.\nDiscovery + JWKS: {}\n",
@@ -254,7 +261,7 @@ pub fn write_human(
             host.port,
             documents.join(", ")
         )?;
-        writeln!(out, "{chain}\n")?;
+        writeln!(out, "{}\n", super::human::unbroken(&mut chain))?;
     }
     if let Some(burst) = &data.burst {
         writeln!(
@@ -269,28 +276,25 @@ pub fn write_human(
     Ok(())
 }
 
-pub fn write_markdown(
-    data: &IssuerData,
-    cell: impl Fn(&str) -> String,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_markdown(data: &IssuerData, out: &mut dyn Write) -> io::Result<()> {
+    use super::md::{cell, code, inline};
     writeln!(out, "\n## Issuer\n")?;
-    writeln!(out, "- Issuer: `{}`", cell(&data.url))?;
+    writeln!(out, "- Issuer: {}", code(&data.url))?;
     if let Some(note) = &data.reachability_note {
-        writeln!(out, "- Note: {}", cell(note))?;
+        writeln!(out, "- Note: {}", inline(note))?;
     }
     writeln!(
         out,
-        "- Discovery: `{}` — {}",
-        cell(&data.discovery_url),
-        cell(&cache_text(data.discovery_cache.as_ref()))
+        "- Discovery: {} — {}",
+        code(&data.discovery_url),
+        inline(&cache_text(data.discovery_cache.as_ref()))
     )?;
     if let Some(url) = &data.jwks_url {
         writeln!(
             out,
-            "- JWKS: `{}` — {}",
-            cell(url),
-            cell(&cache_text(data.jwks_cache.as_ref()))
+            "- JWKS: {} — {}",
+            code(url),
+            inline(&cache_text(data.jwks_cache.as_ref()))
         )?;
     }
     writeln!(out, "- Discovery + JWKS: {}", spread_text(data.chain_time))?;
@@ -308,10 +312,10 @@ pub fn write_markdown(
         writeln!(
             out,
             "\n**TLS chain of {}** ({})\n",
-            cell(&host.chain.host),
+            inline(&host.chain.host),
             match &host.public_trust {
                 Ok(()) => "reaches a public root".to_owned(),
-                Err(reason) => format!("does not reach a public root: {}", cell(reason)),
+                Err(reason) => format!("does not reach a public root: {}", inline(reason)),
             }
         )?;
         writeln!(
@@ -321,12 +325,12 @@ pub fn write_markdown(
         for c in &host.chain.certificates {
             writeln!(
                 out,
-                "| {} | {} | {} | {} | `{}` |",
+                "| {} | {} | {} | {} | {} |",
                 c.position + 1,
                 cell(&c.subject),
                 cell(&c.issuer),
                 c.not_after.strftime("%Y-%m-%d"),
-                c.sha1
+                super::md::code_cell(&c.sha1)
             )?;
         }
     }

@@ -49,13 +49,24 @@ struct JsonFinding<'a> {
     docs: String,
 }
 
+/// Where a finding is. `line` and `column` are the file's, as an editor,
+/// SARIF and the GitHub annotations give them; for a policy embedded in the
+/// file as a string (a Terraform plan's `assume_role_policy`), that is where
+/// the string stands, and `inner` the position inside the policy.
 #[derive(Serialize)]
 struct JsonLocation<'a> {
     path: &'a str,
     resource: Option<&'a str>,
     line: usize,
     column: usize,
+    inner: Option<JsonPosition>,
     pointer: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonPosition {
+    line: usize,
+    column: usize,
 }
 
 #[derive(Serialize)]
@@ -153,12 +164,19 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         message: &f.message,
         help: &f.help,
         suggestion: f.suggestion.as_deref(),
-        location: f.location.as_ref().map(|l| JsonLocation {
-            path: &l.path,
-            resource: l.resource.as_deref(),
-            line: l.line,
-            column: l.column,
-            pointer: &l.pointer,
+        location: f.location.as_ref().map(|l| {
+            let (line, column) = l.in_file.unwrap_or((l.line, l.column));
+            JsonLocation {
+                path: &l.path,
+                resource: l.resource.as_deref(),
+                line,
+                column,
+                inner: l.in_file.map(|_| JsonPosition {
+                    line: l.line,
+                    column: l.column,
+                }),
+                pointer: &l.pointer,
+            }
         }),
         docs: f.rule.docs_path(),
     }

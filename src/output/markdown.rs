@@ -7,49 +7,7 @@ use crate::report::{CommandData, Report};
 use crate::stages::token::TokenData as DecodeData;
 
 use super::human::{claim_rows, header_rows};
-use super::summary_line;
-
-/// Escapes text for a Markdown table cell.
-fn cell(text: &str) -> String {
-    inline(text).replace('|', "\\|")
-}
-
-/// Escapes text from the input for Markdown prose: control characters are
-/// shown escaped and HTML cannot start, so a claim cannot add headings,
-/// links or markup to the report.
-fn inline(text: &str) -> String {
-    // Inside a code span Markdown shows `&lt;` as it is, and HTML cannot
-    // start there anyway: escape only outside them.
-    let printable = super::printable(text);
-    let spans: Vec<&str> = printable.split('`').collect();
-    let balanced = spans.len() % 2 == 1;
-    spans
-        .iter()
-        .enumerate()
-        .map(|(i, span)| {
-            let in_code = i % 2 == 1 && (balanced || i + 1 < spans.len());
-            if in_code {
-                (*span).to_owned()
-            } else {
-                // No link, image or HTML can start in text from outside: a
-                // link needs `[`, an autolink or a tag `<`.
-                span.chars().fold(String::new(), |mut text, c| {
-                    match c {
-                        '<' => text.push_str("&lt;"),
-                        '>' => text.push_str("&gt;"),
-                        '\\' | '[' | ']' => {
-                            text.push('\\');
-                            text.push(c);
-                        }
-                        _ => text.push(c),
-                    }
-                    text
-                })
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("`")
-}
+use super::md::{cell, code_cell, inline};
 
 /// What `lint` read and what it did not check: a gate's reader sees both.
 fn lint_markdown(
@@ -70,13 +28,13 @@ fn lint_markdown(
         writeln!(
             out,
             "| {} ({}) | the trust policy is unresolved ({}) |",
-            cell(&policy.path),
+            code_cell(&policy.path),
             cell(policy.resource.as_deref().unwrap_or("?")),
             cell(policy.unresolved.as_deref().unwrap_or_default())
         )?;
     }
     for (path, why) in &data.skipped {
-        writeln!(out, "| {} | {} |", cell(path), cell(why))?;
+        writeln!(out, "| {} | {} |", code_cell(path), cell(why))?;
     }
     Ok(())
 }
@@ -86,19 +44,22 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         return explain_markdown(explain, out);
     }
     if let CommandData::Check(check) = &report.data {
-        return super::check::write_markdown(check, report, cell, inline, out);
+        return super::check::write_markdown(check, report, out);
     }
     writeln!(out, "# oidc-doctor {}", report.command)?;
     writeln!(out)?;
-    writeln!(out, "**{}**", summary_line(&report.summary()))?;
-    if !report.stages.is_empty() {
+    writeln!(out, "{}", super::md::byline(report, None))?;
+    // lint's one stage row is its count, decode's the token line: each
+    // said below.
+    let stages = !matches!(report.data, CommandData::Lint(_) | CommandData::Decode(_));
+    if stages && !report.stages.is_empty() {
         writeln!(out, "\n| Stage | Status | Detail |\n|---|---|---|")?;
         for stage in &report.stages {
             writeln!(
                 out,
-                "| {} | {:?} | {} |",
+                "| {} | {} | {} |",
                 stage.name,
-                stage.status,
+                stage.status.as_str(),
                 cell(&stage.detail)
             )?;
         }
@@ -110,49 +71,36 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "\n**Verdict:** {}",
-            cell(&super::issuer::verdict(report, issuer))
+            inline(&super::issuer::verdict(report, issuer))
         )?;
-        super::issuer::write_markdown(issuer, cell, out)?;
+        super::issuer::write_markdown(issuer, out)?;
     }
     match &report.data {
-        CommandData::Assume(assume) => super::assume::write_markdown(assume, cell, out)?,
-        CommandData::Provider(provider) => super::provider::write_markdown(provider, cell, out)?,
-        CommandData::Scan(scan) => super::provider::write_scan_markdown(scan, cell, out)?,
+        CommandData::Assume(assume) => super::assume::write_markdown(assume, out)?,
+        CommandData::Provider(provider) => super::provider::write_markdown(provider, out)?,
+        CommandData::Scan(scan) => super::provider::write_scan_markdown(scan, out)?,
         CommandData::Lint(lint) => lint_markdown(lint, out)?,
         _ => {}
     }
     if !report.findings.is_empty() {
-        writeln!(out, "\n## Findings\n")?;
-        writeln!(
-            out,
-            "| Severity | Rule | Message | Location |\n|---|---|---|---|"
-        )?;
+        writeln!(out, "\n## Findings")?;
         for f in &report.findings {
-            let location = f.location.as_ref().map_or_else(String::new, |l| {
-                format!("{}:{}:{}", l.display_path(), l.line, l.column)
-            });
+            // Each finding once: its rule (linked to the page), where, what
+            // and the fix.
             writeln!(
                 out,
-                "| {} | `{}` {} | {} | {} |",
-                f.severity,
-                f.rule.code,
-                f.rule.slug,
-                cell(&f.message),
-                cell(&location)
+                "\n### {} ({})\n",
+                super::md::rule_link(f.rule),
+                f.severity
             )?;
-        }
-        for f in &report.findings {
-            writeln!(
-                out,
-                "\n### {} {} ({})\n",
-                f.rule.code, f.rule.slug, f.severity
-            )?;
-            writeln!(out, "{}\n", inline(&f.message))?;
-            writeln!(out, "**Fix:** {}\n", inline(&f.help))?;
-            if let Some(suggestion) = &f.suggestion {
-                writeln!(out, "{}", super::text::code_block(suggestion))?;
+            if let Some(location) = &f.location {
+                writeln!(out, "At {}.\n", super::md::location(location))?;
             }
-            writeln!(out, "Documentation: `oidc-doctor explain {}`", f.rule.code)?;
+            writeln!(out, "{}\n", super::md::paragraph(&f.message))?;
+            writeln!(out, "**Fix:** {}", inline(&f.help))?;
+            if let Some(suggestion) = &f.suggestion {
+                writeln!(out, "\n{}", super::text::code_block(suggestion).trim_end())?;
+            }
         }
     }
     Ok(())
@@ -161,9 +109,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "\n## Token\n\nRead from {}; {} characters.",
+        "\n## Token\n\nRead from {}; {}.",
         inline(&data.source),
-        data.token.length
+        crate::finding::counted(data.token.length, "character", "characters")
     )?;
     for n in &data.token.normalisations {
         writeln!(out, "- {}", n.describe())?;
@@ -178,7 +126,7 @@ fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(out, "\n### Header\n\n| Field | Value |\n|---|---|")?;
     for (name, value) in header_rows(jwt) {
-        writeln!(out, "| `{}` | {} |", cell(&name), cell(&value))?;
+        writeln!(out, "| {} | {} |", code_cell(&name), cell(&value))?;
     }
     writeln!(
         out,
@@ -187,8 +135,8 @@ fn decode_markdown(data: &DecodeData, out: &mut dyn Write) -> io::Result<()> {
     for row in claim_rows(data, jwt) {
         writeln!(
             out,
-            "| `{}` | {} | {} |",
-            cell(&row.name),
+            "| {} | {} | {} |",
+            code_cell(&row.name),
             cell(&row.value),
             cell(&row.note)
         )?;
@@ -202,14 +150,13 @@ fn explain_markdown(data: &ExplainData, out: &mut dyn Write) -> io::Result<()> {
         ExplainData::All(rules) => {
             writeln!(
                 out,
-                "| Code | Slug | Severity | Category | Summary |\n|---|---|---|---|---|"
+                "| Rule | Severity | Category | Summary |\n|---|---|---|---|"
             )?;
             for rule in *rules {
                 writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} |",
-                    rule.code,
-                    rule.slug,
+                    "| {} | {} | {} | {} |",
+                    super::md::rule_link(rule),
                     rule.severity,
                     rule.category,
                     cell(rule.summary())

@@ -9,6 +9,7 @@ mod human;
 mod issuer;
 mod json;
 mod markdown;
+mod md;
 mod progress;
 mod provider;
 mod sarif;

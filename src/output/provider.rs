@@ -75,7 +75,7 @@ pub fn write_human(
     if let Some(column) = provider.column_mut(1) {
         column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(42)));
     }
-    writeln!(out, "{provider}")?;
+    writeln!(out, "{}", super::human::unbroken(&mut provider))?;
     if let Some(role) = &data.role {
         let mut table = table();
         table.set_header(["role", "value"]);
@@ -85,7 +85,7 @@ pub fn write_human(
             "max session".to_owned(),
             format!("{} s", role.max_session_duration.unwrap_or(3600)),
         ]);
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", super::human::unbroken(&mut table))?;
     } else if let Some(why) = &data.role_skipped {
         writeln!(out, "Role      not read: {}", printable(why))?;
     }
@@ -169,10 +169,14 @@ pub fn write_scan_human(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "Scanned   {} role(s) of account {}: {} trust a web identity{}",
-        data.roles_total,
+        "Scanned   {} of account {}: {} a web identity{}",
+        crate::finding::counted(data.roles_total, "role", "roles"),
         data.account.as_deref().unwrap_or("unknown"),
-        data.roles.len(),
+        if data.roles.len() == 1 {
+            "1 trusts".to_owned()
+        } else {
+            format!("{} trust", data.roles.len())
+        },
         data.filter
             .as_ref()
             .map_or_else(String::new, |f| format!(" provider `{}`", printable(f)))
@@ -195,7 +199,7 @@ pub fn write_scan_human(
         if let Some(column) = roles.column_mut(0) {
             column.set_constraint(ColumnConstraint::ContentWidth);
         }
-        writeln!(out, "{roles}")?;
+        writeln!(out, "{}", super::human::unbroken(&mut roles))?;
     }
     writeln!(out)
 }
@@ -220,36 +224,30 @@ pub fn scan_json(data: &ScanData) -> Value {
     })
 }
 
-pub fn write_markdown(
-    data: &ProviderData,
-    cell: fn(&str) -> String,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_markdown(data: &ProviderData, out: &mut dyn Write) -> io::Result<()> {
+    use super::md::{code, inline};
     writeln!(out, "\n## IAM\n")?;
     if let Some((arn, p)) = &data.provider {
         writeln!(
             out,
-            "- Provider: `{}` (audiences: {})",
-            cell(arn),
-            cell(&p.client_ids.join(", "))
+            "- Provider: {} (audiences: {})",
+            code(arn),
+            inline(&p.client_ids.join(", "))
         )?;
     }
     if let Some(role) = &data.role {
         writeln!(
             out,
-            "- Role: `{}`, max session {} s",
-            cell(&role.arn),
+            "- Role: {}, max session {} s",
+            code(&role.arn),
             role.max_session_duration.unwrap_or(3600)
         )?;
     }
     Ok(())
 }
 
-pub fn write_scan_markdown(
-    data: &ScanData,
-    cell: fn(&str) -> String,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_scan_markdown(data: &ScanData, out: &mut dyn Write) -> io::Result<()> {
+    use super::md::{cell, code_cell};
     writeln!(
         out,
         "\n## Roles\n\n| Role | Trusts | Findings |\n|---|---|---|"
@@ -257,8 +255,8 @@ pub fn write_scan_markdown(
     for role in &data.roles {
         writeln!(
             out,
-            "| `{}` | {} | {} |",
-            cell(&role.arn),
+            "| {} | {} | {} |",
+            code_cell(&role.arn),
             cell(&role.providers.join(", ")),
             role.findings
         )?;

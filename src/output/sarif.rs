@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -30,10 +31,80 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-/// An artifact location: relative paths against `%SRCROOT%` (how GitHub
-/// maps results to files), absolute ones as `file://` URIs; percent-encoded.
-fn artifact(path: &str) -> Value {
-    let path = path.strip_prefix("./").unwrap_or(path);
+/// What SARIF paths are relative to: `%SRCROOT%`, the top of the git work
+/// tree around the working directory (the nearest directory above it that
+/// holds `.git`, as GitHub code scanning expects), else the working
+/// directory itself.
+#[derive(Debug)]
+struct Base {
+    cwd: PathBuf,
+    root: PathBuf,
+}
+
+impl Base {
+    fn from_env() -> Option<Base> {
+        let cwd = std::env::current_dir().ok()?;
+        Some(Base::at(cwd))
+    }
+
+    fn at(cwd: PathBuf) -> Base {
+        let root = cwd
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .unwrap_or(&cwd)
+            .to_path_buf();
+        Base { cwd, root }
+    }
+
+    /// `path` (as given, relative to the working directory or absolute)
+    /// relative to the root, when it is a file under it.
+    fn relative(&self, path: &str) -> Option<String> {
+        let given = Path::new(path);
+        if !given.exists() {
+            return None;
+        }
+        let absolute = normalised(&self.cwd.join(given));
+        let inside = |file: &Path, root: &Path| {
+            file.strip_prefix(root).ok().map(|rel| {
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+        };
+        inside(&absolute, &self.root).or_else(|| {
+            // Through a symbolic link (a temporary directory, a mount).
+            let file = std::fs::canonicalize(&absolute).ok()?;
+            let root = std::fs::canonicalize(&self.root).ok()?;
+            inside(&file, &root)
+        })
+    }
+
+    /// The root as a `file://` URI, ending with `/`.
+    fn root_uri(&self) -> String {
+        let root = self.root.to_string_lossy();
+        let root = root.trim_end_matches('/');
+        format!("file://{}/", encoded(root))
+    }
+}
+
+/// A path with `.` and `..` resolved by its components (no file system).
+fn normalised(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A path percent-encoded for a URI.
+fn encoded(path: &str) -> String {
     let mut encoded = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
@@ -42,10 +113,22 @@ fn artifact(path: &str) -> Value {
             let _ = write!(encoded, "%{byte:02X}");
         }
     }
+    encoded
+}
+
+/// An artifact location: a file under the root relative to `%SRCROOT%`
+/// (how GitHub maps results to files), wherever the tool ran from and
+/// however the path was given; a file elsewhere as a `file://` URI; what is
+/// not a file (a role ARN, standard input) as it was given.
+fn artifact(path: &str, base: Option<&Base>) -> Value {
+    if let Some(relative) = base.and_then(|b| b.relative(path)) {
+        return json!({"uri": encoded(&relative), "uriBaseId": "%SRCROOT%"});
+    }
+    let path = path.strip_prefix("./").unwrap_or(path);
     if path.starts_with('/') {
-        json!({"uri": format!("file://{encoded}")})
+        json!({"uri": format!("file://{}", encoded(&normalised(Path::new(path)).to_string_lossy()))})
     } else {
-        json!({"uri": encoded, "uriBaseId": "%SRCROOT%"})
+        json!({"uri": encoded(path), "uriBaseId": "%SRCROOT%"})
     }
 }
 
@@ -66,7 +149,13 @@ fn rule_descriptor(rule: &Rule) -> Value {
     })
 }
 
-fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &str) -> Value {
+fn result(
+    finding: &Finding,
+    rule_index: usize,
+    input: Option<&str>,
+    command: &str,
+    base: Option<&Base>,
+) -> Value {
     let (uri, line, column) = match (&finding.location, input) {
         (Some(l), _) => {
             let (line, column) = l.in_file.unwrap_or((l.line, l.column));
@@ -76,7 +165,7 @@ fn result(finding: &Finding, rule_index: usize, input: Option<&str>, command: &s
         (None, None) => (command, 1, 1),
     };
     let mut physical = json!({
-        "artifactLocation": artifact(uri),
+        "artifactLocation": artifact(uri, base),
         "region": {"startLine": line.max(1), "startColumn": column.max(1)},
     });
     let mut location = json!({"physicalLocation": physical.take()});
@@ -113,6 +202,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .map(|f| (f.rule.code, f.rule))
         .collect();
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, c)| (*c, i)).collect();
+    let base = Base::from_env();
     let mut results: Vec<Value> = report
         .findings
         .iter()
@@ -122,6 +212,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 index[f.rule.code],
                 report.input.as_deref(),
                 report.command,
+                base.as_ref(),
             )
         })
         .collect();
@@ -155,6 +246,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": used.values().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
             }},
+            "originalUriBaseIds": base.as_ref().map_or_else(
+                || json!({}),
+                |b| json!({"%SRCROOT%": {"uri": b.root_uri()}}),
+            ),
             "automationDetails": {"id": format!("oidc-doctor/{}/", report.command)},
             "results": results,
             "properties": verdict.map_or_else(|| json!({}), |v| json!({
@@ -174,12 +269,32 @@ mod tests {
     #[test]
     fn artifact_uris_are_encoded_and_anchored() {
         assert_eq!(
-            artifact("./infra/my role.json"),
+            artifact("./infra/my role.json", None),
             json!({"uri": "infra/my%20role.json", "uriBaseId": "%SRCROOT%"})
         );
         assert_eq!(
-            artifact("/tmp/t#1.jwt"),
+            artifact("/tmp/t#1.jwt", None),
             json!({"uri": "file:///tmp/t%231.jwt"})
+        );
+    }
+
+    #[test]
+    fn files_are_relative_to_the_work_tree_top() {
+        let top = tempfile::tempdir().unwrap();
+        std::fs::create_dir(top.path().join(".git")).unwrap();
+        let cfn = top.path().join("infra/cfn");
+        std::fs::create_dir_all(&cfn).unwrap();
+        std::fs::write(cfn.join("roles.yaml"), "x").unwrap();
+        let base = Base::at(top.path().join("infra"));
+        let expected = json!({"uri": "infra/cfn/roles.yaml", "uriBaseId": "%SRCROOT%"});
+        let absolute = cfn.join("roles.yaml").display().to_string();
+        assert_eq!(artifact(&absolute, Some(&base)), expected);
+        assert!(base.root_uri().starts_with("file:///") && base.root_uri().ends_with('/'));
+        assert_eq!(normalised(Path::new("/a/b/../c/./d")), Path::new("/a/c/d"));
+        // A role ARN is not a file: as it was given.
+        assert_eq!(
+            artifact("arn:aws:iam::1:role/r", Some(&base))["uri"],
+            "arn%3Aaws%3Aiam%3A%3A1%3Arole/r"
         );
     }
 }

@@ -9,6 +9,8 @@ use std::ops::Range;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
+use crate::model::source::JsonSource;
+
 /// Lines longer than this many bytes are shown as a window around the span.
 const LONG_LINE: usize = 400;
 /// Bytes shown on each side of the span on a long line.
@@ -26,6 +28,63 @@ pub fn line_index(text: &str) -> Vec<usize> {
                 .map(|(at, _)| at + 1),
         )
         .collect()
+}
+
+/// A policy embedded in a file as a string (a Terraform plan's
+/// `assume_role_policy`) is often one long line: laid out (pretty-printed)
+/// for reading, with each finding's span found again in the new text.
+#[derive(Debug)]
+pub struct LaidOut {
+    original: JsonSource,
+    pretty: JsonSource,
+    lines: Vec<usize>,
+}
+
+impl LaidOut {
+    /// The laid-out form of `text`, when it is JSON that can be laid out
+    /// without losing anything a finding may point at (a repeated key would
+    /// be lost).
+    pub fn new(text: &str) -> Option<LaidOut> {
+        let original = JsonSource::parse(text.to_owned()).ok()?;
+        if !original.duplicate_keys.is_empty() {
+            return None;
+        }
+        let pretty = JsonSource::parse(serde_json::to_string_pretty(&original.value).ok()?).ok()?;
+        let lines = line_index(&pretty.text);
+        Some(LaidOut {
+            original,
+            pretty,
+            lines,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.pretty.text
+    }
+
+    pub fn lines(&self) -> &[usize] {
+        &self.lines
+    }
+
+    /// Where the node a finding's `span` covers (at `pointer`, or its
+    /// nearest ancestor holding the span) stands in the laid-out text.
+    pub fn span(&self, pointer: &str, span: Range<usize>) -> Option<Range<usize>> {
+        let mut at = pointer;
+        loop {
+            if let (Some(o), Some(p)) = (self.original.span(at), self.pretty.span(at))
+                && o.0 <= span.start
+                && span.end <= o.0 + o.1
+            {
+                return Some(p.0..p.0 + p.1);
+            }
+            at = &at[..at.rfind('/')?];
+        }
+    }
+}
+
+/// Whether a text has a line longer than `width` columns.
+pub fn has_long_line(text: &str, width: usize) -> bool {
+    text.lines().any(|line| line.chars().count() > width)
 }
 
 /// One finding's snippet: the window of the text it shows, made safe.
@@ -49,7 +108,7 @@ impl Snippet {
         span: Range<usize>,
     ) -> (Snippet, Range<usize>) {
         let start = floor(text, span.start.min(text.len()));
-        let end = ceil(text, span.end.min(text.len()).max(start));
+        let end = own_end(text, start, ceil(text, span.end.min(text.len()).max(start)));
         let line_of = |at: usize| lines.partition_point(|&s| s <= at).saturating_sub(1);
         let line_end = |line: usize| lines.get(line + 1).map_or(text.len(), |&next| next);
         let long = |line: usize| line_end(line) - lines[line] > LONG_LINE;
@@ -127,6 +186,32 @@ impl SourceCode for Snippet {
     }
 }
 
+/// Where a node that starts at `start` really ends: a YAML node's span
+/// runs to the next token, over blank lines and comments, often into the
+/// next resource; the highlight stops at the node's last character. A
+/// comment line more indented than the node is kept (it may be the content
+/// of a block scalar).
+fn own_end(text: &str, start: usize, end: usize) -> usize {
+    let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+    let column = start - line_start;
+    let mut end = end;
+    loop {
+        let kept = text[start..end].trim_end().len();
+        end = start + kept;
+        let body = &text[start..end];
+        let Some(last_break) = body.rfind('\n') else {
+            return end;
+        };
+        let last = &body[last_break + 1..];
+        let indent = last.len() - last.trim_start().len();
+        if last.trim_start().starts_with('#') && indent <= column {
+            end = start + last_break;
+        } else {
+            return end;
+        }
+    }
+}
+
 fn floor(text: &str, mut at: usize) -> usize {
     while !text.is_char_boundary(at) {
         at -= 1;
@@ -183,6 +268,44 @@ mod tests {
         let (snippet, _) = Snippet::new("f".to_owned(), text, &lines, at..at + 3);
         assert_eq!(snippet.window, "  \"a\": 1,\n  \"b\": 2,\n  \"c\": 3\n");
         assert_eq!(snippet.line, 1);
+    }
+
+    #[test]
+    fn a_one_line_policy_is_laid_out_with_the_span_found_again() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Condition":{"StringLike":{"a:sub":"x:*"}}}]}"#;
+        let pointer = "/Statement/0/Condition/StringLike/a:sub";
+        let at = text.find(r#""a:sub""#).unwrap();
+        let laid = LaidOut::new(text).unwrap();
+        let span = laid
+            .span(pointer, at..at + r#""a:sub":"x:*""#.len())
+            .unwrap();
+        assert_eq!(&laid.text()[span.clone()], r#""a:sub": "x:*""#);
+        assert!(laid.text().lines().count() > 5);
+        let line = laid.text()[..span.start].matches('\n').count();
+        assert_eq!(
+            laid.text().lines().nth(line).unwrap().trim(),
+            r#""a:sub": "x:*""#
+        );
+        // A repeated key would be lost: not laid out.
+        assert!(LaidOut::new(r#"{"a":1,"a":2}"#).is_none());
+        assert!(LaidOut::new("not json").is_none());
+    }
+
+    #[test]
+    fn a_yaml_node_is_highlighted_to_its_own_end() {
+        let text = "Resources:\n  Role:\n    Statement:\n      - Effect: Allow\n        Action: x\n\n      # the next one\n  Bucket:\n    Type: y\n";
+        let lines = line_index(text);
+        let at = text.find("Effect").unwrap();
+        let next = text.find("Bucket").unwrap();
+        let (snippet, label) = Snippet::new("f".to_owned(), text, &lines, at..next);
+        assert_eq!(&text[label], "Effect: Allow\n        Action: x");
+        assert!(!snippet.window.contains("Bucket"), "{}", snippet.window);
+        // A comment more indented than the node is its content.
+        let text = "a: |\n  x\n  # kept\nb: 1\n";
+        let lines = line_index(text);
+        let next = text.find("b:").unwrap();
+        let (_, label) = Snippet::new("f".to_owned(), text, &lines, 0..next);
+        assert_eq!(&text[label], "a: |\n  x\n  # kept");
     }
 
     #[test]

@@ -155,9 +155,9 @@ pub async fn lookup(
 fn describe(found: &ProviderFound, issuer: Option<&str>) -> String {
     match (&found.provider, &found.skipped) {
         (Some((arn, p)), _) => format!(
-            "{arn}: {} client ID(s), {} thumbprint(s)",
-            p.client_ids.len(),
-            p.thumbprints.len()
+            "{arn}: {}, {}",
+            crate::finding::counted(p.client_ids.len(), "client ID", "client IDs"),
+            crate::finding::counted(p.thumbprints.len(), "thumbprint", "thumbprints")
         ),
         (None, Some(why)) => format!("not looked up: {why}"),
         (None, None) => format!("no provider for {}", issuer.unwrap_or("the issuer")),
@@ -233,7 +233,10 @@ pub fn thumbprints(
     let findings = rules::provider::thumbprints::check(provider, arn, hosts);
     let detail = match &why_not {
         Some(why) => format!("thumbprints not compared with a chain: {why}"),
-        None => format!("{} host(s) probed", hosts.len()),
+        None => format!(
+            "{} probed",
+            crate::finding::counted(hosts.len(), "host", "hosts")
+        ),
     };
     let mut stage = Stage::ran("tls", &findings, std::time::Duration::ZERO, detail);
     if hosts.is_empty() {

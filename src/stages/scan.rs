@@ -126,7 +126,13 @@ pub async fn run(
     let selected = select(roles, data.filter.as_deref(), &mut findings);
     progress.update("scan", "reading the OIDC providers the roles trust…");
     let read = read_providers(&iam.client, &selected, request.concurrency).await;
-    progress.update("scan", &format!("linting {} role(s)…", selected.len()));
+    progress.update(
+        "scan",
+        &format!(
+            "linting {}…",
+            crate::finding::counted(selected.len(), "role", "roles")
+        ),
+    );
     let mut sources = Vec::new();
     for picked in &selected {
         let role_findings = lint(picked, &read);
@@ -177,8 +183,8 @@ fn scan_stage(
     took: std::time::Duration,
 ) -> Stage {
     let mut detail = format!(
-        "{} web-identity role(s) of {} in account {}",
-        data.roles.len(),
+        "{} of {} in account {}",
+        crate::finding::counted(data.roles.len(), "web-identity role", "web-identity roles"),
         data.roles_total,
         data.account.as_deref().unwrap_or("?")
     );

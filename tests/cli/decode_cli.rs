@@ -18,7 +18,9 @@ fn token_text() -> String {
 
 #[test]
 fn the_readme_example_decodes_and_exits_0() {
+    // Wide enough for each row of the claims table to stand on one line.
     let assert = oidc_doctor()
+        .env("COLUMNS", "160")
         .args(["decode", "fixtures/examples/github-actions.jwt"])
         .assert()
         .success();

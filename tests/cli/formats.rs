@@ -172,12 +172,28 @@ fn github_format_is_workflow_commands() {
 
 #[test]
 fn markdown_is_a_pasteable_report() {
-    let (_, stdout) = run("markdown", "fixtures/examples/expired-gitlab.jwt");
-    assert!(stdout.starts_with("# oidc-doctor decode\n"));
-    assert!(stdout.contains("**2 findings: 0 critical, 1 high, 0 medium, 0 low, 1 info**"));
+    let out = oidc_doctor()
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .args(["decode", "--at", FIXTURE_NOW, "--format", "markdown"])
+        .arg("fixtures/examples/expired-gitlab.jwt")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with(&format!(
+            "# oidc-doctor decode\n\noidc-doctor {} · 2026-01-01 00:00:00 UTC · \
+         2 findings: 0 critical, 1 high, 0 medium, 0 low, 1 info\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
     assert!(stdout.contains("| `sub` | project_path:acme/app:ref_type:branch:ref:main |"));
-    assert!(stdout.contains("### TK005 token-expired (high)"));
+    assert!(stdout.contains(
+        "### [TK005 token-expired](https://github.com/oidc-doctor/oidc-doctor/blob/main/docs/rules/TK005.md) (high)"
+    ), "{stdout}");
     assert!(stdout.contains("**Fix:** "));
+    // The token's length is said once, in the token section.
+    assert_eq!(stdout.matches("1049").count(), 1, "{stdout}");
     let out = oidc_doctor()
         .args(["explain", "TK005", "--format", "markdown"])
         .output()
@@ -186,6 +202,266 @@ fn markdown_is_a_pasteable_report() {
         String::from_utf8(out.stdout)
             .unwrap()
             .starts_with("# TK005 token-expired")
+    );
+}
+
+/// `lint --format markdown` on the lint fixtures, at a pinned time.
+fn lint_markdown(paths: &[&str]) -> String {
+    let out = oidc_doctor()
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .args(["lint", "--format", "markdown"])
+        .args(paths)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn markdown_code_spans_show_their_text_and_prose_is_escaped() {
+    let text = lint_markdown(&["fixtures/lint/template.yaml"]);
+    // TP601's fix quotes `system:serviceaccount:<namespace>:<service account>`.
+    assert!(
+        text.contains("`system:serviceaccount:<namespace>:<service account>`"),
+        "{text}"
+    );
+    assert!(!text.contains("&lt;namespace"), "{text}");
+    // A value with a backtick in a code span gets a longer fence.
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("a`b <i>.json");
+    std::fs::write(&odd, "{}").unwrap();
+    let text = lint_markdown(&[odd.to_str().unwrap()]);
+    assert!(text.contains("``"), "{text}");
+    assert!(text.contains("a`b <i>.json"), "{text}");
+    assert!(
+        !text.contains("<i>.json`:"),
+        "the path stays in its span: {text}"
+    );
+}
+
+#[test]
+fn a_lint_runbook_says_each_thing_once_with_counts_in_words() {
+    let text = lint_markdown(&["fixtures/lint/template.yaml", "fixtures/lint/plan.json"]);
+    assert!(
+        text.starts_with(&format!(
+            "# oidc-doctor lint\n\noidc-doctor {} · 2026-01-01 00:00:00 UTC · 3 findings",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("3 trust policies in 2 files").count(),
+        1,
+        "{text}"
+    );
+    for message in [
+        "matches subjects of any namespace",
+        "admits every project of group",
+        "The subject is pinned by names only",
+    ] {
+        assert_eq!(text.matches(message).count(), 1, "{message}: {text}");
+    }
+    for code in ["TP601", "TP604", "TP611"] {
+        assert!(
+            text.contains(&format!("[{code} "))
+                && text.contains(&format!("/docs/rules/{code}.md)")),
+            "{code}: {text}"
+        );
+    }
+    assert!(!text.contains("(s)"), "{text}");
+    // One policy in one file: singular.
+    let text = lint_markdown(&["fixtures/lint/cn-audience-role.json"]);
+    assert!(text.contains("Linted 1 trust policy in 1 file."), "{text}");
+    let out = oidc_doctor()
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "fixtures/lint/cn-audience-role.json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["stages"][0]["detail"], "1 policy in 1 file");
+}
+
+#[test]
+fn the_offline_check_runbook_says_each_thing_once() {
+    let out = oidc_doctor()
+        .args(["check", "--offline", "--format", "markdown", "--quiet"])
+        .args(["--token-file", "fixtures/examples/check/token.jwt"])
+        .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy"])
+        .args(["--policy", "fixtures/examples/check/trust-policy.json"])
+        .args(["--provider-json", "fixtures/examples/check/provider.json"])
+        .args(["--jwks", "fixtures/keys/test-jwks.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The policy stage's result is in the stage table, not also under the cause.
+    assert_eq!(
+        text.matches("fixtures/examples/check/trust-policy.json: refuses the token (EV001)")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("(s)"), "{text}");
+    assert!(text.contains("1 thumbprint;"), "{text}");
+}
+
+/// Every word of `text` that is an ARN or a URL, and every quoted value,
+/// key or command: what a reader copies.
+fn copied_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = text
+        .split([' ', '\n'])
+        .map(|w| w.trim_matches(|c: char| "`'\"(),.;:".contains(c)))
+        .filter(|w| w.starts_with("arn:") || w.contains("://"))
+        .map(str::to_owned)
+        .collect();
+    // Values, keys and commands quoted in a message: `aws iam ...`.
+    words.extend(text.split('`').skip(1).step_by(2).map(str::to_owned));
+    words
+}
+
+#[test]
+fn narrow_human_output_never_cuts_an_arn_a_url_or_a_command() {
+    let runs: [&[&str]; 4] = [
+        &[
+            "lint",
+            "fixtures/lint/template.yaml",
+            "fixtures/lint/plan.json",
+        ],
+        &[
+            "lint",
+            "--provider-json",
+            "fixtures/lint/provider-other-audience.json",
+            "fixtures/lint/cn-audience-role.json",
+        ],
+        &[
+            "decode",
+            "--at",
+            FIXTURE_NOW,
+            "fixtures/examples/github-actions.jwt",
+        ],
+        &[
+            "decode",
+            "--at",
+            FIXTURE_NOW,
+            "fixtures/examples/expired-gitlab.jwt",
+        ],
+    ];
+    for args in runs {
+        let json = oidc_doctor()
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let mut words = Vec::new();
+        for finding in report["findings"].as_array().unwrap() {
+            for field in ["message", "help", "suggestion"] {
+                words.extend(copied_words(finding[field].as_str().unwrap_or_default()));
+            }
+        }
+        for claim in report["token"]["claims"].as_object().into_iter().flatten() {
+            words.extend(claim.1.as_str().map(str::to_owned));
+        }
+        assert!(words.len() > 3, "{args:?}: {words:?}");
+        for width in ["40", "60"] {
+            let out = oidc_doctor()
+                .env("COLUMNS", width)
+                .args(args)
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            for word in &words {
+                assert!(
+                    text.contains(word.as_str()),
+                    "{args:?} at {width} columns cut `{word}`:\n{text}"
+                );
+            }
+            // Prose is still wrapped: no line of prose runs past the width
+            // but for a word that is longer by itself.
+            let width: usize = width.parse().unwrap();
+            for line in text
+                .lines()
+                .filter(|l| l.starts_with("  │ ") || l.starts_with("  × "))
+            {
+                let last_space = line.trim_end().rfind(' ').unwrap_or(0);
+                assert!(
+                    line.chars().count() <= width || line[..last_space].chars().count() <= width,
+                    "{line}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sarif_paths_are_relative_to_the_work_tree_top_wherever_the_tool_runs() {
+    let top = tempfile::tempdir().unwrap();
+    std::fs::create_dir(top.path().join(".git")).unwrap();
+    let cfn = top.path().join("infra/cfn");
+    std::fs::create_dir_all(&cfn).unwrap();
+    std::fs::copy(
+        crate::support::fixture("lint/template.yaml"),
+        cfn.join("roles.yaml"),
+    )
+    .unwrap();
+    let sub = top.path().join("app/src");
+    std::fs::create_dir_all(&sub).unwrap();
+    let absolute = cfn.join("roles.yaml").display().to_string();
+    for (cwd, path) in [
+        (sub.clone(), "../../infra/cfn/roles.yaml".to_owned()),
+        (sub.clone(), absolute.clone()),
+        (top.path().join("infra"), "cfn/roles.yaml".to_owned()),
+        (
+            top.path().to_path_buf(),
+            "./infra/cfn/roles.yaml".to_owned(),
+        ),
+    ] {
+        let out = oidc_doctor()
+            .current_dir(&cwd)
+            .args(["lint", "--format", "sarif"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let run = &sarif["runs"][0];
+        let artifact = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(
+            artifact,
+            &serde_json::json!({"uri": "infra/cfn/roles.yaml", "uriBaseId": "%SRCROOT%"}),
+            "{path} from {}",
+            cwd.display()
+        );
+        let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            root.starts_with("file:///") && root.ends_with('/'),
+            "{root}"
+        );
+        let root = std::path::Path::new(root.trim_start_matches("file://"));
+        assert_eq!(
+            std::fs::canonicalize(root).unwrap(),
+            std::fs::canonicalize(top.path()).unwrap()
+        );
+    }
+    // Without a work tree, the working directory is the root.
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::fixture("lint/template.yaml"),
+        plain.path().join("roles.yaml"),
+    )
+    .unwrap();
+    let out = oidc_doctor()
+        .current_dir(plain.path())
+        .args(["lint", "--format", "sarif", "roles.yaml"])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "roles.yaml"
     );
 }
 

@@ -42,6 +42,7 @@ const NULLABLE: &[&str] = &[
     "/issuer/tls/*/thumbprint",
     "/issuer/burst",
     "/findings/*/location/resource",
+    "/findings/*/location/inner",
     "/lint/policies/*/resource",
     "/lint/policies/*/unresolved",
     "/evaluation/policies/*/resource",

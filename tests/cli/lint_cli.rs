@@ -106,7 +106,7 @@ fn what_the_walk_leaves_out_is_said_in_every_report() {
     let text = String::from_utf8(markdown.stdout).unwrap();
     assert!(text.contains("## Not checked"), "{text}");
     assert!(
-        text.contains("| fixtures/lint/repo/.hidden/role.json | hidden, or ignored"),
+        text.contains("| `fixtures/lint/repo/.hidden/role.json` | hidden, or ignored"),
         "{text}"
     );
 }
@@ -163,19 +163,35 @@ fn get_role_output_is_url_decoded_and_located_by_role() {
 }
 
 #[test]
-fn terraform_plans_report_the_resource_and_the_line_inside_the_policy() {
+fn terraform_plans_report_the_resource_and_the_file_position_in_every_format() {
     let (_, report) = lint_json(&["fixtures/lint/plan.json"]);
+    // The file position: line 17, column 11 is where `assume_role_policy`
+    // stands in the plan; `inner` is the position inside the policy.
     assert_eq!(
         findings(&report),
         ["TP604", "TP611"].map(|code| (
             code.to_owned(),
             "fixtures/lint/plan.json".to_owned(),
             Some("aws_iam_role.gitlab_deploy".to_owned()),
-            15,
+            17,
             "/Statement/0/Condition/StringLike/gitlab.com:sub".to_owned()
         ))
     );
-    // Tools that open the file (GitHub annotations, SARIF) get the string's position in it.
+    let plan = std::fs::read_to_string(crate::support::fixture("lint/plan.json")).unwrap();
+    let line_17 = plan.lines().nth(16).unwrap();
+    assert!(
+        line_17[10..].starts_with("\"assume_role_policy\""),
+        "{line_17}"
+    );
+    for finding in report["findings"].as_array().unwrap() {
+        let location = &finding["location"];
+        assert_eq!(location["column"], 11);
+        assert_eq!(
+            location["inner"],
+            serde_json::json!({"line": 15, "column": 11})
+        );
+    }
+    // Tools that open the file (GitHub annotations, SARIF) get the same position.
     let out = oidc_doctor()
         .args(["lint", "--format", "github", "fixtures/lint/plan.json"])
         .output()
@@ -185,20 +201,127 @@ fn terraform_plans_report_the_resource_and_the_line_inside_the_policy() {
         text.starts_with("::warning file=fixtures/lint/plan.json,line=17,col=11,title=TP604::"),
         "{text}"
     );
-    // The human snippet is the embedded policy, named by file and resource.
+    let out = oidc_doctor()
+        .args(["lint", "--format", "sarif", "fixtures/lint/plan.json"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let region = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(17), Some(11))
+    );
+    let out = oidc_doctor()
+        .args(["lint", "--format", "markdown", "fixtures/lint/plan.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("At `fixtures/lint/plan.json:17:11` (`aws_iam_role.gitlab_deploy`), line 15 column 11 of the policy in it."),
+        "{text}"
+    );
+    // The human snippet is the embedded policy, headed by the file position.
     let out = oidc_doctor()
         .args(["lint", "fixtures/lint/plan.json"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("[fixtures/lint/plan.json (aws_iam_role.gitlab_deploy):15:"),
+        text.contains(
+            "[fixtures/lint/plan.json (aws_iam_role.gitlab_deploy):17:11, embedded policy]"
+        ),
         "{text}"
     );
     assert!(
         text.contains(r#""gitlab.com:sub": "project_path:acme/*""#),
         "{text}"
     );
+}
+
+/// The plan fixture with its policy as `jsonencode` writes it: one line.
+fn compact_plan(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(crate::support::fixture("lint/plan.json")).unwrap();
+    let mut plan: Value = serde_json::from_str(&text).unwrap();
+    let after = &mut plan["resource_changes"][0]["change"]["after"];
+    let policy: Value =
+        serde_json::from_str(after["assume_role_policy"].as_str().unwrap()).unwrap();
+    after["assume_role_policy"] = Value::String(policy.to_string());
+    let path = dir.join("plan.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_one_line_policy_in_a_plan_is_shown_laid_out_with_the_finding_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = compact_plan(dir.path());
+    let out = oidc_doctor().arg("lint").arg(&plan).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(":17:11, embedded policy, laid out]"),
+        "{text}"
+    );
+    // The finding's line, on a line of its own, marked; no 300-column line.
+    let marked = text
+        .lines()
+        .position(|l| l.ends_with(r#""gitlab.com:sub": "project_path:acme/*""#))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        text.lines().nth(marked + 1).unwrap().contains("───"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 120), "{text}");
+    assert!(!text.contains(r#"{"Version""#), "{text}");
+    // JSON keeps both positions: the string in the file, the key in the policy.
+    let (_, report) = lint_json(&[plan.to_str().unwrap()]);
+    let location = &report["findings"][0]["location"];
+    assert_eq!(
+        (location["line"].as_u64(), location["column"].as_u64()),
+        (Some(17), Some(11))
+    );
+    assert_eq!(location["inner"]["line"], 1);
+    assert!(location["inner"]["column"].as_u64().unwrap() > 200);
+}
+
+#[test]
+fn a_cloudformation_highlight_ends_where_the_policy_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template.yaml");
+    std::fs::write(
+        &template,
+        "Resources:
+  CiRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal:
+              Federated: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com
+            Action: sts:AssumeRoleWithWebIdentity
+
+  # The bucket comes next.
+  Bucket:
+    Type: AWS::S3::Bucket
+",
+    )
+    .unwrap();
+    let out = oidc_doctor().arg("lint").arg(&template).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("TP501"), "{text}");
+    // The highlight's last line is the statement's last line, and nothing
+    // of the next resource is shown.
+    let last = text
+        .lines()
+        .find(|l| l.contains("├─▶"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        last.ends_with("Action: sts:AssumeRoleWithWebIdentity"),
+        "{text}"
+    );
+    assert!(!text.contains("Bucket"), "{text}");
+    assert!(!text.contains("The bucket comes next"), "{text}");
 }
 
 #[test]
@@ -506,7 +629,10 @@ fn a_refusal_is_ev001_in_every_format_and_fails_the_gate() {
             "github",
             "::error file=fixtures/examples/check/trust-policy.json,line=13,col=11,title=EV001::",
         ),
-        ("markdown", "### EV001 policy-refuses-token (high)"),
+        (
+            "markdown",
+            "### [EV001 policy-refuses-token](https://github.com/oidc-doctor/oidc-doctor/blob/main/docs/rules/EV001.md) (high)",
+        ),
         ("human", "EV001 policy-refuses-token (high)"),
     ] {
         let out = oidc_doctor()

@@ -111,8 +111,8 @@ pub fn success(
         findings.push(Finding::new(
             &AS002,
             format!(
-                "Assumed only after {} failed attempt(s): {}. The failures are real: a job that does not retry them fails.",
-                failures.total(),
+                "Assumed only after {}: {}. The failures are real: a job that does not retry them fails.",
+                crate::finding::counted(failures.total(), "failed attempt", "failed attempts"),
                 failures.describe()
             ),
             format!(

@@ -112,9 +112,9 @@ impl Stop {
             }
             Stop::Shared(shared) => format!(
                 "not retried: a parallel invocation's attempts against this role failed {} ago \
-                 ({} attempt(s), the last answered `{}`, {} {}), so this run made one attempt of its own",
+                 ({}, the last answered `{}`, {} {}), so this run made one attempt of its own",
                 seconds(shared.age),
-                shared.attempts,
+                crate::finding::counted(shared.attempts, "attempt", "attempts"),
                 shared.answer,
                 shared.code,
                 shared.slug

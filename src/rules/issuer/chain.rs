@@ -56,9 +56,13 @@ pub fn check(host: &HostChain, now: Timestamp) -> Vec<Finding> {
             format!("expired on {}", date(certificate.not_after))
         } else {
             format!(
-                "expires on {} (in {} days)",
+                "expires on {} (in {})",
                 date(certificate.not_after),
-                left.as_hours() / 24
+                crate::finding::counted(
+                    usize::try_from(left.as_hours() / 24).unwrap_or(0),
+                    "day",
+                    "days"
+                )
             )
         };
         let finding = Finding::new(

@@ -64,7 +64,10 @@ pub fn check(set: &KeySet<'_>) -> Vec<Finding> {
         findings.push(set.finding(
             &IS007,
             "/keys",
-            format!("The key set holds {} key(s), none of them RSA or EC: STS cannot verify any token with it.", keys.len()),
+            format!(
+                "The key set holds {}, none of them RSA or EC: STS cannot verify any token with it.",
+                crate::finding::counted(keys.len(), "key", "keys")
+            ),
             "Publish the issuer's RSA or EC public signing keys.",
         ));
     }

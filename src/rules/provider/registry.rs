@@ -169,7 +169,7 @@ pub fn not_found(
     Some(Finding::new(
         &PV001,
         format!(
-            "No IAM OIDC provider in {place} has the URL `{name}` ({listed} provider(s) listed): STS answers \
+            "No IAM OIDC provider in {place} has the URL `{name}` ({listed} listed): STS answers \
              `No OpenIDConnect provider found in your account for {iss}`.{nearest}"
         ),
         help,

@@ -27,8 +27,9 @@ pub fn check(provider: &OidcProvider, arn: Option<&str>, hosts: &[HostChain]) ->
         findings.push(Finding::new(
             &PV004,
             format!(
-                "Provider `{}` holds thumbprint(s) that are not 40 hex characters: {}.",
+                "Provider `{}` holds {} not 40 hex characters: {}.",
                 provider.url,
+                if malformed.len() == 1 { "a thumbprint that is" } else { "thumbprints that are" },
                 malformed.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
             ),
             "A thumbprint is the SHA-1 of a certificate, 40 hex characters; `oidc-doctor issuer <iss>` prints the right one.",
@@ -89,10 +90,10 @@ pub fn check(provider: &OidcProvider, arn: Option<&str>, hosts: &[HostChain]) ->
             Ok(()) if !provider.thumbprints.is_empty() => findings.push(Finding::new(
                 &PV008,
                 format!(
-                    "{} (serving {}) has a publicly trusted chain, so STS ignores the {} thumbprint(s) registered on `{}`.",
+                    "{} (serving {}) has a publicly trusted chain, so STS ignores the {} registered on `{}`.",
                     host.chain.host,
                     documents.join(" and "),
-                    provider.thumbprints.len(),
+                    crate::finding::counted(provider.thumbprints.len(), "thumbprint", "thumbprints"),
                     provider.url
                 ),
                 "Nothing breaks; but when debugging, do not chase thumbprints for this issuer: STS verifies it against its own trusted roots.",

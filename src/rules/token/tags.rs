@@ -67,8 +67,8 @@ pub(super) fn check(jwt: &Jwt) -> Option<Finding> {
         return Some(Finding::new(
             &TK011,
             format!(
-                "The token carries {} session tag(s) ({}).",
-                tags.len(),
+                "The token carries {} ({}).",
+                crate::finding::counted(tags.len(), "session tag", "session tags"),
                 names.join(", ")
             ),
             needs_tag_session,

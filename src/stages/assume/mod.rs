@@ -323,13 +323,16 @@ fn stage(data: &AssumeData, name: &'static str) -> Stage {
             } else {
                 StageStatus::Pass
             },
-            format!("assumed in {} attempt(s)", data.attempts.len()),
+            format!(
+                "assumed in {}",
+                crate::finding::counted(data.attempts.len(), "attempt", "attempts")
+            ),
         ),
         (None, _) => (
             StageStatus::Fail,
             format!(
-                "{} attempt(s); {}",
-                data.attempts.len(),
+                "{}; {}",
+                crate::finding::counted(data.attempts.len(), "attempt", "attempts"),
                 data.stop.as_ref().map_or_else(String::new, Stop::describe)
             ),
         ),

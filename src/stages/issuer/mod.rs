@@ -66,8 +66,8 @@ pub async fn probe(client: &HttpClient, request: &ProbeRequest, progress: &dyn P
     progress.started(
         "issuer",
         &format!(
-            "probing {url}: {} sample(s) of discovery then JWKS…",
-            request.samples
+            "probing {url}: {} of discovery then JWKS…",
+            crate::finding::counted(request.samples, "sample", "samples")
         ),
     );
     let samples = probe::samples(client, &url, request.samples, request.interval).await;
@@ -308,8 +308,8 @@ fn stage(name: &'static str, findings: &[Finding], data: &IssuerData) -> Stage {
             data.elapsed,
             data.chain_time.map_or_else(String::new, |spread| {
                 format!(
-                    "{} sample(s), discovery + JWKS: min {}, median {}, max {}",
-                    data.samples.len(),
+                    "{}, discovery + JWKS: min {}, median {}, max {}",
+                    crate::finding::counted(data.samples.len(), "sample", "samples"),
                     seconds(spread.min),
                     seconds(spread.median),
                     seconds(spread.max)
@@ -350,9 +350,13 @@ fn tls_detail(data: &IssuerData) -> String {
                 .top_intermediate()
                 .map_or_else(String::new, |c| format!(", thumbprint {}", c.sha1));
             format!(
-                "{}: {} certificate(s){top}",
+                "{}: {}{top}",
                 host.chain.host,
-                host.chain.certificates.len()
+                crate::finding::counted(
+                    host.chain.certificates.len(),
+                    "certificate",
+                    "certificates"
+                )
             )
         })
         .collect::<Vec<_>>()

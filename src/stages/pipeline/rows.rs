@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
+use crate::finding::counted;
 use crate::model::issuer::seconds;
 use crate::model::signature::Verification;
 use crate::model::time::relative;
@@ -49,17 +50,17 @@ pub fn signature(check: Option<&SignatureCheck>) -> String {
     }
 }
 
-/// `3 sample(s), discovery + JWKS median 0.1 s; 2 keys; signature verified`.
+/// `3 samples, discovery + JWKS median 0.1 s; 2 keys; signature verified`.
 pub fn issuer(data: &IssuerData, check: Option<&SignatureCheck>) -> String {
     let failed = data.samples.iter().filter(|s| !s.succeeded()).count();
     let mut line = match data.chain_time {
         Some(spread) => format!(
-            "{} sample(s), discovery + JWKS median {}, max {}",
-            data.samples.len(),
+            "{}, discovery + JWKS median {}, max {}",
+            counted(data.samples.len(), "sample", "samples"),
             seconds(spread.median),
             seconds(spread.max)
         ),
-        None => format!("{} sample(s)", data.samples.len()),
+        None => counted(data.samples.len(), "sample", "samples"),
     };
     if failed > 0 {
         let problem = data
@@ -70,7 +71,7 @@ pub fn issuer(data: &IssuerData, check: Option<&SignatureCheck>) -> String {
         let _ = write!(line, "; {failed} failed ({problem})");
     }
     if let Some(keys) = data.keys {
-        let _ = write!(line, "; {keys} key(s)");
+        let _ = write!(line, "; {}", counted(keys, "key", "keys"));
     }
     let _ = write!(line, "; {}", signature(check));
     if let Some(note) = &data.reachability_note {
@@ -79,17 +80,17 @@ pub fn issuer(data: &IssuerData, check: Option<&SignatureCheck>) -> String {
     line
 }
 
-/// `arn...: 1 client ID(s), 0 thumbprint(s)`.
+/// `client IDs sts.amazonaws.com; 1 thumbprint`.
 pub fn provider(found: &ProviderFound, note: Option<&str>) -> String {
     let mut line = match (&found.provider, &found.skipped) {
         (Some((_, p)), _) => format!(
-            "client IDs {}; {} thumbprint(s)",
+            "client IDs {}; {}",
             if p.client_ids.is_empty() {
                 "none".to_owned()
             } else {
                 p.client_ids.join(", ")
             },
-            p.thumbprints.len()
+            counted(p.thumbprints.len(), "thumbprint", "thumbprints")
         ),
         (None, Some(why)) => format!("not looked up: {why}"),
         (None, None) => format!(

@@ -126,7 +126,11 @@ pub fn lint_files(
         "trust-policy",
         &staged.findings,
         started.elapsed(),
-        format!("{} policies in {} files", data.policies.len(), data.files),
+        format!(
+            "{} in {}",
+            crate::finding::counted(data.policies.len(), "policy", "policies"),
+            crate::finding::counted(data.files, "file", "files")
+        ),
     ));
     Ok(staged.map(|()| data))
 }
