@@ -15,24 +15,12 @@ fn lint_markdown(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     writeln!(out, "\n{}", super::text::lint_count(data))?;
-    let unresolved: Vec<_> = data
-        .policies
-        .iter()
-        .filter(|p| p.unresolved.is_some())
-        .collect();
-    if unresolved.is_empty() && data.skipped.is_empty() {
+    // A policy that could not be checked is a finding (TP009, or TP001
+    // when it is not JSON), said there once; this lists the files.
+    if data.skipped.is_empty() {
         return Ok(());
     }
     writeln!(out, "\n## Not checked\n\n| File | Why |\n|---|---|")?;
-    for policy in unresolved {
-        writeln!(
-            out,
-            "| {} ({}) | the trust policy is unresolved ({}) |",
-            code_cell(&policy.path),
-            cell(policy.resource.as_deref().unwrap_or("?")),
-            cell(policy.unresolved.as_deref().unwrap_or_default())
-        )?;
-    }
     for (path, why) in &data.skipped {
         writeln!(out, "| {} | {} |", code_cell(path), cell(why))?;
     }

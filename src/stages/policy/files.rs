@@ -126,11 +126,23 @@ pub fn lint_files(
         "trust-policy",
         &staged.findings,
         started.elapsed(),
-        format!(
-            "{} in {}",
-            crate::finding::counted(data.policies.len(), "policy", "policies"),
-            crate::finding::counted(data.files, "file", "files")
-        ),
+        {
+            let unchecked = data
+                .policies
+                .iter()
+                .filter(|p| p.unresolved.is_some())
+                .count();
+            format!(
+                "{} in {}{}",
+                crate::finding::counted(data.policies.len() - unchecked, "policy", "policies"),
+                crate::finding::counted(data.files, "file", "files"),
+                if unchecked == 0 {
+                    String::new()
+                } else {
+                    format!("; {unchecked} more not checked")
+                }
+            )
+        },
     ));
     Ok(staged.map(|()| data))
 }
