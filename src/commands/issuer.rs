@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use crate::cli::IssuerArgs;
 use crate::error::Error;
 use crate::net::http::HttpClient;
-use crate::report::{CommandData, Report};
+use crate::report::{CommandData, Goal, Report};
 use crate::stages::Progress;
 use crate::stages::issuer::{self, ProbeRequest};
 
@@ -39,7 +39,12 @@ pub fn run(args: &IssuerArgs, progress: &dyn Progress) -> Result<Report, Error> 
     for row in &judged.stages {
         progress.finished(row);
     }
-    Ok(Report::of("issuer", judged, |data| {
-        CommandData::Issuer(Box::new(data))
-    }))
+    // Not reached from this machine: the probe could not run (exit 3 unless
+    // a finding explains more).
+    let blocked = judged.data.unreachable_from_here.is_some();
+    let mut report = Report::of("issuer", judged, |data| CommandData::Issuer(Box::new(data)));
+    if blocked {
+        report.goal = Some(Goal::Blocked);
+    }
+    Ok(report)
 }

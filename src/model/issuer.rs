@@ -86,6 +86,19 @@ pub enum FetchFailure {
     /// The URL itself cannot be fetched (not http or https, no host).
     Url(String),
     Other(String),
+    /// The request never left this machine's side (its DNS resolver, its
+    /// routes, its proxy): it says nothing about the issuer. `why` names
+    /// the cause; `failure` is what the fetch met.
+    FromHere {
+        failure: Box<FetchFailure>,
+        why: String,
+    },
+    /// The issuer's name did not resolve while this machine resolves
+    /// `control` (the STS endpoint's host): the name is the problem.
+    NameUnresolved {
+        detail: String,
+        control: String,
+    },
 }
 
 impl fmt::Display for FetchFailure {
@@ -100,6 +113,13 @@ impl fmt::Display for FetchFailure {
             FetchFailure::Redirect(detail) => write!(f, "redirect not followed: {detail}"),
             FetchFailure::Url(detail) => write!(f, "cannot fetch: {detail}"),
             FetchFailure::Other(detail) => f.write_str(detail),
+            FetchFailure::FromHere { why, .. } => {
+                write!(f, "failed on this machine's side: {why}")
+            }
+            FetchFailure::NameUnresolved { detail, control } => write!(
+                f,
+                "DNS lookup failed ({detail}): the issuer's name does not resolve while this machine resolves {control}"
+            ),
         }
     }
 }
@@ -108,15 +128,82 @@ impl FetchFailure {
     /// A short name for tables: `dns`, `connect`, `tls`, `timeout`, ...
     pub fn kind(&self) -> &'static str {
         match self {
-            FetchFailure::Dns(_) => "dns",
+            FetchFailure::Dns(_) | FetchFailure::NameUnresolved { .. } => "dns",
             FetchFailure::Connect(_) => "connect",
             FetchFailure::Tls(_) => "tls",
             FetchFailure::Timeout(_) => "timeout",
             FetchFailure::Redirect(_) => "redirect",
             FetchFailure::Url(_) => "url",
             FetchFailure::Other(_) => "error",
+            FetchFailure::FromHere { failure, .. } => failure.kind(),
         }
     }
+
+    /// Why the fetch failed on this machine's side, when it did.
+    pub fn from_here(&self) -> Option<&str> {
+        match self {
+            FetchFailure::FromHere { why, .. } => Some(why),
+            _ => None,
+        }
+    }
+}
+
+/// What the text of a failed name lookup says (getaddrinfo's words on
+/// glibc, musl, macOS and Windows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsAnswer {
+    /// The resolver answered that the name does not exist (or has no
+    /// address): the name, or a resolver that knows no public name.
+    NoSuchName,
+    /// The resolver gave no answer (`EAI_AGAIN`, `EAI_FAIL`, a timeout):
+    /// no reachable name server, or the name's own servers failing.
+    Unanswered,
+    /// Words not recognised.
+    Unknown,
+}
+
+impl DnsAnswer {
+    pub fn of(detail: &str) -> DnsAnswer {
+        let text = detail.to_ascii_lowercase();
+        let any = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+        if any(&[
+            "name or service not known",
+            "no address associated with hostname",
+            "nodename nor servname",
+            "name does not resolve",
+            "no such host is known",
+            "requested name is valid, but no data",
+        ]) {
+            DnsAnswer::NoSuchName
+        } else if any(&[
+            "temporary failure in name resolution",
+            "try again",
+            "non-recoverable failure in name resolution",
+            "non-recoverable error",
+            "temporary error during hostname resolution",
+            "timed out",
+        ]) {
+            DnsAnswer::Unanswered
+        } else {
+            DnsAnswer::Unknown
+        }
+    }
+}
+
+/// A connection refused by this machine's own network: no route
+/// (`ENETUNREACH`, `EHOSTUNREACH`), whatever the issuer does.
+pub fn no_route(detail: &str) -> bool {
+    let text = detail.to_ascii_lowercase();
+    [
+        "network is unreachable",
+        "no route to host",
+        "unreachable network",
+        "unreachable host",
+        "os error 101)",
+        "os error 113)",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// `1.5 s`, `250 ms`: durations as people read them.
@@ -255,6 +342,20 @@ impl Sample {
         self.discovery.succeeded() && self.jwks.as_ref().is_some_and(Fetch::succeeded)
     }
 
+    /// A fetch of this sample failed on this machine's side: the sample
+    /// says nothing about the issuer.
+    pub fn failed_from_here(&self) -> bool {
+        std::iter::once(&self.discovery)
+            .chain(self.jwks.as_ref())
+            .any(|f| {
+                f.result
+                    .as_ref()
+                    .err()
+                    .and_then(FetchFailure::from_here)
+                    .is_some()
+            })
+    }
+
     /// Discovery plus JWKS: the time STS spends before it can check a signature.
     pub fn chain_time(&self) -> Duration {
         self.discovery.total + self.jwks.as_ref().map_or(Duration::ZERO, |jwks| jwks.total)
@@ -347,6 +448,54 @@ mod tests {
         let even = Spread::of(ms(&[400, 100, 200, 300])).unwrap();
         assert_eq!(even.median, Duration::from_millis(250));
         assert_eq!(Spread::of(Vec::new()), None);
+    }
+
+    #[test]
+    fn lookup_failures_are_told_apart_by_their_words() {
+        for text in [
+            "failed to lookup address information: Name or service not known",
+            "failed to lookup address information: No address associated with hostname",
+            "failed to lookup address information: nodename nor servname provided, or not known",
+            "failed to lookup address information: Name does not resolve",
+            "No such host is known. (os error 11001)",
+        ] {
+            assert_eq!(DnsAnswer::of(text), DnsAnswer::NoSuchName, "{text}");
+        }
+        for text in [
+            "failed to lookup address information: Temporary failure in name resolution",
+            "failed to lookup address information: Try again",
+            "failed to lookup address information: Non-recoverable failure in name resolution",
+        ] {
+            assert_eq!(DnsAnswer::of(text), DnsAnswer::Unanswered, "{text}");
+        }
+        assert_eq!(DnsAnswer::of("something else"), DnsAnswer::Unknown);
+    }
+
+    #[test]
+    fn no_route_is_this_machines_network_and_a_refusal_is_not() {
+        assert!(no_route(
+            "tcp connect error: Network is unreachable (os error 101)"
+        ));
+        assert!(no_route(
+            "tcp connect error: No route to host (os error 113)"
+        ));
+        assert!(!no_route(
+            "tcp connect error: Connection refused (os error 111)"
+        ));
+        assert!(!no_route(
+            "tcp connect error: Connection reset by peer (os error 104)"
+        ));
+    }
+
+    #[test]
+    fn a_failure_from_here_keeps_the_kind_of_what_it_wraps() {
+        let failure = FetchFailure::FromHere {
+            failure: Box::new(FetchFailure::Dns("x".to_owned())),
+            why: "no resolver".to_owned(),
+        };
+        assert_eq!(failure.kind(), "dns");
+        assert_eq!(failure.from_here(), Some("no resolver"));
+        assert_eq!(FetchFailure::Dns("x".to_owned()).from_here(), None);
     }
 
     #[test]

@@ -68,12 +68,11 @@ pub async fn probe(host: &str, port: u16, timeout: Duration) -> HandshakeProbe {
     let remaining = || deadline.saturating_duration_since(Instant::now());
 
     let started = Instant::now();
-    let addresses =
-        match tokio::time::timeout(remaining(), tokio::net::lookup_host((host, port))).await {
-            Ok(Ok(addresses)) => addresses.collect::<Vec<_>>(),
-            Ok(Err(error)) => return probe.failed(format!("DNS lookup failed: {error}")),
-            Err(_) => return probe.failed(format!("DNS lookup timed out after {timeout:?}")),
-        };
+    let addresses = match tokio::time::timeout(remaining(), super::http::lookup(host, port)).await {
+        Ok(Ok(addresses)) => addresses,
+        Ok(Err(error)) => return probe.failed(format!("DNS lookup failed: {error}")),
+        Err(_) => return probe.failed(format!("DNS lookup timed out after {timeout:?}")),
+    };
     probe.dns = Some(started.elapsed());
     probe.addresses = addresses.iter().map(std::net::SocketAddr::ip).collect();
     probe.addresses.dedup();

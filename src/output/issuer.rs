@@ -47,13 +47,26 @@ pub fn verdict(report: &Report, data: &IssuerData) -> String {
                 .unwrap_or(ROOT_CAUSE_ORDER.len());
             (std::cmp::Reverse(f.severity), rank)
         });
+    let from_here = data.unreachable_from_here.as_deref().map(|why| {
+        format!(
+            "Could not check this issuer from here: {}; run it where the internet is reachable, or check DNS/proxy settings.",
+            printable(why)
+        )
+    });
     if let Some(finding) = worst {
-        return format!(
+        let line = format!(
             "STS is likely to fail with this issuer ({} {}): {}",
             finding.rule.code,
             finding.rule.slug,
             printable(&finding.message)
         );
+        return match from_here {
+            Some(from_here) => format!("{line} {from_here}"),
+            None => line,
+        };
+    }
+    if let Some(from_here) = from_here {
+        return from_here;
     }
     let median = data.chain_time.map_or_else(String::new, |s| {
         format!(" in a median {}", seconds(s.median))
@@ -435,5 +448,6 @@ pub fn json(data: &IssuerData) -> Value {
         "timeout_ms": ms(data.timeout),
         "elapsed_ms": ms(data.elapsed),
         "not_judged": data.reachability_note.iter().collect::<Vec<_>>(),
+        "unreachable_from_here": data.unreachable_from_here,
     })
 }

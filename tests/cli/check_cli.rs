@@ -936,3 +936,53 @@ fn the_readme_starts_with_this_example_and_shows_what_it_prints() {
     }
     assert_eq!(shown.len(), printed.len());
 }
+
+/// An issuer this machine cannot reach (its resolver answers no name, not
+/// even the STS endpoint's host: both `.invalid`, never looked up): the
+/// issuer row is a skip that says so, and the verdict does not blame it.
+#[test]
+fn an_issuer_not_reachable_from_here_is_a_skip_not_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    let token_path = dir.path().join("t.jwt");
+    std::fs::write(
+        &token_path,
+        signed_token(
+            "test-rsa-1",
+            &json!({"iss": "https://issuer.invalid", "sub": "repo:acme/app:ref:refs/heads/main",
+                    "aud": "sts.amazonaws.com", "iat": now, "nbf": now, "exp": now + 600}),
+        ),
+    )
+    .unwrap();
+    let mut cmd = oidc_doctor();
+    // No credentials: IAM is skipped before any request; no live assume.
+    cmd.envs(no_aws_setup(dir.path()))
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+        .env("AWS_ENDPOINT_URL_STS", "http://sts.invalid")
+        .args(["check", "--samples", "1", "--timeout", "3", "--no-assume"])
+        .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy"])
+        .arg("--token-file")
+        .arg(&token_path);
+    let ran = run(cmd);
+    let row = ran.stage("issuer");
+    assert_eq!(row["status"], "skip", "{row}");
+    assert!(
+        row["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach the issuer from this machine"),
+        "{row}"
+    );
+    let verdict = ran.report["verdict"].to_string();
+    assert!(!verdict.contains("IS002"), "{verdict}");
+    assert!(
+        !ran.report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "IS002" || f["code"] == "IS006"),
+        "{:#}",
+        ran.report["findings"]
+    );
+    assert_eq!(ran.code, 3, "{:#}", ran.report);
+}

@@ -680,3 +680,168 @@ fn an_sts_emulator_beside_the_issuer_can_reach_it_so_is022_is_not_judged_and_sai
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(codes(&report).contains(&"IS022".to_owned()), "{report:#}");
 }
+
+/// Runs `issuer` with exactly these variables (every other AWS and proxy
+/// variable removed) and returns the exit code and the JSON report.
+fn probe_env(url: &str, env: &[(&str, &str)], extra: &[&str]) -> (Option<i32>, Value) {
+    let output = oidc_doctor()
+        .args(["issuer", url, "--format", "json", "--samples", "1"])
+        .args(extra)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "no JSON report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), report)
+}
+
+/// A name this machine cannot resolve, with a control name it cannot
+/// resolve either: the failure is this machine's, not the issuer's. Both
+/// are `.invalid` names, answered without a lookup (RFC 6761).
+#[test]
+fn a_name_that_fails_beside_a_control_name_that_fails_too_is_this_machines_problem() {
+    let env = [("AWS_ENDPOINT_URL_STS", "http://sts.invalid")];
+    let (code, report) = probe_env("https://issuer.invalid", &env, &[]);
+    assert_eq!(code, Some(3), "{report:#}");
+    assert!(findings(&report, "IS002").is_empty(), "{report:#}");
+    assert!(findings(&report, "IS006").is_empty(), "{report:#}");
+    let why = report["issuer"]["unreachable_from_here"].as_str().unwrap();
+    assert!(why.contains("DNS resolver"), "{why}");
+    assert!(why.contains("`sts.invalid`"), "{why}");
+    let discovery = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "discovery")
+        .unwrap();
+    assert_eq!(discovery["status"], "skip", "{discovery}");
+    assert!(
+        discovery["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach the issuer from this machine"),
+        "{discovery}"
+    );
+
+    let output = oidc_doctor()
+        .args(["issuer", "https://issuer.invalid", "--samples", "1"])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Verdict: Could not check this issuer from here:"),
+        "{text}"
+    );
+    assert!(!text.contains("STS is likely to fail"), "{text}");
+}
+
+/// The same name failure while this machine resolves the STS endpoint's
+/// host (an IP literal resolves by itself): the issuer's name is the problem.
+#[test]
+fn a_name_that_fails_while_the_control_name_resolves_is_is002() {
+    let (code, report) = probe_env(
+        "https://issuer.invalid",
+        &[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(report["issuer"]["unreachable_from_here"].is_null());
+    let text = message(&report, "IS002");
+    assert!(
+        text.contains("the issuer's name does not resolve while this machine resolves 127.0.0.1"),
+        "{text}"
+    );
+    let help = findings(&report, "IS002")[0]["help"].as_str().unwrap();
+    assert!(
+        help.contains("this machine resolves 127.0.0.1, so the issuer's name is the problem"),
+        "{help}"
+    );
+}
+
+/// A proxy that does not answer: the issuer was never asked, and the proxy
+/// is named by host and port, never with its credentials.
+#[test]
+fn a_proxy_that_fails_is_this_machines_problem_and_named_without_credentials() {
+    let issuer = TestIssuer::start(Behaviour::default());
+    let bundle = issuer.ca_bundle().display().to_string();
+    let env = [
+        ("HTTPS_PROXY", "http://user:secret@127.0.0.1:1"),
+        // STS beside the issuer: IS022 is not judged.
+        ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1"),
+    ];
+    let (code, report) = probe_env(&issuer.url(), &env, &["--ca-bundle", &bundle]);
+    assert!(findings(&report, "IS002").is_empty(), "{report:#}");
+    let why = report["issuer"]["unreachable_from_here"].as_str().unwrap();
+    assert!(
+        why.contains("through the proxy 127.0.0.1:1 (from HTTPS_PROXY)"),
+        "{why}"
+    );
+    assert_eq!(issuer.count("/.well-known/openid-configuration"), 0);
+    // The local issuer's port and test CA are real findings (IS001,
+    // IS016): they, not the unreached documents, decide the exit code.
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        !codes(&report).iter().any(|c| c == "IS008" || c == "IS018"),
+        "{report:#}"
+    );
+    let output = oidc_doctor()
+        .args([
+            "issuer",
+            &issuer.url(),
+            "--samples",
+            "1",
+            "--fail-on",
+            "never",
+        ])
+        .args(["--ca-bundle", &bundle])
+        .envs(env)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Could not check this issuer from here: through the proxy 127.0.0.1:1"),
+        "{text}"
+    );
+    for format in ["human", "json", "sarif", "github", "markdown"] {
+        let output = oidc_doctor()
+            .args([
+                "issuer",
+                &issuer.url(),
+                "--samples",
+                "1",
+                "--format",
+                format,
+            ])
+            .args(["--ca-bundle", &bundle])
+            .envs(env)
+            .output()
+            .unwrap();
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(!text.contains("secret"), "{format}: {text}");
+        }
+    }
+}
+
+/// `NO_PROXY` naming the issuer's address sends the fetches direct.
+#[test]
+fn no_proxy_covering_the_issuer_sends_the_fetches_direct() {
+    let issuer = TestIssuer::start(Behaviour::default());
+    let bundle = issuer.ca_bundle().display().to_string();
+    let (_, report) = probe_env(
+        &issuer.url(),
+        &[
+            ("HTTPS_PROXY", "http://127.0.0.1:1"),
+            ("NO_PROXY", "localhost,127.0.0.0/8"),
+        ],
+        &["--ca-bundle", &bundle],
+    );
+    assert!(report["issuer"]["unreachable_from_here"].is_null());
+    assert_eq!(report["issuer"]["samples"][0]["ok"], true, "{report:#}");
+}

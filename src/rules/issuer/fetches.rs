@@ -2,6 +2,7 @@
 //! fetches, over every sample.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use crate::finding::Finding;
 use crate::model::discovery::CacheInfo;
@@ -17,31 +18,29 @@ pub fn of(samples: &[Sample], document: Document) -> Vec<&Fetch> {
         .collect()
 }
 
-/// IS002 / IS006: fetches of `document` that got no usable answer, grouped by cause.
+/// IS002 / IS006: fetches of `document` that got no usable answer, grouped
+/// by cause. Failures on this machine's side (its DNS resolver, its routes,
+/// its proxy) blame nothing: with no other failure there is no finding, and
+/// beside others they are only counted apart.
 pub fn unreachable(all: &[&Fetch], document: Document) -> Option<Finding> {
-    let failed: Vec<&Fetch> = all.iter().copied().filter(|f| !f.succeeded()).collect();
+    let (here, failed): (Vec<&Fetch>, Vec<&Fetch>) = all
+        .iter()
+        .copied()
+        .filter(|f| !f.succeeded())
+        .partition(|f| {
+            f.result
+                .as_ref()
+                .err()
+                .and_then(FetchFailure::from_here)
+                .is_some()
+        });
     let first = failed.first()?;
-    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
-    for fetch in &failed {
-        *causes
-            .entry(fetch.problem().unwrap_or_default())
-            .or_default() += 1;
-    }
-    let causes: Vec<String> = causes
-        .into_iter()
-        .map(|(cause, n)| {
-            if n > 1 {
-                format!("{cause} (×{n})")
-            } else {
-                cause
-            }
-        })
-        .collect();
+    let causes = grouped(&failed);
     let (rule, what) = match document {
         Document::Discovery => (&IS002, "Discovery"),
         Document::Jwks => (&IS006, "The JWKS"),
     };
-    let message = format!(
+    let mut message = format!(
         "{what} at {} failed{}: {}.",
         first.url,
         if all.len() > 1 {
@@ -51,13 +50,44 @@ pub fn unreachable(all: &[&Fetch], document: Document) -> Option<Finding> {
         },
         causes.join("; ")
     );
+    if !here.is_empty() {
+        let _ = write!(
+            message,
+            " {} more failed on this machine's side, which says nothing about the issuer: {}.",
+            here.len(),
+            grouped(&here).join("; ")
+        );
+    }
     Some(Finding::new(rule, message, help(first)))
+}
+
+/// The failures' causes, each once, with how often it came.
+fn grouped(failed: &[&Fetch]) -> Vec<String> {
+    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+    for fetch in failed {
+        *causes
+            .entry(fetch.problem().unwrap_or_default())
+            .or_default() += 1;
+    }
+    causes
+        .into_iter()
+        .map(|(cause, n)| {
+            if n > 1 {
+                format!("{cause} (×{n})")
+            } else {
+                cause
+            }
+        })
+        .collect()
 }
 
 /// What to do about one failed fetch.
 fn help(fetch: &Fetch) -> String {
     match &fetch.result {
         Err(FetchFailure::Dns(_)) => "The host name does not resolve here; STS resolves it on the public internet, so it must have public DNS records.".to_owned(),
+        Err(FetchFailure::NameUnresolved { control, .. }) => format!(
+            "The host name does not resolve publicly: this machine resolves {control}, so the issuer's name is the problem. STS resolves it on the public internet, so it must have public DNS records (check the name, its delegation and its name servers)."
+        ),
         Err(FetchFailure::Connect(_)) => "Nothing accepted the connection; STS must reach the issuer from the public internet (check firewalls and allow-lists).".to_owned(),
         Err(FetchFailure::Tls(_)) => "The TLS handshake or certificate was refused. Serve a chain from a public CA (STS trusts those); to test an issuer with a private CA, pass its root with --ca-bundle.".to_owned(),
         Err(FetchFailure::Timeout(limit)) => format!(
@@ -66,6 +96,7 @@ fn help(fetch: &Fetch) -> String {
         ),
         Err(FetchFailure::Redirect(_)) => "Serve the document directly at this URL over https, without redirects.".to_owned(),
         Err(FetchFailure::Url(_) | FetchFailure::Other(_)) => "Check the URL and that the server speaks HTTP/1.1 over TLS.".to_owned(),
+        Err(FetchFailure::FromHere { .. }) => "This machine could not reach the issuer (DNS resolver, routes or proxy); run the probe where the internet is reachable, or fix the DNS and proxy settings.".to_owned(),
         Ok(response) if response.status == 429 => "The issuer is throttling: STS's fetches fail the same way; allow more requests or let STS cache (IS009).".to_owned(),
         Ok(response) if response.status == 404 => "Nothing is published at this path: check the issuer URL (path, trailing `/`) and that discovery is enabled.".to_owned(),
         Ok(_) => "Serve the document with a 2xx status at exactly this URL.".to_owned(),

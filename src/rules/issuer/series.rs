@@ -18,7 +18,9 @@ pub const SPIKE_FLOOR: Duration = Duration::from_secs(1);
 
 /// IS008 over the chain times of all samples.
 pub fn slow(samples: &[Sample]) -> Option<Finding> {
-    let spread = Spread::of(samples.iter().map(Sample::chain_time))?;
+    // A sample that failed on this machine's side timed this machine.
+    let samples: Vec<&Sample> = samples.iter().filter(|s| !s.failed_from_here()).collect();
+    let spread = Spread::of(samples.iter().map(|s| s.chain_time()))?;
     let slowest = samples.iter().max_by_key(|s| s.chain_time())?;
     let breakdown = format!(
         "sample {} took {} (discovery {}, JWKS {})",
@@ -64,7 +66,8 @@ pub fn slow(samples: &[Sample]) -> Option<Finding> {
 
 /// IS018: some samples worked and others did not.
 pub fn intermittent(samples: &[Sample]) -> Option<Finding> {
-    let failed: Vec<&Sample> = samples.iter().filter(|s| !s.succeeded()).collect();
+    let samples: Vec<&Sample> = samples.iter().filter(|s| !s.failed_from_here()).collect();
+    let failed: Vec<&Sample> = samples.iter().copied().filter(|s| !s.succeeded()).collect();
     if failed.is_empty() || failed.len() == samples.len() {
         return None;
     }

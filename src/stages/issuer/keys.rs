@@ -67,12 +67,19 @@ pub async fn fetch(
     progress: &dyn Progress,
 ) -> Staged<Fetched> {
     let mut staged = Staged::of(());
+    let mut from_here = None;
     let jwks_url = match source {
         KeySource::Url(url) => Some(url.to_owned()),
         KeySource::Issuer(iss) => {
             let discovery_url = probe::discovery_url(iss);
             progress.started("issuer", &format!("fetching {discovery_url}…"));
-            let discovery = client.fetch(&discovery_url).await;
+            let mut discovery = client.fetch(&discovery_url).await;
+            super::vantage::attribute_fetches(vec![&mut discovery]).await;
+            from_here = discovery
+                .result
+                .as_ref()
+                .err()
+                .and_then(|f| f.from_here().map(super::from_here_detail));
             staged.findings.extend(rules::issuer::document_fetches(
                 &[&discovery],
                 Document::Discovery,
@@ -97,11 +104,19 @@ pub async fn fetch(
     let Some(jwks_url) = jwks_url else {
         return staged.map(|()| Fetched {
             key_set: None,
-            skipped: Some("discovery gave no usable `jwks_uri` (see the findings)".to_owned()),
+            skipped: Some(from_here.unwrap_or_else(|| {
+                "discovery gave no usable `jwks_uri` (see the findings)".to_owned()
+            })),
         });
     };
     progress.update("issuer", &format!("fetching {jwks_url}…"));
-    let jwks = client.fetch(&jwks_url).await;
+    let mut jwks = client.fetch(&jwks_url).await;
+    super::vantage::attribute_fetches(vec![&mut jwks]).await;
+    let from_here = jwks
+        .result
+        .as_ref()
+        .err()
+        .and_then(|f| f.from_here().map(super::from_here_detail));
     staged
         .findings
         .extend(rules::issuer::document_fetches(&[&jwks], Document::Jwks));
@@ -110,9 +125,9 @@ pub async fn fetch(
         .filter(|r| r.is_success() && !r.truncated)
         .map(|r| String::from_utf8_lossy(&r.body).into_owned());
     staged.map(|()| Fetched {
-        skipped: body
-            .is_none()
-            .then(|| format!("the key set could not be fetched from {jwks_url}")),
+        skipped: body.is_none().then(|| {
+            from_here.unwrap_or_else(|| format!("the key set could not be fetched from {jwks_url}"))
+        }),
         key_set: body.map(|text| KeySetText {
             origin: jwks_url,
             text,

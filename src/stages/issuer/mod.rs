@@ -4,6 +4,7 @@
 //! and checks a key set alone (`decode --verify`, `--jwks`).
 
 pub mod keys;
+pub mod vantage;
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,9 @@ pub struct IssuerData {
     pub jwks_text: Option<String>,
     /// Why IS022 (issuer-not-public) was not judged, when it was not.
     pub reachability_note: Option<String>,
+    /// Every failed fetch failed on this machine's side (its DNS resolver,
+    /// its routes, its proxy): why. The issuer was then not judged.
+    pub unreachable_from_here: Option<String>,
     /// Min, median and max of the chain time (discovery + JWKS).
     pub chain_time: Option<Spread>,
     /// The wall time of the whole probe.
@@ -70,7 +74,8 @@ pub async fn probe(client: &HttpClient, request: &ProbeRequest, progress: &dyn P
             crate::finding::counted(request.samples, "sample", "samples")
         ),
     );
-    let samples = probe::samples(client, &url, request.samples, request.interval).await;
+    let mut samples = probe::samples(client, &url, request.samples, request.interval).await;
+    vantage::attribute(&mut samples).await;
     let jwks_url = samples
         .iter()
         .find_map(|s| s.jwks.as_ref().map(|j| j.url.clone()));
@@ -246,6 +251,7 @@ pub fn judge(probed: Probed, now: Timestamp, local_sts: Option<&str>) -> Staged<
                 "IS022 issuer-not-public not judged: STS is {endpoint}, itself on a non-public address, so it may reach the issuer"
             )
         }),
+        unreachable_from_here: from_here(&samples),
         jwks_text: parsed_ok(jwks_body.as_ref()).map(|s| s.text.clone()),
         chain_time: Spread::of(samples.iter().map(Sample::chain_time)),
         elapsed,
@@ -273,7 +279,38 @@ pub fn judge(probed: Probed, now: Timestamp, local_sts: Option<&str>) -> Staged<
     staged.map(|()| data)
 }
 
+/// Why the issuer could not be reached from this machine, when every
+/// fetch that failed failed on this machine's side (and one did).
+pub fn from_here(samples: &[Sample]) -> Option<String> {
+    let mut reasons: Vec<&str> = Vec::new();
+    for fetch in samples
+        .iter()
+        .flat_map(|s| std::iter::once(&s.discovery).chain(s.jwks.as_ref()))
+        .filter(|f| !f.succeeded())
+    {
+        let why = fetch.result.as_ref().err()?.from_here()?;
+        if !reasons.contains(&why) {
+            reasons.push(why);
+        }
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// The detail of a stage that could not run because the issuer could not
+/// be reached from here.
+pub fn from_here_detail(why: &str) -> String {
+    format!(
+        "cannot reach the issuer from this machine: {why}; whether STS can reach it was not checked"
+    )
+}
+
 fn stage(name: &'static str, findings: &[Finding], data: &IssuerData) -> Stage {
+    if let Some(why) = &data.unreachable_from_here
+        && findings.is_empty()
+        && matches!(name, "discovery" | "jwks" | "latency")
+    {
+        return Stage::skipped(name, from_here_detail(why));
+    }
     let first = data.samples.first();
     let fetch_detail = |document: Document| {
         let fetch = first.and_then(|s| s.fetch(document));

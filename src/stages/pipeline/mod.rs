@@ -446,6 +446,27 @@ fn issuer_stage(
         checked.data
     });
     let row = match (&data, skipped) {
+        // Not reached from this machine: nothing was learnt about the
+        // issuer, so the row is a skip unless a finding says more.
+        (Some(data), _)
+            if data.unreachable_from_here.is_some()
+                && Stage::judge(&findings) == StageStatus::Pass =>
+        {
+            let why = data.unreachable_from_here.as_deref().unwrap_or_default();
+            let mut detail = issuer::from_here_detail(why);
+            if own {
+                detail = format!(
+                    "{detail}; {}",
+                    rows::signature(signature.as_ref().and_then(Option::as_ref))
+                );
+            }
+            Stage {
+                name: "issuer",
+                status: StageStatus::Skip,
+                duration: took,
+                detail,
+            }
+        }
         (Some(data), _) => Stage::ran(
             "issuer",
             &findings,
