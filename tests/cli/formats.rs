@@ -249,7 +249,8 @@ fn a_lint_runbook_says_each_thing_once_with_counts_in_words() {
         "{text}"
     );
     assert_eq!(
-        text.matches("2 trust policies in 2 files; 1 more could not be checked.").count(),
+        text.matches("2 trust policies in 2 files; 1 more could not be checked.")
+            .count(),
         1,
         "{text}"
     );
