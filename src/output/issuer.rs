@@ -181,11 +181,8 @@ fn spread_text(spread: Option<Spread>) -> String {
     })
 }
 
-pub fn write_human(
-    data: &IssuerData,
-    mut table: impl FnMut() -> Table,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+/// The issuer, its discovery document and its key set, with their caching.
+fn write_documents(data: &IssuerData, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Issuer    {}", printable(&data.url))?;
     writeln!(out, "Discovery {}", printable(&data.discovery_url))?;
     writeln!(
@@ -197,13 +194,26 @@ pub fn write_human(
         Some(url) => {
             let keys = data.keys.map_or(String::new(), |k| format!(" ({k} keys)"));
             writeln!(out, "JWKS      {}{keys}", printable(url))?;
-            writeln!(out, "          {}", cache_text(data.jwks_cache.as_ref()))?;
+            writeln!(out, "          {}", cache_text(data.jwks_cache.as_ref()))
         }
         None => writeln!(
             out,
-            "JWKS      not fetched: discovery gave no usable jwks_uri"
-        )?,
+            "JWKS      not fetched: {}",
+            if data.unreachable_from_here.is_some() {
+                "the issuer cannot be reached from this machine"
+            } else {
+                "discovery gave no usable jwks_uri"
+            }
+        ),
     }
+}
+
+pub fn write_human(
+    data: &IssuerData,
+    mut table: impl FnMut() -> Table,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    write_documents(data, out)?;
     if let Some(algs) = data
         .discovery
         .as_ref()

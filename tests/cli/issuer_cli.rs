@@ -738,6 +738,10 @@ fn a_name_that_fails_beside_a_control_name_that_fails_too_is_this_machines_probl
         text.contains("Verdict: Could not check this issuer from here:"),
         "{text}"
     );
+    assert!(
+        text.contains("JWKS      not fetched: the issuer cannot be reached from this machine"),
+        "{text}"
+    );
     assert!(!text.contains("STS is likely to fail"), "{text}");
 }
 
