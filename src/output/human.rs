@@ -290,21 +290,30 @@ fn render_finding(
         // A policy held in a string of the file: the header gives the
         // string's place in the file; a policy on lines too long to read
         // is shown laid out.
-        let laid_out = location.in_file.and_then(|(line, column)| {
+        // A JSON file written on one long line (a policy saved by a
+        // script, a minified template) is laid out the same way.
+        if let Some((line, column)) = location.in_file {
             let _ = write!(name, ":{line}:{column}, embedded policy");
             handler = handler.clone().without_primary_span_start();
-            if !super::snippet::has_long_line(&file.text, options.width) {
-                return None;
-            }
-            let laid = indexes
-                .laid_out
-                .entry(file.key.clone())
-                .or_insert_with(|| super::snippet::LaidOut::new(&file.text))
-                .as_ref()?;
-            let span = laid.span(&location.pointer, span.clone())?;
-            Some((laid, span))
-        });
+        }
+        let laid_out = super::snippet::has_long_line(&file.text, options.width)
+            .then(|| {
+                let laid = indexes
+                    .laid_out
+                    .entry(file.key.clone())
+                    .or_insert_with(|| super::snippet::LaidOut::new(&file.text))
+                    .as_ref()?;
+                let span = laid.span(&location.pointer, span.clone())?;
+                Some((laid, span))
+            })
+            .flatten();
         let (snippet, label) = if let Some((laid, span)) = laid_out {
+            if location.in_file.is_none() {
+                // The laid-out lines are not the file's: the header keeps
+                // the file's position.
+                let _ = write!(name, ":{}:{}", location.line, location.column);
+                handler = handler.clone().without_primary_span_start();
+            }
             name.push_str(", laid out");
             super::snippet::Snippet::new(name, laid.text(), laid.lines(), span)
         } else {

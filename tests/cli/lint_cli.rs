@@ -1093,3 +1093,30 @@ fn pv002_advice_matches_what_the_policy_pins() {
         "{suggestion}"
     );
 }
+
+/// A policy file written on one line (as scripts save it) is shown laid
+/// out, the header keeping the file's position, the finding's line inside.
+#[test]
+fn a_one_line_policy_file_is_shown_laid_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one-line.json");
+    let one_line: serde_json::Value =
+        serde_json::from_str(&GOOD_POLICY.replace("\"Federated\"", "\"Federeted\"")).unwrap();
+    std::fs::write(&path, one_line.to_string()).unwrap();
+    let out = oidc_doctor()
+        .current_dir(dir.path())
+        .env("COLUMNS", "80")
+        .args(["lint", "one-line.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("[one-line.json:1:69, laid out]"), "{text}");
+    let key_line = text
+        .lines()
+        .find(|l| l.contains("\"Federeted\": \"arn:aws:iam::123456789012:oidc-provider/"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(key_line.chars().count() < 120, "{key_line}");
+    // No line of the report is the whole file.
+    assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
+}
