@@ -6,9 +6,11 @@ pub mod actions;
 pub mod aws;
 pub mod aws_http;
 pub mod cache;
+pub mod dns;
 pub mod http;
 pub mod input;
 pub mod probe;
+pub mod proxy;
 pub mod tls;
 
 use std::path::{Path, PathBuf};

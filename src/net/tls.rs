@@ -68,7 +68,7 @@ pub async fn probe(host: &str, port: u16, timeout: Duration) -> HandshakeProbe {
     let remaining = || deadline.saturating_duration_since(Instant::now());
 
     let started = Instant::now();
-    let addresses = match tokio::time::timeout(remaining(), super::http::lookup(host, port)).await {
+    let addresses = match tokio::time::timeout(remaining(), super::dns::lookup(host, port)).await {
         Ok(Ok(addresses)) => addresses,
         Ok(Err(error)) => return probe.failed(format!("DNS lookup failed: {error}")),
         Err(_) => return probe.failed(format!("DNS lookup timed out after {timeout:?}")),

@@ -116,7 +116,7 @@ pub fn write_human(
                 then_text(attempt, i + 1 == count, data),
             ]);
         }
-        writeln!(out, "{}", super::human::unbroken(&mut attempts))?;
+        writeln!(out, "{}", super::layout::unbroken(&mut attempts))?;
     }
     if let Some(assumed) = &data.assumed {
         writeln!(

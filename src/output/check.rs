@@ -20,7 +20,7 @@ use super::printable;
 fn wrapped(text: &str, width: usize, first: &str, rest: &str) -> String {
     let mut wrapped = textwrap::fill(
         &printable(text),
-        super::human::wrap_options(width, first, rest),
+        super::layout::wrap_options(width, first, rest),
     );
     wrapped.push('\n');
     wrapped
@@ -66,7 +66,7 @@ pub fn write_human(
             printable(&stage.detail).into_owned(),
         ]);
     }
-    writeln!(out, "{}", super::human::unbroken(&mut stages))?;
+    writeln!(out, "{}", super::layout::unbroken(&mut stages))?;
     writeln!(out)?;
     write_verdict_human(&data.verdict, width, out)
 }

@@ -242,7 +242,7 @@ pub fn write_human(
             samples.add_row(row);
         }
     }
-    writeln!(out, "{}", super::human::unbroken(&mut samples))?;
+    writeln!(out, "{}", super::layout::unbroken(&mut samples))?;
     writeln!(
         out,
         "DNS, connect and TLS: a separate handshake beside each fetch; first byte and total: from the request's start.\nDiscovery + JWKS: {}\n",
@@ -284,7 +284,7 @@ pub fn write_human(
             host.port,
             documents.join(", ")
         )?;
-        writeln!(out, "{}\n", super::human::unbroken(&mut chain))?;
+        writeln!(out, "{}\n", super::layout::unbroken(&mut chain))?;
     }
     if let Some(burst) = &data.burst {
         writeln!(

@@ -8,6 +8,7 @@ mod guard;
 mod human;
 mod issuer;
 mod json;
+mod layout;
 mod markdown;
 mod md;
 mod progress;

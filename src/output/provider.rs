@@ -75,7 +75,7 @@ pub fn write_human(
     if let Some(column) = provider.column_mut(1) {
         column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(42)));
     }
-    writeln!(out, "{}", super::human::unbroken(&mut provider))?;
+    writeln!(out, "{}", super::layout::unbroken(&mut provider))?;
     if let Some(role) = &data.role {
         let mut table = table();
         table.set_header(["role", "value"]);
@@ -85,7 +85,7 @@ pub fn write_human(
             "max session".to_owned(),
             format!("{} s", role.max_session_duration.unwrap_or(3600)),
         ]);
-        writeln!(out, "{}", super::human::unbroken(&mut table))?;
+        writeln!(out, "{}", super::layout::unbroken(&mut table))?;
     } else if let Some(why) = &data.role_skipped {
         writeln!(out, "Role      not read: {}", printable(why))?;
     }
@@ -199,7 +199,7 @@ pub fn write_scan_human(
         if let Some(column) = roles.column_mut(0) {
             column.set_constraint(ColumnConstraint::ContentWidth);
         }
-        writeln!(out, "{}", super::human::unbroken(&mut roles))?;
+        writeln!(out, "{}", super::layout::unbroken(&mut roles))?;
     }
     writeln!(out)
 }

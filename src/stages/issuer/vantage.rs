@@ -13,7 +13,8 @@ use std::time::Duration;
 use url::Url;
 
 use crate::model::issuer::{DnsAnswer, Fetch, FetchFailure, Sample, no_route};
-use crate::net::http::{self, Proxy};
+use crate::net::dns;
+use crate::net::proxy::{self, Proxy};
 
 /// How long the control name may take to resolve.
 pub const CONTROL_LIMIT: Duration = Duration::from_secs(2);
@@ -63,14 +64,14 @@ pub async fn attribute_fetches(fetches: Vec<&mut Fetch>) {
     static CONTROL: tokio::sync::OnceCell<Control> = tokio::sync::OnceCell::const_new();
     let needs_control = fetches.iter().any(|fetch| {
         matches!(fetch.result, Err(FetchFailure::Dns(_)))
-            && failed_url(fetch).is_some_and(|u| http::proxy_for(&u).is_none())
+            && failed_url(fetch).is_some_and(|u| proxy::proxy_for(&u).is_none())
     });
     let control = if needs_control {
         Some(
             CONTROL
                 .get_or_init(|| async {
                     let host = control_host();
-                    let resolved = http::resolves(&host, CONTROL_LIMIT).await;
+                    let resolved = dns::resolves(&host, CONTROL_LIMIT).await;
                     Control { host, resolved }
                 })
                 .await,
@@ -80,7 +81,7 @@ pub async fn attribute_fetches(fetches: Vec<&mut Fetch>) {
     };
     for fetch in fetches {
         let url = failed_url(fetch);
-        let proxy = url.as_ref().and_then(http::proxy_for);
+        let proxy = url.as_ref().and_then(proxy::proxy_for);
         let host = url
             .as_ref()
             .and_then(|u| u.host_str().map(str::to_owned))
