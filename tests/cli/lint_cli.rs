@@ -21,6 +21,14 @@ fn lint_json(args: &[&str]) -> (Option<i32>, Value) {
     )
 }
 
+/// The first finding with this code; the report is shown when there is none.
+fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["code"] == code))
+        .unwrap_or_else(|| panic!("no {code} in {report:#}"))
+}
+
 /// (code, path, resource, line, pointer) of every finding.
 fn findings(report: &Value) -> Vec<(String, String, Option<String>, u64, String)> {
     report["findings"]
@@ -353,14 +361,7 @@ fn cloudformation_yaml_with_short_form_intrinsics() {
     assert_eq!(found.len(), 2, "{found:?}");
     let tp009 = found.iter().find(|f| f.0 == "TP009").expect("TP009");
     assert_eq!(tp009.2.as_deref(), Some("Resources/GeneratedRole"));
-    let message = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "TP009")
-        .unwrap()["message"]
-        .as_str()
-        .unwrap();
+    let message = finding(&report, "TP009")["message"].as_str().unwrap();
     assert!(message.contains("`Fn::Sub`"), "{message}");
     assert_eq!(report["findings"][1]["severity"], "low");
 }
@@ -651,12 +652,7 @@ fn a_refusal_is_ev001_in_every_format_and_fails_the_gate() {
     // The fix is a fragment to paste, in the JSON finding too.
     let (code, report) = lint_json(&args[1..]);
     assert_eq!(code, Some(1));
-    let ev001 = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "EV001")
-        .unwrap();
+    let ev001 = finding(&report, "EV001");
     let fragment: Value = serde_json::from_str(ev001["suggestion"].as_str().unwrap()).unwrap();
     assert_eq!(
         fragment["StringEquals"]["token.actions.githubusercontent.com:sub"][1],
@@ -718,14 +714,9 @@ fn a_look_alike_provider_or_condition_key_is_reported_as_tk015() {
             "/Statement/0/Principal/Federated".to_owned()
         )]
     );
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "TK015")
-        .unwrap();
-    assert_eq!(finding["severity"], "high");
-    let message = finding["message"].as_str().unwrap();
+    let tk015 = finding(&report, "TK015");
+    assert_eq!(tk015["severity"], "high");
+    let message = tk015["message"].as_str().unwrap();
     for expected in [
         "token.actions.githubusercontent.xn--cm-fmc",
         "GitHub Actions",
@@ -794,13 +785,7 @@ fn a_misspelt_policy_fails_the_gate_and_says_what_was_meant() {
         std::fs::write(&path, GOOD_POLICY.replacen(right, wrong, 1)).unwrap();
         let (code, report) = lint_json(&[path.to_str().unwrap()]);
         assert_eq!(code, Some(1), "{wrong}: {report}");
-        let finding = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == *rule)
-            .unwrap_or_else(|| panic!("{wrong}: no {rule} in {report}"));
-        let message = finding["message"].as_str().unwrap();
+        let message = finding(&report, rule)["message"].as_str().unwrap();
         assert!(
             message.contains(&format!("did you mean `{meant}`?"))
                 || message.contains(&format!("Did you mean `{meant}`?")),
@@ -1025,13 +1010,7 @@ fn pv002_advice_matches_what_the_policy_pins() {
             token.to_str().unwrap(),
             policy.to_str().unwrap(),
         ]);
-        let finding = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == "PV002")
-            .unwrap_or_else(|| panic!("no PV002: {report}"))
-            .clone();
+        let finding = finding(&report, "PV002").clone();
         (
             finding["help"].as_str().unwrap().to_owned(),
             finding["suggestion"]
