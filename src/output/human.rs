@@ -224,6 +224,11 @@ fn render_finding(
                     .entry(file.key.clone())
                     .or_insert_with(|| super::snippet::LaidOut::new(&file.text))
                     .as_ref()?;
+                // Outside an embedded policy, the pointer is the policy's:
+                // only a file that is the policy itself is laid out.
+                if location.in_file.is_none() && !laid.names_exactly(&location.pointer, &span) {
+                    return None;
+                }
                 let span = laid.span(&location.pointer, span.clone())?;
                 Some((laid, span))
             })

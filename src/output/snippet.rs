@@ -82,6 +82,17 @@ impl LaidOut {
     }
 }
 
+impl LaidOut {
+    /// Whether `pointer` names, in the original text, exactly the node
+    /// `span` covers: the pointer is then relative to this text (a plain
+    /// policy file), not to a policy inside it (a template's role).
+    pub fn names_exactly(&self, pointer: &str, span: &Range<usize>) -> bool {
+        self.original
+            .span(pointer)
+            .is_some_and(|(offset, len)| offset == span.start && offset + len == span.end)
+    }
+}
+
 /// Whether a text has a line longer than `width` columns.
 pub fn has_long_line(text: &str, width: usize) -> bool {
     text.lines().any(|line| line.chars().count() > width)
