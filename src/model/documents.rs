@@ -231,8 +231,12 @@ fn looks_like_policy(top: &serde_json::Map<String, Value>, text: &str) -> bool {
 
 /// Text that names web-identity federation: the action or a provider ARN.
 pub fn names_web_identity(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower.contains("sts:assumerolewithwebidentity") || lower.contains(":oidc-provider/")
+    let has = |needle: &str| {
+        text.as_bytes()
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+    };
+    has("sts:AssumeRoleWithWebIdentity") || has(":oidc-provider/")
 }
 
 /// Whether a policy document is a trust policy rather than an identity or
