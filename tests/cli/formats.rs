@@ -291,11 +291,7 @@ fn a_lint_runbook_says_each_thing_once_with_counts_in_words() {
 fn the_offline_check_runbook_says_each_thing_once() {
     let out = oidc_doctor()
         .args(["check", "--offline", "--format", "markdown", "--quiet"])
-        .args(["--token-file", "fixtures/examples/check/token.jwt"])
-        .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy"])
-        .args(["--policy", "fixtures/examples/check/trust-policy.json"])
-        .args(["--provider-json", "fixtures/examples/check/provider.json"])
-        .args(["--jwks", "fixtures/keys/test-jwks.json"])
+        .args(crate::support::CHECK_EXAMPLE)
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();

@@ -352,11 +352,7 @@ fn the_documented_check_example_matches_real_output() {
     let examples = examples();
     let output = oidc_doctor()
         .args(["check", "--offline", "--format", "json", "--quiet"])
-        .args(["--token-file", "fixtures/examples/check/token.jwt"])
-        .args(["--role-arn", "arn:aws:iam::123456789012:role/deploy"])
-        .args(["--policy", "fixtures/examples/check/trust-policy.json"])
-        .args(["--provider-json", "fixtures/examples/check/provider.json"])
-        .args(["--jwks", "fixtures/keys/test-jwks.json"])
+        .args(crate::support::CHECK_EXAMPLE)
         .output()
         .unwrap();
     let checked: Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -161,3 +161,18 @@ pub fn no_aws_setup(dir: &Path) -> [(&'static str, std::ffi::OsString); 4] {
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
     ]
 }
+
+/// The README's offline `check` example: its inputs, as paths relative to
+/// the repository root (the tests run there).
+pub const CHECK_EXAMPLE: [&str; 10] = [
+    "--token-file",
+    "fixtures/examples/check/token.jwt",
+    "--role-arn",
+    "arn:aws:iam::123456789012:role/deploy",
+    "--policy",
+    "fixtures/examples/check/trust-policy.json",
+    "--provider-json",
+    "fixtures/examples/check/provider.json",
+    "--jwks",
+    "fixtures/keys/test-jwks.json",
+];
