@@ -16,6 +16,8 @@ pub enum InputKind {
     GetRoleOutput,
     CloudFormation,
     TerraformPlan,
+    /// Terraform source (`.tf`).
+    TerraformSource,
     /// Read from IAM itself (`provider`, `scan`, `assume`).
     IamRole,
 }
@@ -27,6 +29,7 @@ impl InputKind {
             InputKind::GetRoleOutput => "`aws iam get-role` output",
             InputKind::CloudFormation => "CloudFormation template",
             InputKind::TerraformPlan => "Terraform plan",
+            InputKind::TerraformSource => "Terraform configuration",
             InputKind::IamRole => "IAM role",
         }
     }

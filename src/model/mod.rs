@@ -15,6 +15,7 @@ pub mod signature;
 pub mod source;
 pub mod subject;
 pub mod suggest;
+pub mod terraform;
 pub mod time;
 pub mod token;
 pub mod wildcard;

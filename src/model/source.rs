@@ -97,6 +97,28 @@ impl JsonSource {
         }
     }
 
+    /// This JSON as it stands at `offset` of a larger `text` (a heredoc in
+    /// a `.tf` file): spans and positions count in the larger text.
+    #[must_use]
+    pub fn shifted(self, text: &str, offset: usize) -> JsonSource {
+        let shift = |(start, len): Span| (start + offset, len);
+        let spans = self
+            .spans
+            .into_iter()
+            .map(|(pointer, span)| (pointer, shift(span)))
+            .collect();
+        let duplicate_keys = self
+            .duplicate_keys
+            .into_iter()
+            .map(|d| DuplicateKey {
+                first: shift(d.first),
+                winner: shift(d.winner),
+                ..d
+            })
+            .collect();
+        JsonSource::from_parts(text.to_owned(), self.value, spans, duplicate_keys)
+    }
+
     fn index(&mut self, node: &Node<'_>, pointer: &str, key_start: Option<usize>) {
         let range = node_range(node);
         let start = key_start.unwrap_or(range.0);

@@ -31,6 +31,7 @@ mod local_http;
 mod robustness;
 mod sts_standin;
 mod support;
+mod terraform_source;
 mod test_issuer;
 mod test_issuer_self;
 mod token_leaks;

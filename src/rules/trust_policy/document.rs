@@ -126,8 +126,12 @@ fn duplicate_keys(check: &PolicyCheck<'_>) -> Vec<Finding> {
 
 fn version(check: &PolicyCheck<'_>) -> Option<Finding> {
     // In CloudFormation `${...}` is the template's own substitution.
-    let uses_variables = check.doc.kind != crate::model::documents::InputKind::CloudFormation
-        && check.doc.value().to_string().contains("${");
+    // In Terraform source `${...}` is Terraform's own interpolation.
+    let uses_variables = !matches!(
+        check.doc.kind,
+        crate::model::documents::InputKind::CloudFormation
+            | crate::model::documents::InputKind::TerraformSource
+    ) && check.doc.value().to_string().contains("${");
     let (pointer, problem) = match &check.policy.version {
         None => ("", "The policy has no `Version`".to_owned()),
         Some(v) if v.value == "2008-10-17" => (

@@ -214,6 +214,9 @@ pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &Synta
         if what.starts_with("YAML") {
             "Fix the YAML at that position; CloudFormation cannot read the template, and no \
              policy in it was checked."
+        } else if what.starts_with("Terraform") {
+            "Fix the HCL at that position; Terraform cannot read the file, and no policy in it \
+             was checked."
         } else {
             "Fix the JSON at that position; IAM rejects the policy (`MalformedPolicyDocument`)."
         },

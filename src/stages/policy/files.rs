@@ -3,9 +3,10 @@
 //! file read once (capped), recognised by content, and every policy in it
 //! linted; files in parallel on all cores.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ignore::WalkBuilder;
@@ -15,6 +16,7 @@ use crate::error::Error;
 use crate::eval::PolicyEvaluation;
 use crate::finding::{Finding, SourceFile};
 use crate::model::documents::{self, InputKind, Recognised};
+use crate::model::terraform;
 use crate::net::input::{self, Input, MAX_LINT_FILE_BYTES};
 use crate::rules::trust_policy::{self, source_key};
 use crate::stages::token::TokenSummary;
@@ -23,7 +25,7 @@ use crate::stages::{Stage, Staged};
 use super::{Linted, PolicyContext, lint_document};
 
 /// What a directory walk considers (explicit files are always read).
-const WALKED_EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "template", "tfplan"];
+const WALKED_EXTENSIONS: [&str; 6] = ["json", "yaml", "yml", "template", "tfplan", "tf"];
 
 /// One policy that was linted.
 #[derive(Debug, Clone)]
@@ -48,6 +50,9 @@ pub struct LintData {
     /// What the policies that trust the given provider pin `aud` to
     /// (with `--provider-json`), for PV002's advice.
     pub pinned_audiences: Vec<String>,
+    /// IAM OIDC providers declared in the Terraform source read (for the
+    /// provider checks, as `--provider-json` gives one).
+    pub providers: Vec<crate::model::provider::OidcProvider>,
     pub verbose: bool,
 }
 
@@ -75,7 +80,12 @@ struct FileResult {
     policies: Vec<LintedPolicy>,
     skipped: Option<String>,
     pinned_audiences: Vec<String>,
+    providers: Vec<crate::model::provider::OidcProvider>,
 }
+
+/// Variable values set beside `.tf` files (`terraform.tfvars`,
+/// `*.auto.tfvars`), read once per directory.
+type TfvarsCache = Mutex<HashMap<PathBuf, Arc<HashMap<String, serde_json::Value>>>>;
 
 /// Lints every policy in the selected files.
 pub fn lint_files(
@@ -98,6 +108,11 @@ pub fn lint_files(
         refusals.extend(result.refusals);
         staged.sources.extend(result.sources);
         data.policies.extend(result.policies);
+        for provider in result.providers {
+            if !data.providers.contains(&provider) {
+                data.providers.push(provider);
+            }
+        }
         for audience in result.pinned_audiences {
             if !data.pinned_audiences.contains(&audience) {
                 data.pinned_audiences.push(audience);
@@ -256,6 +271,7 @@ fn lint_parallel(
         .map_or(1, std::num::NonZero::get)
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
+    let tfvars = TfvarsCache::default();
     let slots: Vec<Mutex<Option<Result<FileResult, Error>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
@@ -267,7 +283,7 @@ fn lint_parallel(
                     // A named file that cannot be read stops the run (exit 2); one
                     // found by the walk that vanished or is unreadable is skipped.
                     let named = explicit.contains(path) && !skip_unrecognised;
-                    let result = match lint_file(path, named, context) {
+                    let result = match lint_file(path, named, context, &tfvars) {
                         Err(error) if !explicit.contains(path) => Ok(FileResult {
                             skipped: Some(format!("unreadable: {error}")),
                             ..FileResult::default()
@@ -296,7 +312,12 @@ fn lint_parallel(
 /// trust policy is a finding (TP001 when it cannot be read as JSON or
 /// YAML, TP002 when it can but holds none); a walked one is skipped, and
 /// the reason said, unless it looks like a policy.
-fn lint_file(path: &Path, named: bool, context: &PolicyContext) -> Result<FileResult, Error> {
+fn lint_file(
+    path: &Path,
+    named: bool,
+    context: &PolicyContext,
+    tfvars: &TfvarsCache,
+) -> Result<FileResult, Error> {
     let mut result = FileResult::default();
     let name = display(path);
     let is_json_file = path
@@ -340,6 +361,20 @@ fn lint_file(path: &Path, named: bool, context: &PolicyContext) -> Result<FileRe
         unreadable(&mut result, "it is empty".to_owned());
         return Ok(result);
     }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
+    {
+        lint_terraform(&mut result, path, &name, &text, context, tfvars);
+        if result.skipped.is_some() && named {
+            result.skipped = None;
+            result.findings.push(trust_policy::no_trust_policy(
+                &name,
+                "it is Terraform source with no `aws_iam_role` that sets `assume_role_policy`",
+            ));
+        }
+        return Ok(result);
+    }
     let looks_json = text.trim_start().starts_with(['{', '[']);
     let json = looks_json || is_json_file;
     let web_identity = documents::names_web_identity(&text);
@@ -373,6 +408,96 @@ fn lint_file(path: &Path, named: bool, context: &PolicyContext) -> Result<FileRe
             .push(trust_policy::no_trust_policy(&name, what));
     }
     Ok(result)
+}
+
+/// Lints a `.tf` file: its roles' trust policies, with the OIDC providers
+/// it declares as the provider when none was given.
+fn lint_terraform(
+    result: &mut FileResult,
+    path: &Path,
+    name: &str,
+    text: &str,
+    context: &PolicyContext,
+    tfvars: &TfvarsCache,
+) {
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let values = {
+        let cached = tfvars.lock().ok().and_then(|c| c.get(&dir).cloned());
+        cached.unwrap_or_else(|| {
+            let read = Arc::new(read_tfvars(&dir));
+            if let Ok(mut cache) = tfvars.lock() {
+                cache.insert(dir.clone(), Arc::clone(&read));
+            }
+            read
+        })
+    };
+    let source = terraform::recognise_terraform(name, text, &values);
+    if let Recognised::Unparseable(error) = &source.recognised {
+        result.findings.push(trust_policy::unparseable(
+            name,
+            None,
+            "Terraform file",
+            error,
+        ));
+        return;
+    }
+    result.providers.clone_from(&source.providers);
+    if context.provider.is_none() && !source.providers.is_empty() {
+        let mut with_provider = context.clone();
+        with_provider.provider = source.providers.first().cloned();
+        // Each policy checked against the provider it trusts.
+        if let Recognised::Policies(docs) = source.recognised {
+            for doc in docs {
+                let text = doc.value().to_string();
+                with_provider.provider = source
+                    .providers
+                    .iter()
+                    .find(|p| text.contains(&format!("oidc-provider/{}", p.url)))
+                    .or(source.providers.first())
+                    .cloned();
+                add_recognised(
+                    result,
+                    name,
+                    false,
+                    Recognised::Policies(vec![doc]),
+                    &with_provider,
+                );
+            }
+            return;
+        }
+        add_recognised(result, name, false, source.recognised, &with_provider);
+        return;
+    }
+    add_recognised(result, name, false, source.recognised, context);
+}
+
+/// `terraform.tfvars` and `*.auto.tfvars` in `dir`, in the order
+/// Terraform reads them (later files win).
+fn read_tfvars(dir: &Path) -> HashMap<String, serde_json::Value> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+        })
+        .collect();
+    names.sort_by_key(|p| {
+        (
+            p.file_name().is_none_or(|n| n != "terraform.tfvars"),
+            p.clone(),
+        )
+    });
+    let mut values = HashMap::new();
+    for file in names {
+        if let Ok(text) = input::read_text(&file, &LINT_FILE) {
+            values.extend(terraform::tfvars_values(&text));
+        }
+    }
+    values
 }
 
 /// Lints what a file turned out to hold into `result`.
@@ -479,6 +604,9 @@ fn add_recognised(
 fn unresolved_reason(why: &str) -> String {
     if why == "known after apply" {
         "known only after `terraform apply`".to_owned()
+    } else if why.contains(' ') {
+        // Terraform source says why in words.
+        why.to_owned()
     } else {
         format!("built at deploy time by the CloudFormation intrinsic `{why}`")
     }

@@ -1,0 +1,708 @@
+//! Trust policies in Terraform source (`.tf`): every `aws_iam_role`'s
+//! `assume_role_policy`, written as `jsonencode({...})`, a heredoc or
+//! string of JSON, or a reference to a `data "aws_iam_policy_document"`.
+//! The policy value is built from the HCL and every node keeps the span of
+//! the HCL it came from, so findings point at lines of the `.tf` file.
+//! References are resolved as far as the file allows (`var.x` defaults and
+//! values from tfvars, literal `local.x`, an `aws_iam_openid_connect_provider`
+//! in the file); what cannot be resolved stays as its `${...}` text, so no
+//! rule takes an unknown for a safe value. No I/O.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::template::Element;
+use serde_json::{Map, Value};
+
+use super::documents::{InputKind, PolicyDocument, Recognised};
+use super::provider::OidcProvider;
+use super::source::{JsonSource, Span, SyntaxError, child};
+
+/// How deep references may chain (`local.a` naming `local.b`...).
+const MAX_DEPTH: usize = 16;
+
+/// What a `.tf` file holds: its trust policies and the OIDC providers it
+/// declares (which feed the provider checks as `--provider-json` does).
+#[derive(Debug)]
+pub struct TerraformSource {
+    pub recognised: Recognised,
+    pub providers: Vec<OidcProvider>,
+}
+
+/// Reads a `.tf` file. `tfvars` holds the values of variables set beside it
+/// (`terraform.tfvars`, `*.auto.tfvars`), which win over defaults.
+pub fn recognise_terraform<S: std::hash::BuildHasher>(
+    path: &str,
+    text: &str,
+    tfvars: &HashMap<String, Value, S>,
+) -> TerraformSource {
+    let body = match hcl_edit::parser::parse_body(text) {
+        Ok(body) => body,
+        Err(error) => {
+            let location = error.location();
+            let offset = location.offset().min(text.len());
+            return TerraformSource {
+                recognised: Recognised::Unparseable(SyntaxError {
+                    message: error.message().to_owned(),
+                    line: location.line(),
+                    column: location.column(),
+                    offset,
+                }),
+                providers: Vec::new(),
+            };
+        }
+    };
+    let scope = Scope::new(&body, text, tfvars);
+    let mut docs = Vec::new();
+    for block in resources(&body, "resource", "aws_iam_role") {
+        let name = label(block, 1);
+        let Some(attribute) = block.body.get_attribute("assume_role_policy") else {
+            continue;
+        };
+        docs.push(scope.role_policy(path, &format!("aws_iam_role.{name}"), &attribute.value));
+    }
+    let providers = scope.providers.values().cloned().collect();
+    let recognised = if docs.is_empty() {
+        Recognised::NotAPolicyFile
+    } else {
+        Recognised::Policies(docs)
+    };
+    TerraformSource {
+        recognised,
+        providers,
+    }
+}
+
+/// Variable values in a `.tfvars` file (`name = literal`); an unreadable
+/// file gives none (its variables then keep their defaults).
+pub fn tfvars_values(text: &str) -> HashMap<String, Value> {
+    let Ok(body) = hcl_edit::parser::parse_body(text) else {
+        return HashMap::new();
+    };
+    let empty = HashMap::new();
+    let scope = Scope::new(&body, text, &empty);
+    body.attributes()
+        .map(|a| (a.key.as_str().to_owned(), scope.literal(&a.value, 0)))
+        .collect()
+}
+
+fn resources<'a>(body: &'a Body, kind: &'a str, type_: &'a str) -> impl Iterator<Item = &'a Block> {
+    body.get_blocks(kind)
+        .filter(move |block| block.labels.first().is_some_and(|l| l.as_str() == type_))
+}
+
+fn label(block: &Block, index: usize) -> String {
+    block
+        .labels
+        .get(index)
+        .map_or_else(String::new, |l| l.as_str().to_owned())
+}
+
+fn range(span: Option<Range<usize>>) -> Option<Span> {
+    span.map(|r| (r.start, r.end.saturating_sub(r.start)))
+}
+
+/// What the file declares that a reference can name.
+struct Scope<'a> {
+    text: &'a str,
+    variables: HashMap<String, Value>,
+    locals: HashMap<String, &'a Expression>,
+    documents: HashMap<String, &'a Block>,
+    providers: HashMap<String, OidcProvider>,
+}
+
+/// A policy value being built, with the span of each node.
+#[derive(Default)]
+struct Built {
+    spans: HashMap<String, Span>,
+}
+
+impl<'a> Scope<'a> {
+    fn new<S: std::hash::BuildHasher>(
+        body: &'a Body,
+        text: &'a str,
+        tfvars: &HashMap<String, Value, S>,
+    ) -> Scope<'a> {
+        let mut scope = Scope {
+            text,
+            variables: HashMap::new(),
+            locals: HashMap::new(),
+            documents: HashMap::new(),
+            providers: HashMap::new(),
+        };
+        for block in body.get_blocks("locals") {
+            for attribute in block.body.attributes() {
+                scope
+                    .locals
+                    .insert(attribute.key.as_str().to_owned(), &attribute.value);
+            }
+        }
+        for block in body.get_blocks("variable") {
+            let name = label(block, 0);
+            if let Some(default) = block.body.get_attribute("default") {
+                let value = scope.literal(&default.value, 0);
+                scope.variables.insert(name, value);
+            }
+        }
+        scope
+            .variables
+            .extend(tfvars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for block in resources(body, "data", "aws_iam_policy_document") {
+            scope.documents.insert(label(block, 1), block);
+        }
+        for block in resources(body, "resource", "aws_iam_openid_connect_provider") {
+            let strings = |key: &str| -> Vec<String> {
+                match block
+                    .body
+                    .get_attribute(key)
+                    .map(|a| scope.literal(&a.value, 0))
+                {
+                    Some(Value::Array(list)) => list
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            };
+            let url = block
+                .body
+                .get_attribute("url")
+                .map(|a| scope.literal(&a.value, 0));
+            if let Some(Value::String(url)) = url {
+                let provider = OidcProvider {
+                    url: url.strip_prefix("https://").unwrap_or(&url).to_owned(),
+                    client_ids: strings("client_id_list"),
+                    thumbprints: strings("thumbprint_list"),
+                };
+                scope.providers.insert(label(block, 1), provider);
+            }
+        }
+        scope
+    }
+
+    /// The source text of a node, for the `${...}` of what is not known.
+    fn source(&self, expr: &Expression) -> String {
+        expr.span()
+            .and_then(|r| self.text.get(r))
+            .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned())
+    }
+
+    fn unknown(&self, expr: &Expression) -> Value {
+        Value::String(format!("${{{}}}", self.source(expr)))
+    }
+
+    /// The value of an expression without spans (variables, locals,
+    /// provider attributes).
+    fn literal(&self, expr: &Expression, depth: usize) -> Value {
+        let mut built = Built::default();
+        self.value(expr, "", &mut built, depth)
+    }
+
+    /// The value of `expr`, recording spans under `pointer`.
+    fn value(&self, expr: &Expression, pointer: &str, built: &mut Built, depth: usize) -> Value {
+        if let Some(span) = range(expr.span()) {
+            built.spans.entry(pointer.to_owned()).or_insert(span);
+        }
+        if depth > MAX_DEPTH {
+            return self.unknown(expr);
+        }
+        match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => {
+                serde_json::from_str(&n.value().to_string()).unwrap_or_else(|_| self.unknown(expr))
+            }
+            Expression::String(s) => Value::String(s.value().clone()),
+            Expression::Array(array) => Value::Array(
+                array
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| self.value(e, &child(pointer, &i.to_string()), built, depth))
+                    .collect(),
+            ),
+            Expression::Object(object) => {
+                let mut map = Map::new();
+                for (key, value) in object {
+                    let name = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Expression(e) => {
+                            match self.value(e, "", &mut Built::default(), depth + 1) {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            }
+                        }
+                    };
+                    let at = child(pointer, &name);
+                    // The member's span starts at its key, as in JSON sources.
+                    if let (Some(k), Some(v)) = (key.span(), value.expr().span()) {
+                        built
+                            .spans
+                            .insert(at.clone(), (k.start, v.end.saturating_sub(k.start)));
+                    }
+                    let v = self.value(value.expr(), &at, built, depth);
+                    map.insert(name, v);
+                }
+                Value::Object(map)
+            }
+            Expression::StringTemplate(template) => self.template(template.iter(), depth),
+            Expression::HeredocTemplate(heredoc) => self.template(heredoc.template.iter(), depth),
+            Expression::Parenthesis(inner) => self.value(inner.inner(), pointer, built, depth + 1),
+            Expression::Traversal(_) | Expression::Variable(_) => self
+                .reference(expr, depth)
+                .unwrap_or_else(|| self.unknown(expr)),
+            _ => self.unknown(expr),
+        }
+    }
+
+    /// A string template: literal parts as written, interpolations
+    /// resolved when they name a known string, else kept as `${...}`.
+    fn template<'t>(&self, elements: impl Iterator<Item = &'t Element>, depth: usize) -> Value {
+        let mut out = String::new();
+        for element in elements {
+            match element {
+                Element::Literal(literal) => out.push_str(literal.value()),
+                Element::Interpolation(interpolation) => {
+                    match self.reference(&interpolation.expr, depth) {
+                        Some(Value::String(s)) => out.push_str(&s),
+                        Some(Value::Number(n)) => out.push_str(&n.to_string()),
+                        _ => {
+                            out.push_str("${");
+                            out.push_str(&self.source(&interpolation.expr));
+                            out.push('}');
+                        }
+                    }
+                }
+                Element::Directive(_) => out.push_str("${directive}"),
+            }
+        }
+        Value::String(out)
+    }
+
+    /// `var.x`, `local.x`, a provider's `arn`/`url`, the caller's account
+    /// and partition; `None` when the source does not say.
+    fn reference(&self, expr: &Expression, depth: usize) -> Option<Value> {
+        let path = traversal_path(expr)?;
+        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        match parts.as_slice() {
+            ["var", name, ..] => self.variables.get(*name).cloned(),
+            ["local", name, ..] => self
+                .locals
+                .get(*name)
+                .map(|e| self.value(e, "", &mut Built::default(), depth + 1)),
+            ["aws_iam_openid_connect_provider", name, "url"] => {
+                self.providers.get(*name).map(|p| Value::String(format!("https://{}", p.url)))
+            }
+            ["aws_iam_openid_connect_provider", name, "arn"] => self.providers.get(*name).map(|p| {
+                Value::String(format!(
+                    "arn:${{data.aws_partition.current.partition}}:iam::${{data.aws_caller_identity.current.account_id}}:oidc-provider/{}",
+                    p.url
+                ))
+            }),
+            _ => None,
+        }
+    }
+
+    /// The trust policy of one role.
+    fn role_policy(&self, path: &str, resource: &str, expr: &Expression) -> PolicyDocument {
+        let mut doc = PolicyDocument {
+            path: path.to_owned(),
+            kind: InputKind::TerraformSource,
+            resource: Some(resource.to_owned()),
+            role_arn: None,
+            source: Arc::new(JsonSource::empty()),
+            base: String::new(),
+            unresolved: None,
+            broken: None,
+            outer: None,
+        };
+        let at = expr
+            .span()
+            .map(|r| super::source::line_column(self.text, r.start));
+        match self.policy(expr) {
+            Policy::Value(value, built) => {
+                doc.source = Arc::new(JsonSource::from_parts(
+                    self.text.to_owned(),
+                    value,
+                    built.spans,
+                    Vec::new(),
+                ));
+            }
+            Policy::Json(text, offset) => match JsonSource::parse(text) {
+                Ok(json) => {
+                    let mut json = json.shifted(self.text, offset);
+                    resolve_strings(self, &mut json.value);
+                    doc.source = Arc::new(json);
+                }
+                Err(mut error) => {
+                    // Positions in the file, not in the string.
+                    error.offset += offset;
+                    (error.line, error.column) =
+                        super::source::line_column(self.text, error.offset);
+                    doc.broken = Some(error);
+                    doc.outer = at;
+                }
+            },
+            Policy::Embedded(text) => match JsonSource::parse(text) {
+                Ok(mut json) => {
+                    resolve_strings(self, &mut json.value);
+                    doc.source = Arc::new(json);
+                    doc.outer = at;
+                }
+                Err(error) => {
+                    doc.broken = Some(error);
+                    doc.outer = at;
+                }
+            },
+            Policy::Unknown(why) => {
+                doc.unresolved = Some(why);
+                doc.source = Arc::new(JsonSource::from_parts(
+                    self.text.to_owned(),
+                    Value::Null,
+                    expr.span()
+                        .and_then(|r| range(Some(r)))
+                        .map(|s| HashMap::from([(String::new(), s)]))
+                        .unwrap_or_default(),
+                    Vec::new(),
+                ));
+            }
+        }
+        doc
+    }
+
+    fn policy(&self, expr: &Expression) -> Policy {
+        match expr {
+            Expression::FuncCall(call) if call.name.name.as_str() == "jsonencode" => {
+                match call.args.iter().next() {
+                    Some(arg) => {
+                        let mut built = Built::default();
+                        let value = self.value(arg, "", &mut built, 0);
+                        if value.is_object() {
+                            Policy::Value(value, built)
+                        } else {
+                            Policy::Unknown(format!(
+                                "built from `{}`, which this file does not define",
+                                self.source(arg)
+                            ))
+                        }
+                    }
+                    None => Policy::Unknown("`jsonencode()` with no argument".to_owned()),
+                }
+            }
+            Expression::HeredocTemplate(heredoc) => match heredoc.template.span() {
+                // The heredoc's text stands as written in the file: the
+                // policy's positions are the file's.
+                Some(r) if self.text.get(r.clone()).is_some() => {
+                    let raw = self.text.get(r.clone()).unwrap_or_default();
+                    Policy::Json(raw.to_owned(), r.start)
+                }
+                _ => self.string_policy(expr),
+            },
+            Expression::String(_) | Expression::StringTemplate(_) => self.string_policy(expr),
+            Expression::Parenthesis(inner) => self.policy(inner.inner()),
+            Expression::Traversal(_) => self.referenced_policy(expr),
+            _ => Policy::Unknown(format!(
+                "built by `{}`, which is not read",
+                self.source(expr)
+            )),
+        }
+    }
+
+    fn string_policy(&self, expr: &Expression) -> Policy {
+        match self.literal(expr, 0) {
+            Value::String(text) => Policy::Embedded(text),
+            _ => Policy::Unknown(format!("built by `{}`", self.source(expr))),
+        }
+    }
+
+    fn referenced_policy(&self, expr: &Expression) -> Policy {
+        let path = traversal_path(expr).unwrap_or_default();
+        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        match parts.as_slice() {
+            [
+                "data",
+                "aws_iam_policy_document",
+                name,
+                "json" | "minified_json",
+            ] => match self.documents.get(*name) {
+                Some(block) => {
+                    let mut built = Built::default();
+                    let value = self.document(block, &mut built, 0);
+                    Policy::Value(value, built)
+                }
+                None => Policy::Unknown(format!(
+                    "from `data.aws_iam_policy_document.{name}`, which this file does not define"
+                )),
+            },
+            _ => match self.reference(expr, 0) {
+                Some(Value::String(text)) => Policy::Embedded(text),
+                _ => Policy::Unknown(format!(
+                    "from `{}`, which this file does not resolve",
+                    self.source(expr)
+                )),
+            },
+        }
+    }
+
+    /// The policy a `data "aws_iam_policy_document"` block builds: its
+    /// source documents' statements, its own, then its overrides (by `sid`).
+    fn document(&self, block: &Block, built: &mut Built, depth: usize) -> Value {
+        let mut statements: Vec<Value> = Vec::new();
+        let merge = |key: &str, statements: &mut Vec<Value>, built: &mut Built| {
+            let Some(attribute) = block.body.get_attribute(key) else {
+                return;
+            };
+            let Expression::Array(list) = &attribute.value else {
+                return;
+            };
+            for item in list {
+                let path = traversal_path(item).unwrap_or_default();
+                let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+                let other = match parts.as_slice() {
+                    [
+                        "data",
+                        "aws_iam_policy_document",
+                        name,
+                        "json" | "minified_json",
+                    ] if depth < MAX_DEPTH => self.documents.get(*name),
+                    _ => None,
+                };
+                let Some(other) = other else {
+                    // Not known here: kept as text, so it is seen.
+                    statements.push(self.unknown(item));
+                    continue;
+                };
+                let mut inner = Built::default();
+                let merged = self.document(other, &mut inner, depth + 1);
+                for statement in merged
+                    .get("Statement")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let sid = statement.get("Sid");
+                    match statements
+                        .iter_mut()
+                        .find(|s| sid.is_some() && s.get("Sid") == sid)
+                    {
+                        Some(existing) => *existing = statement.clone(),
+                        None => statements.push(statement.clone()),
+                    }
+                }
+                if let Some(span) = range(item.span()) {
+                    built.spans.insert(
+                        format!("/Statement/{}", statements.len().saturating_sub(1)),
+                        span,
+                    );
+                }
+            }
+        };
+        merge("source_policy_documents", &mut statements, built);
+        for statement in block.body.get_blocks("statement") {
+            let pointer = format!("/Statement/{}", statements.len());
+            statements.push(self.statement(statement, &pointer, built, depth));
+        }
+        merge("override_policy_documents", &mut statements, built);
+        let mut policy = Map::new();
+        let version = block
+            .body
+            .get_attribute("version")
+            .map_or(Value::String("2012-10-17".to_owned()), |a| {
+                self.value(&a.value, "/Version", built, depth)
+            });
+        policy.insert("Version".to_owned(), version);
+        policy.insert("Statement".to_owned(), Value::Array(statements));
+        if let Some(span) = range(block.span()) {
+            built.spans.insert(String::new(), span);
+            built.spans.entry("/Statement".to_owned()).or_insert(span);
+            built.spans.entry("/Version".to_owned()).or_insert(span);
+        }
+        Value::Object(policy)
+    }
+
+    fn statement(&self, block: &Block, pointer: &str, built: &mut Built, depth: usize) -> Value {
+        if let Some(span) = range(block.span()) {
+            built.spans.insert(pointer.to_owned(), span);
+        }
+        let mut statement = Map::new();
+        let attributes = [
+            ("sid", "Sid"),
+            ("effect", "Effect"),
+            ("actions", "Action"),
+            ("not_actions", "NotAction"),
+            ("resources", "Resource"),
+            ("not_resources", "NotResource"),
+        ];
+        for (key, element) in attributes {
+            if let Some(attribute) = block.body.get_attribute(key) {
+                let at = child(pointer, element);
+                let value = self.value(&attribute.value, &at, built, depth);
+                if let Some(span) = range(attribute.span()) {
+                    built.spans.insert(at, span);
+                }
+                statement.insert(element.to_owned(), value);
+            }
+        }
+        if !statement.contains_key("Effect") {
+            statement.insert("Effect".to_owned(), Value::String("Allow".to_owned()));
+        }
+        for (key, element) in [
+            ("principals", "Principal"),
+            ("not_principals", "NotPrincipal"),
+        ] {
+            let mut principals = Map::new();
+            let at = child(pointer, element);
+            for principal in block.body.get_blocks(key) {
+                let kind = principal
+                    .body
+                    .get_attribute("type")
+                    .map_or(Value::Null, |a| self.literal(&a.value, depth));
+                let kind = match kind {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                let kind_at = child(&at, &kind);
+                if let Some(span) = range(principal.span()) {
+                    built.spans.entry(at.clone()).or_insert(span);
+                    built.spans.insert(kind_at.clone(), span);
+                }
+                let identifiers = principal
+                    .body
+                    .get_attribute("identifiers")
+                    .map_or(Value::Array(Vec::new()), |a| {
+                        self.value(&a.value, &kind_at, built, depth)
+                    });
+                add_values(&mut principals, &kind, identifiers);
+            }
+            if !principals.is_empty() {
+                statement.insert(element.to_owned(), Value::Object(principals));
+            }
+        }
+        let conditions = self.conditions(block, &child(pointer, "Condition"), built, depth);
+        if !conditions.is_empty() {
+            statement.insert("Condition".to_owned(), Value::Object(conditions));
+        }
+        Value::Object(statement)
+    }
+
+    fn conditions(
+        &self,
+        block: &Block,
+        at: &str,
+        built: &mut Built,
+        depth: usize,
+    ) -> Map<String, Value> {
+        let mut conditions = Map::new();
+        for condition in block.body.get_blocks("condition") {
+            let text = |key: &str| match condition
+                .body
+                .get_attribute(key)
+                .map(|a| self.literal(&a.value, depth))
+            {
+                Some(Value::String(s)) => s,
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let (operator, variable) = (text("test"), text("variable"));
+            let test_at = child(at, &operator);
+            let variable_at = child(&test_at, &variable);
+            if let Some(span) = range(condition.span()) {
+                built.spans.entry(at.to_owned()).or_insert(span);
+                built.spans.entry(test_at.clone()).or_insert(span);
+                built.spans.insert(variable_at.clone(), span);
+            }
+            let values = condition
+                .body
+                .get_attribute("values")
+                .map_or(Value::Array(Vec::new()), |a| {
+                    self.value(&a.value, &variable_at, built, depth)
+                });
+            let block = conditions
+                .entry(operator)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(block) = block {
+                add_values(block, &variable, values);
+            }
+        }
+        conditions
+    }
+}
+
+/// Adds `values` under `key`, as IAM merges repeated blocks into one list.
+fn add_values(map: &mut Map<String, Value>, key: &str, values: Value) {
+    match map.get_mut(key) {
+        Some(Value::Array(existing)) => match values {
+            Value::Array(more) => existing.extend(more),
+            other => existing.push(other),
+        },
+        _ => {
+            map.insert(key.to_owned(), values);
+        }
+    }
+}
+
+/// What an `assume_role_policy` turned out to be.
+enum Policy {
+    /// Built from HCL, positions in the file.
+    Value(Value, Built),
+    /// JSON text standing at this offset of the file (a heredoc).
+    Json(String, usize),
+    /// JSON text that is not written as-is in the file (a quoted string).
+    Embedded(String),
+    /// Not known from the source: why.
+    Unknown(String),
+}
+
+/// Replaces, in every string of a policy read from a heredoc or string,
+/// the `${...}` interpolations the file resolves to a string; the others
+/// stay as written.
+fn resolve_strings(scope: &Scope<'_>, value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains("${") => {
+            if let Ok(template) = hcl_edit::parser::parse_template(text) {
+                let mut out = String::new();
+                for element in &template {
+                    let written = element.span().and_then(|r| text.get(r)).unwrap_or_default();
+                    match element {
+                        Element::Literal(literal) => out.push_str(literal.value()),
+                        Element::Interpolation(i) => match scope.reference(&i.expr, 0) {
+                            Some(Value::String(s)) => out.push_str(&s),
+                            _ => out.push_str(written),
+                        },
+                        Element::Directive(_) => out.push_str(written),
+                    }
+                }
+                *text = out;
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(|v| resolve_strings(scope, v)),
+        Value::Object(map) => map.values_mut().for_each(|v| resolve_strings(scope, v)),
+        _ => {}
+    }
+}
+
+/// `a.b.c` of a traversal or variable, when every step is an attribute.
+fn traversal_path(expr: &Expression) -> Option<Vec<String>> {
+    match expr {
+        Expression::Variable(ident) => Some(vec![ident.as_str().to_owned()]),
+        Expression::Traversal(traversal) => {
+            let mut path = traversal_path(&traversal.expr)?;
+            for operator in &traversal.operators {
+                match operator.value() {
+                    TraversalOperator::GetAttr(ident) => path.push(ident.as_str().to_owned()),
+                    TraversalOperator::Index(Expression::Number(n)) => {
+                        path.push(n.value().to_string());
+                    }
+                    TraversalOperator::LegacyIndex(i) => path.push(i.value().to_string()),
+                    _ => return None,
+                }
+            }
+            Some(path)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,164 @@
+//! `lint` on Terraform source (`.tf`): each way of writing
+//! `assume_role_policy` gives the findings of the same policy as JSON,
+//! located in the `.tf` file; what cannot be resolved is TP009; a provider
+//! resource in the file feeds the provider checks.
+
+use serde_json::Value;
+
+use crate::support::oidc_doctor;
+
+const DIR: &str = "fixtures/lint/terraform";
+
+fn lint(args: &[&str]) -> Value {
+    let out = oidc_doctor()
+        .arg("lint")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {report}"))
+}
+
+#[test]
+fn each_pattern_gives_the_findings_of_the_same_policy_as_json() {
+    for (tf, json, extra) in [
+        ("jsonencode-bad.tf", "jsonencode-bad.policy.json", &[][..]),
+        ("heredoc-bad.tf", "heredoc-bad.policy.json", &[][..]),
+        (
+            "data-source-bad.tf",
+            "data-source-bad.policy.json",
+            &[
+                "--provider-json",
+                "fixtures/lint/terraform/provider-sigstore.json",
+            ][..],
+        ),
+    ] {
+        let from_tf = lint(&[&format!("{DIR}/{tf}")]);
+        let mut args = extra.to_vec();
+        let json = format!("{DIR}/{json}");
+        args.push(&json);
+        let from_json = lint(&args);
+        assert_eq!(codes(&from_tf), codes(&from_json), "{tf}");
+        for f in from_tf["findings"].as_array().unwrap() {
+            assert_eq!(f["location"]["path"], format!("{DIR}/{tf}"), "{f}");
+            assert!(
+                f["location"]["resource"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("aws_iam_role."),
+                "{f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn locations_point_into_the_tf_file() {
+    let report = lint(&[&format!("{DIR}/jsonencode-bad.tf")]);
+    let tp401 = finding(&report, "TP401");
+    // `"token.actions.githubusercontent.com:sub" = "repo:${var.repo}:*"`:
+    // the variable's default resolved, the line the one in the file.
+    assert_eq!(
+        (
+            tp401["location"]["line"].as_u64(),
+            tp401["location"]["column"].as_u64()
+        ),
+        (Some(16), Some(11))
+    );
+    assert!(
+        tp401["message"]
+            .as_str()
+            .unwrap()
+            .contains("repo:acme/app:*")
+    );
+
+    let report = lint(&[&format!("{DIR}/heredoc-bad.tf")]);
+    assert_eq!(finding(&report, "TP604")["location"]["line"], 12);
+
+    let report = lint(&[&format!("{DIR}/data-source-bad.tf")]);
+    let tp601 = finding(&report, "TP601");
+    assert_eq!(tp601["severity"], "critical");
+    assert_eq!(tp601["location"]["line"], 23);
+    assert_eq!(tp601["location"]["resource"], "aws_iam_role.deploy");
+
+    // Human output shows the `.tf` lines.
+    let out = oidc_doctor()
+        .args([
+            "lint",
+            "--format",
+            "human",
+            &format!("{DIR}/data-source-bad.tf"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("values   = [\"repo:*\"]"), "{text}");
+}
+
+#[test]
+fn the_provider_resource_feeds_the_provider_checks() {
+    // client_id_list = ["sigstore"], the policy pins sts.amazonaws.com.
+    let report = lint(&[&format!("{DIR}/data-source-bad.tf")]);
+    let pv003 = finding(&report, "PV003");
+    assert_eq!(
+        pv003["location"]["path"],
+        format!("{DIR}/data-source-bad.tf")
+    );
+    // The provider that registers sts.amazonaws.com: no PV003.
+    let report = lint(&[&format!("{DIR}/jsonencode-ok.tf")]);
+    assert!(!codes(&report).contains(&"PV003".to_owned()), "{report}");
+}
+
+#[test]
+fn clean_source_has_nothing_above_info_and_siblings_are_left_alone() {
+    let report = lint(&[&format!("{DIR}/jsonencode-ok.tf")]);
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["severity"], "info", "{f}");
+    }
+    // Only the role's policy, not the aws_iam_role_policy beside it.
+    assert_eq!(
+        report["lint"]["policies"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+}
+
+#[test]
+fn unresolved_and_malformed_source_is_said_with_its_location() {
+    let report = lint(&[&format!("{DIR}/unresolved.tf")]);
+    let tp009 = finding(&report, "TP009");
+    assert_eq!(tp009["severity"], "low");
+    assert_eq!(tp009["location"]["line"], 7);
+    assert!(
+        tp009["message"]
+            .as_str()
+            .unwrap()
+            .contains("var.trust_policy")
+    );
+
+    let report = lint(&[&format!("{DIR}/malformed.tf")]);
+    let tp001 = finding(&report, "TP001");
+    assert_eq!(tp001["location"]["line"], 3);
+}
