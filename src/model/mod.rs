@@ -18,6 +18,7 @@ pub mod suggest;
 pub mod time;
 pub mod token;
 pub mod wildcard;
+pub mod writer;
 pub mod yaml;
 
 /// Bytes in lower-case hex, the form digests are shown and stored in
