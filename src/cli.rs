@@ -39,6 +39,8 @@ pub enum Command {
     Assume(AssumeArgs),
     /// Lint the trust policy of every role in the account that trusts a web identity (needs AWS credentials)
     Scan(ScanArgs),
+    /// Write the least-privilege trust policy for a token or a described caller (offline)
+    Policy(PolicyArgs),
     /// Print a rule's documentation, or list every rule
     Explain(ExplainArgs),
     /// Print shell completions
@@ -57,7 +59,9 @@ impl Command {
             Command::Provider(args) => args.gate,
             Command::Assume(args) => args.gate,
             Command::Scan(args) => args.gate,
-            Command::Explain(_) | Command::Completions(_) => return FailOn::Never,
+            Command::Policy(_) | Command::Explain(_) | Command::Completions(_) => {
+                return FailOn::Never;
+            }
         };
         FailOn::from(gate.fail_on)
     }
@@ -593,6 +597,179 @@ impl TokenFlags {
     }
 }
 
+/// What `policy --output` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyOutput {
+    /// The trust policy document
+    Json,
+    /// A `data "aws_iam_policy_document"` block and the `aws_iam_role` using it
+    Terraform,
+    /// A `CloudFormation` template (YAML) with the `AWS::IAM::Role`
+    Cloudformation,
+}
+
+/// GitLab's `ref_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RefTypeArg {
+    Branch,
+    Tag,
+}
+
+/// An HCP Terraform run phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunPhaseArg {
+    Plan,
+    Apply,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = POLICY_EXAMPLES)]
+#[command(group(
+    clap::ArgGroup::new("caller")
+        .required(true)
+        .args(["github", "gitlab", "terraform_cloud", "eks", "token", "token_file", "token_env"])
+))]
+pub struct PolicyArgs {
+    /// GitHub Actions: the repository whose workflows assume the role
+    #[arg(long, value_name = "OWNER/REPO", help_heading = "Caller")]
+    pub github: Option<String>,
+
+    /// GitHub: the owner's and the repository's numeric ids, pinned as
+    /// `repository_owner_id` and `repository_id` (a re-registered name does not match)
+    #[arg(
+        long,
+        value_name = "OWNER_ID/REPO_ID",
+        requires = "github",
+        help_heading = "Caller"
+    )]
+    pub github_ids: Option<String>,
+
+    /// GitHub: runs on this branch (`release/*` asks for a pattern)
+    #[arg(long, value_name = "BRANCH", requires = "github", conflicts_with_all = ["tag", "environment", "pull_request"], help_heading = "Caller")]
+    pub branch: Option<String>,
+
+    /// GitHub: runs on this tag
+    #[arg(long, value_name = "TAG", requires = "github", conflicts_with_all = ["environment", "pull_request"], help_heading = "Caller")]
+    pub tag: Option<String>,
+
+    /// GitHub or GitLab: jobs that run in this deployment environment
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "pull_request",
+        help_heading = "Caller"
+    )]
+    pub environment: Option<String>,
+
+    /// GitHub: pull request runs (refused: any pull request could assume the role, TP606)
+    #[arg(long, requires = "github", help_heading = "Caller")]
+    pub pull_request: bool,
+
+    /// GitLab: the project path whose pipelines assume the role
+    #[arg(long, value_name = "GROUP/PROJECT", help_heading = "Caller")]
+    pub gitlab: Option<String>,
+
+    /// GitLab: pipelines for this ref (a branch or, with --ref-type tag, a tag)
+    #[arg(
+        long = "ref",
+        value_name = "REF",
+        requires = "gitlab",
+        help_heading = "Caller"
+    )]
+    pub git_ref: Option<String>,
+
+    /// GitLab: what --ref names
+    #[arg(long, value_enum, value_name = "TYPE", default_value_t = RefTypeArg::Branch, requires = "gitlab", help_heading = "Caller")]
+    pub ref_type: RefTypeArg,
+
+    /// HCP Terraform: the workspace whose runs assume the role
+    #[arg(long, value_name = "ORG/PROJECT/WORKSPACE", help_heading = "Caller")]
+    pub terraform_cloud: Option<String>,
+
+    /// HCP Terraform: only this run phase (default: plan and apply)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PHASE",
+        requires = "terraform_cloud",
+        help_heading = "Caller"
+    )]
+    pub run_phase: Option<RunPhaseArg>,
+
+    /// EKS (IRSA): the cluster's OIDC issuer URL
+    #[arg(
+        long,
+        value_name = "ISSUER_URL",
+        requires = "service_account",
+        help_heading = "Caller"
+    )]
+    pub eks: Option<String>,
+
+    /// EKS: the service account whose pods assume the role
+    #[arg(
+        long,
+        value_name = "NAMESPACE/NAME",
+        requires = "eks",
+        help_heading = "Caller"
+    )]
+    pub service_account: Option<String>,
+
+    /// The issuer of a self-managed GitLab or of Terraform Enterprise
+    #[arg(long, value_name = "URL", help_heading = "Caller")]
+    pub issuer: Option<String>,
+
+    /// The audience to pin (default: the token's, else what the issuer's usual clients request)
+    #[arg(long, value_name = "AUD", help_heading = "Caller")]
+    pub audience: Option<String>,
+
+    /// The token itself, or a file that holds it, or `-` to read standard input: the policy admits exactly it
+    #[arg(long, value_name = "TOKEN", conflicts_with_all = ["token_file", "token_env"], help_heading = "Token options")]
+    pub token: Option<String>,
+
+    /// Read the token from this file
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "token_env",
+        help_heading = "Token options"
+    )]
+    pub token_file: Option<PathBuf>,
+
+    /// Read the token from this environment variable (give its name)
+    #[arg(long, value_name = "VAR", help_heading = "Token options")]
+    pub token_env: Option<String>,
+
+    /// The IAM OIDC provider the role trusts
+    #[arg(
+        long,
+        value_name = "ARN",
+        required_unless_present = "account",
+        conflicts_with = "account"
+    )]
+    pub provider_arn: Option<String>,
+
+    /// The account the provider is in (with --partition), instead of --provider-arn
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// The partition of --account
+    #[arg(
+        long,
+        value_name = "PARTITION",
+        default_value = "aws",
+        requires = "account"
+    )]
+    pub partition: String,
+
+    /// What to write
+    #[arg(short, long, value_enum, value_name = "FORMAT", default_value_t = PolicyOutput::Json)]
+    pub output: PolicyOutput,
+
+    /// The role's name in the Terraform and `CloudFormation` output
+    #[arg(long, value_name = "NAME", default_value = "web-identity")]
+    pub role_name: String,
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = EXPLAIN_EXAMPLES)]
 pub struct ExplainArgs {
@@ -691,6 +868,14 @@ Examples:
   # Only the roles GitLab.com pipelines can assume, for code scanning
   oidc-doctor scan --provider gitlab.com --format sarif
   oidc-doctor scan --region us-gov-west-1 --concurrency 8 --fail-on high";
+
+const POLICY_EXAMPLES: &str = "\
+Examples:
+  oidc-doctor policy --github acme/app --branch main --account 123456789012
+  # A GitLab project's main branch, as Terraform
+  oidc-doctor policy --gitlab acme/app --ref main --account \"$ACCT\" -o terraform
+  # Exactly the token a failing job sent, as CloudFormation
+  oidc-doctor policy --token-file t.jwt --account \"$ACCT\" -o cloudformation";
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:

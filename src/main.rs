@@ -63,6 +63,9 @@ fn main() -> ExitCode {
             output::write_report(&report, &options, out)
         })
         .map(|()| fail_on.exit_code(&report)),
+        Ok(Outcome::Document(document)) => {
+            gated(&mut stdout, |out| out.write_all(document.as_bytes())).map(|()| 0)
+        }
         Ok(Outcome::Completions(script)) => stdout
             .write_all(script.as_bytes())
             .and_then(|()| stdout.flush())

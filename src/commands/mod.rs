@@ -9,6 +9,7 @@ pub mod decode;
 pub mod explain;
 pub mod issuer;
 pub mod lint;
+pub mod policy;
 pub mod provider;
 pub mod redact;
 pub mod scan;
@@ -27,6 +28,8 @@ pub enum Outcome {
     Report(Report),
     /// Completions: a shell script that is printed as it is.
     Completions(String),
+    /// `policy`: the document written, printed as it is.
+    Document(String),
 }
 
 /// Runs one subcommand. No error it returns quotes a token (see [`redact`]).
@@ -44,6 +47,7 @@ fn run_command(command: Command, progress: &dyn Progress) -> Result<Outcome, Err
         Command::Provider(args) => provider::run(&args, progress).map(Outcome::Report),
         Command::Assume(args) => assume::run(&args, progress).map(Outcome::Report),
         Command::Scan(args) => scan::run(&args, progress).map(Outcome::Report),
+        Command::Policy(args) => policy::run(&args).map(Outcome::Document),
         Command::Completions(args) => Ok(Outcome::Completions(completions::script(args.shell))),
     }
 }

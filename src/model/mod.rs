@@ -19,6 +19,7 @@ pub mod terraform;
 pub mod time;
 pub mod token;
 pub mod wildcard;
+pub mod writer;
 pub mod yaml;
 
 /// Bytes in lower-case hex, the form digests are shown and stored in

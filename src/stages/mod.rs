@@ -15,6 +15,7 @@ pub mod provider;
 pub mod role;
 pub mod scan;
 pub mod token;
+pub mod writer;
 
 use std::time::Duration;
 

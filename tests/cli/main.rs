@@ -28,6 +28,7 @@ mod json_schema;
 mod jwks_rules;
 mod lint_cli;
 mod local_http;
+mod policy_cli;
 mod robustness;
 mod sts_standin;
 mod support;

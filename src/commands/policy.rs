@@ -1,0 +1,236 @@
+//! `policy`: the described caller (or the token) and the provider, handed
+//! to the writer stage; the policy it writes is the command's output.
+
+use crate::cli::{PolicyArgs, PolicyOutput, RefTypeArg, RunPhaseArg, TokenFlags};
+use crate::error::Error;
+use crate::model::issuers;
+use crate::model::writer::{self, Caller, GitHubContext, RefType};
+use crate::stages::token;
+use crate::stages::writer::{Rendering, WriteRequest, write};
+
+use super::inputs::token_flags_spec;
+
+pub fn run(args: &PolicyArgs) -> Result<String, Error> {
+    let (caller, claims) =
+        if args.token.is_some() || args.token_file.is_some() || args.token_env.is_some() {
+            let (caller, claims) = token_caller(args)?;
+            (caller, Some(claims))
+        } else {
+            (described_caller(args)?, None)
+        };
+    let provider_arn = match (&args.provider_arn, &args.account) {
+        (Some(arn), _) => arn.clone(),
+        (None, Some(account)) => {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(usage(
+                    format!("--account {account} is not an AWS account id"),
+                    "give the 12 digits of the account that holds the IAM OIDC provider",
+                ));
+            }
+            writer::provider_arn(
+                &args.partition,
+                account,
+                issuers::provider_name(caller.issuer()),
+            )
+        }
+        (None, None) => {
+            return Err(usage(
+                "no provider: give --provider-arn ARN or --account ID".to_owned(),
+                "the IAM OIDC provider the role trusts, e.g. --account 123456789012",
+            ));
+        }
+    };
+    write(&WriteRequest {
+        caller: &caller,
+        audience: args.audience.as_deref(),
+        provider_arn: &provider_arn,
+        claims: claims.as_ref(),
+        rendering: match args.output {
+            PolicyOutput::Json => Rendering::Json,
+            PolicyOutput::Terraform => Rendering::Terraform,
+            PolicyOutput::Cloudformation => Rendering::CloudFormation,
+        },
+        role_name: &args.role_name,
+    })
+}
+
+fn usage(message: String, help: &str) -> Error {
+    Error::Usage {
+        message,
+        help: help.to_owned(),
+    }
+}
+
+/// The caller exactly as the token names it.
+fn token_caller(
+    args: &PolicyArgs,
+) -> Result<(Caller, serde_json::Map<String, serde_json::Value>), Error> {
+    let flags = TokenFlags {
+        token: args.token.clone(),
+        token_file: args.token_file.clone(),
+        token_env: args.token_env.clone(),
+        github_actions: false,
+        audience: String::new(),
+    };
+    let input = token::read(&token_flags_spec(&flags)?)?;
+    let data = token::run(&input, jiff::Timestamp::now(), false).data;
+    let jwt = data.jwt().ok_or_else(|| {
+        usage(
+            "the token is not a JWT".to_owned(),
+            "see why with `oidc-doctor decode`",
+        )
+    })?;
+    let (Some(issuer), Some(subject)) = (jwt.claim_str("iss"), jwt.claim_str("sub")) else {
+        return Err(usage(
+            "the token has no `iss` or no `sub` to pin".to_owned(),
+            "see its claims with `oidc-doctor decode`",
+        ));
+    };
+    let family = issuers::detect(issuer, Some(subject));
+    if family.builtin {
+        return Err(usage(
+            format!(
+                "{} is a built-in principal, not an IAM OIDC provider",
+                family.name
+            ),
+            "its trust policy pins the application's audience: see `oidc-doctor explain TP104`",
+        ));
+    }
+    let caller = Caller::Token {
+        issuer: issuer.to_owned(),
+        subject: subject.to_owned(),
+        audience: jwt.effective_audience().map(str::to_owned),
+    };
+    Ok((caller, jwt.claims.clone()))
+}
+
+/// `a/b` (or `a/b/c`) split into exactly `count` non-empty segments.
+fn segments<'a>(
+    value: &'a str,
+    count: usize,
+    flag: &str,
+    shape: &str,
+) -> Result<Vec<&'a str>, Error> {
+    let parts: Vec<&str> = value.split('/').collect();
+    if parts.len() == count
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && !p.contains([':', ' ', '*', '?']))
+    {
+        Ok(parts)
+    } else {
+        Err(usage(
+            format!("{flag} {value} is not {shape}"),
+            &format!("give {flag} {shape}, without wildcards or `:`"),
+        ))
+    }
+}
+
+fn described_caller(args: &PolicyArgs) -> Result<Caller, Error> {
+    if let Some(repository) = &args.github {
+        segments(repository, 2, "--github", "OWNER/REPO")?;
+        return github_caller(args, repository);
+    }
+    if let Some(project) = &args.gitlab {
+        if project.is_empty() || project.contains([':', ' ', '*', '?']) || !project.contains('/') {
+            return Err(usage(
+                format!("--gitlab {project} is not a project path"),
+                "give the project's full path, e.g. --gitlab acme/infra/app",
+            ));
+        }
+        let Some(git_ref) = args.git_ref.clone() else {
+            return Err(usage(
+                "--gitlab needs --ref: the branch (or tag) whose pipelines assume the role"
+                    .to_owned(),
+                "e.g. --ref main, or --ref v1.2.0 --ref-type tag",
+            ));
+        };
+        return Ok(Caller::GitLab {
+            issuer: args
+                .issuer
+                .clone()
+                .unwrap_or_else(|| "https://gitlab.com".to_owned()),
+            project: project.clone(),
+            ref_type: match args.ref_type {
+                RefTypeArg::Branch => RefType::Branch,
+                RefTypeArg::Tag => RefType::Tag,
+            },
+            git_ref,
+            environment: args.environment.clone(),
+        });
+    }
+    if let Some(workspace) = &args.terraform_cloud {
+        let parts = segments(workspace, 3, "--terraform-cloud", "ORG/PROJECT/WORKSPACE")?;
+        let phases = match args.run_phase {
+            Some(RunPhaseArg::Plan) => vec!["plan".to_owned()],
+            Some(RunPhaseArg::Apply) => vec!["apply".to_owned()],
+            None => vec!["plan".to_owned(), "apply".to_owned()],
+        };
+        return Ok(Caller::Terraform {
+            issuer: args
+                .issuer
+                .clone()
+                .unwrap_or_else(|| "https://app.terraform.io".to_owned()),
+            organization: parts[0].to_owned(),
+            project: parts[1].to_owned(),
+            workspace: parts[2].to_owned(),
+            phases,
+        });
+    }
+    if let (Some(issuer), Some(account)) = (&args.eks, &args.service_account) {
+        let parts = segments(account, 2, "--service-account", "NAMESPACE/NAME")?;
+        if !issuer.starts_with("https://") {
+            return Err(usage(
+                format!("--eks {issuer} is not an issuer URL"),
+                "give the cluster's OIDC issuer: `aws eks describe-cluster --name <cluster> --query cluster.identity.oidc.issuer`",
+            ));
+        }
+        return Ok(Caller::Kubernetes {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            namespace: parts[0].to_owned(),
+            name: parts[1].to_owned(),
+        });
+    }
+    Err(usage(
+        "say who assumes the role".to_owned(),
+        "give --github, --gitlab, --terraform-cloud, --eks or a token",
+    ))
+}
+
+fn github_caller(args: &PolicyArgs, repository: &str) -> Result<Caller, Error> {
+    let context = match (
+        &args.branch,
+        &args.tag,
+        &args.environment,
+        args.pull_request,
+    ) {
+        (Some(branch), ..) => GitHubContext::Branch(branch.clone()),
+        (_, Some(tag), ..) => GitHubContext::Tag(tag.clone()),
+        (_, _, Some(environment), _) => GitHubContext::Environment(environment.clone()),
+        (.., true) => GitHubContext::PullRequest,
+        _ => {
+            return Err(usage(
+                "--github needs the runs that assume the role".to_owned(),
+                "give --branch, --tag or --environment (e.g. --branch main)",
+            ));
+        }
+    };
+    let ids = match &args.github_ids {
+        Some(ids) => {
+            let parts = segments(ids, 2, "--github-ids", "OWNER_ID/REPO_ID")?;
+            if !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(usage(
+                    format!("--github-ids {ids} is not two numeric ids"),
+                    "they are the token's `repository_owner_id` and `repository_id` claims",
+                ));
+            }
+            Some((parts[0].to_owned(), parts[1].to_owned()))
+        }
+        None => None,
+    };
+    Ok(Caller::GitHub {
+        repository: repository.to_owned(),
+        ids,
+        context,
+    })
+}
