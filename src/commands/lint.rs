@@ -45,7 +45,17 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
     let linted = lint_files(&selection, &context)?;
     let mut data = report.absorb(linted);
     // PV002 once the policies are read: its fix must get past what they pin.
-    if let (Some(provider), Some(jwt)) = (&context.provider, &context.token) {
+    // Without --provider-json, the provider a Terraform module declares
+    // for the token's issuer.
+    let declared = context.token.as_ref().and_then(|jwt| {
+        let issuer = jwt.claim_str("iss").unwrap_or_default();
+        let url = issuer.strip_prefix("https://").unwrap_or(issuer);
+        data.providers.iter().find(|p| p.url == url).cloned()
+    });
+    if let (Some(provider), Some(jwt)) = (
+        context.provider.as_ref().or(declared.as_ref()),
+        &context.token,
+    ) {
         let arn = args.role_arn.as_deref().and_then(|role| {
             crate::model::arn::provider_arn_for(role, jwt.claim_str("iss").unwrap_or_default())
         });

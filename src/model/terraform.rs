@@ -30,51 +30,76 @@ const MAX_DEPTH: usize = 16;
 #[derive(Debug)]
 pub struct TerraformSource {
     pub recognised: Recognised,
+    /// The providers this file declares.
     pub providers: Vec<OidcProvider>,
+    /// The providers the whole module declares, which its roles may trust.
+    pub module_providers: Vec<OidcProvider>,
 }
 
-/// Reads a `.tf` file. `tfvars` holds the values of variables set beside it
-/// (`terraform.tfvars`, `*.auto.tfvars`), which win over defaults.
+/// One `.tf` file of a module: its name as the user sees it, and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleFile<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// Reads one `.tf` file on its own. `tfvars` holds the values of variables
+/// set beside it (`terraform.tfvars`, `*.auto.tfvars`), which win over
+/// defaults.
 pub fn recognise_terraform<S: std::hash::BuildHasher>(
     path: &str,
     text: &str,
     tfvars: &HashMap<String, Value, S>,
 ) -> TerraformSource {
-    let body = match hcl_edit::parser::parse_body(text) {
-        Ok(body) => body,
-        Err(error) => {
-            let location = error.location();
-            let offset = location.offset().min(text.len());
-            return TerraformSource {
-                recognised: Recognised::Unparseable(SyntaxError {
+    recognise_module(&[ModuleFile { name: path, text }], tfvars)
+        .pop()
+        .unwrap_or(TerraformSource {
+            recognised: Recognised::NotAPolicyFile,
+            providers: Vec::new(),
+            module_providers: Vec::new(),
+        })
+}
+
+/// Reads the `.tf` files of one module (a directory), as Terraform does:
+/// a role in one file may use a policy document, variable, local or
+/// provider declared in another. One result per file, in order; a file
+/// that does not parse is TP001 at its byte and declares nothing.
+pub fn recognise_module<S: std::hash::BuildHasher>(
+    files: &[ModuleFile<'_>],
+    tfvars: &HashMap<String, Value, S>,
+) -> Vec<TerraformSource> {
+    let parsed: Vec<Result<Body, SyntaxError>> = files
+        .iter()
+        .map(|file| {
+            hcl_edit::parser::parse_body(file.text).map_err(|error| {
+                let location = error.location();
+                SyntaxError {
                     message: error.message().to_owned(),
                     line: location.line(),
                     column: location.column(),
-                    offset,
-                }),
+                    offset: location.offset().min(file.text.len()),
+                }
+            })
+        })
+        .collect();
+    let bodies: Vec<(usize, &Body)> = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.as_ref().ok().map(|b| (i, b)))
+        .collect();
+    let decls = Declarations::new(files, &bodies, tfvars);
+    parsed
+        .iter()
+        .enumerate()
+        .map(|(index, body)| match body {
+            Err(error) => TerraformSource {
+                recognised: Recognised::Unparseable(error.clone()),
                 providers: Vec::new(),
-            };
-        }
-    };
-    let scope = Scope::new(&body, text, tfvars);
-    let mut docs = Vec::new();
-    for block in resources(&body, "resource", "aws_iam_role") {
-        let name = label(block, 1);
-        let Some(attribute) = block.body.get_attribute("assume_role_policy") else {
-            continue;
-        };
-        docs.push(scope.role_policy(path, &format!("aws_iam_role.{name}"), &attribute.value));
-    }
-    let providers = scope.providers.values().cloned().collect();
-    let recognised = if docs.is_empty() {
-        Recognised::NotAPolicyFile
-    } else {
-        Recognised::Policies(docs)
-    };
-    TerraformSource {
-        recognised,
-        providers,
-    }
+                module_providers: Vec::new(),
+            },
+            Ok(body) => decls.at(index).recognise(body),
+        })
+        .collect()
 }
 
 /// Variable values in a `.tfvars` file (`name = literal`); an unreadable
@@ -83,8 +108,9 @@ pub fn tfvars_values(text: &str) -> HashMap<String, Value> {
     let Ok(body) = hcl_edit::parser::parse_body(text) else {
         return HashMap::new();
     };
-    let empty = HashMap::new();
-    let scope = Scope::new(&body, text, &empty);
+    let files = [ModuleFile { name: "", text }];
+    let decls = Declarations::new(&files, &[], &HashMap::new());
+    let scope = decls.at(0);
     body.attributes()
         .map(|a| (a.key.as_str().to_owned(), scope.literal(&a.value, 0)))
         .collect()
@@ -106,13 +132,32 @@ fn range(span: Option<Range<usize>>) -> Option<Span> {
     span.map(|r| (r.start, r.end.saturating_sub(r.start)))
 }
 
-/// What the file declares that a reference can name.
-struct Scope<'a> {
-    text: &'a str,
+/// A name declared in the module, with the file that declares it.
+type Declared<T> = HashMap<String, Vec<(usize, T)>>;
+
+/// What the module declares that a reference can name.
+struct Declarations<'a> {
+    files: &'a [ModuleFile<'a>],
     variables: HashMap<String, Value>,
-    locals: HashMap<String, &'a Expression>,
-    documents: HashMap<String, &'a Block>,
-    providers: HashMap<String, OidcProvider>,
+    locals: Declared<&'a Expression>,
+    documents: Declared<&'a Block>,
+    providers: Declared<OidcProvider>,
+}
+
+/// The declaration of `name` a reference in `file` means: the file's own
+/// when it has one (Terraform refuses duplicates; this keeps each file's
+/// reading whole), else the first.
+fn pick<'d, T>(declared: &'d Declared<T>, name: &str, file: usize) -> Option<&'d (usize, T)> {
+    let all = declared.get(name)?;
+    all.iter().find(|(f, _)| *f == file).or_else(|| all.first())
+}
+
+/// Evaluation within one file of the module.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    file: usize,
+    text: &'a str,
+    decls: &'a Declarations<'a>,
 }
 
 /// A policy value being built, with the span of each node.
@@ -121,68 +166,143 @@ struct Built {
     spans: HashMap<String, Span>,
 }
 
-impl<'a> Scope<'a> {
+impl<'a> Declarations<'a> {
     fn new<S: std::hash::BuildHasher>(
-        body: &'a Body,
-        text: &'a str,
+        files: &'a [ModuleFile<'a>],
+        bodies: &[(usize, &'a Body)],
         tfvars: &HashMap<String, Value, S>,
-    ) -> Scope<'a> {
-        let mut scope = Scope {
-            text,
+    ) -> Declarations<'a> {
+        let mut decls = Declarations {
+            files,
             variables: HashMap::new(),
             locals: HashMap::new(),
             documents: HashMap::new(),
             providers: HashMap::new(),
         };
-        for block in body.get_blocks("locals") {
-            for attribute in block.body.attributes() {
-                scope
-                    .locals
-                    .insert(attribute.key.as_str().to_owned(), &attribute.value);
+        let mut defaults = Vec::new();
+        for &(file, body) in bodies {
+            for block in body.get_blocks("locals") {
+                for attribute in block.body.attributes() {
+                    decls
+                        .locals
+                        .entry(attribute.key.as_str().to_owned())
+                        .or_default()
+                        .push((file, &attribute.value));
+                }
+            }
+            for block in resources(body, "data", "aws_iam_policy_document") {
+                decls
+                    .documents
+                    .entry(label(block, 1))
+                    .or_default()
+                    .push((file, block));
+            }
+            for block in body.get_blocks("variable") {
+                if let Some(default) = block.body.get_attribute("default") {
+                    defaults.push((file, label(block, 0), &default.value));
+                }
             }
         }
-        for block in body.get_blocks("variable") {
-            let name = label(block, 0);
-            if let Some(default) = block.body.get_attribute("default") {
-                let value = scope.literal(&default.value, 0);
-                scope.variables.insert(name, value);
-            }
+        let values: Vec<(String, Value)> = defaults
+            .into_iter()
+            .map(|(file, name, expr)| (name, decls.at(file).literal(expr, 0)))
+            .collect();
+        for (name, value) in values {
+            decls.variables.entry(name).or_insert(value);
         }
-        scope
+        decls
             .variables
             .extend(tfvars.iter().map(|(k, v)| (k.clone(), v.clone())));
-        for block in resources(body, "data", "aws_iam_policy_document") {
-            scope.documents.insert(label(block, 1), block);
-        }
-        for block in resources(body, "resource", "aws_iam_openid_connect_provider") {
-            let strings = |key: &str| -> Vec<String> {
-                match block
-                    .body
-                    .get_attribute(key)
-                    .map(|a| scope.literal(&a.value, 0))
-                {
-                    Some(Value::Array(list)) => list
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                    _ => Vec::new(),
+        let mut providers = Vec::new();
+        for &(file, body) in bodies {
+            let scope = decls.at(file);
+            for block in resources(body, "resource", "aws_iam_openid_connect_provider") {
+                if let Some(provider) = scope.provider(block) {
+                    providers.push((label(block, 1), file, provider));
                 }
-            };
-            let url = block
-                .body
-                .get_attribute("url")
-                .map(|a| scope.literal(&a.value, 0));
-            if let Some(Value::String(url)) = url {
-                let provider = OidcProvider {
-                    url: url.strip_prefix("https://").unwrap_or(&url).to_owned(),
-                    client_ids: strings("client_id_list"),
-                    thumbprints: strings("thumbprint_list"),
-                };
-                scope.providers.insert(label(block, 1), provider);
             }
         }
-        scope
+        for (name, file, provider) in providers {
+            decls
+                .providers
+                .entry(name)
+                .or_default()
+                .push((file, provider));
+        }
+        decls
+    }
+
+    fn at(&'a self, file: usize) -> Scope<'a> {
+        Scope {
+            file,
+            text: self.files.get(file).map_or("", |f| f.text),
+            decls: self,
+        }
+    }
+}
+
+impl Scope<'_> {
+    /// The roles of this file and the providers it declares.
+    fn recognise(self, body: &Body) -> TerraformSource {
+        let path = self.decls.files.get(self.file).map_or("", |f| f.name);
+        let mut docs = Vec::new();
+        for block in resources(body, "resource", "aws_iam_role") {
+            let name = label(block, 1);
+            let Some(attribute) = block.body.get_attribute("assume_role_policy") else {
+                continue;
+            };
+            docs.push(self.role_policy(path, &format!("aws_iam_role.{name}"), &attribute.value));
+        }
+        let providers = resources(body, "resource", "aws_iam_openid_connect_provider")
+            .filter_map(|block| self.provider(block))
+            .collect();
+        let recognised = if docs.is_empty() {
+            Recognised::NotAPolicyFile
+        } else {
+            Recognised::Policies(docs)
+        };
+        let mut module_providers: Vec<OidcProvider> = Vec::new();
+        for (_, provider) in self.decls.providers.values().flatten() {
+            if !module_providers.contains(provider) {
+                module_providers.push(provider.clone());
+            }
+        }
+        module_providers.sort_by(|a, b| a.url.cmp(&b.url));
+        TerraformSource {
+            recognised,
+            providers,
+            module_providers,
+        }
+    }
+
+    /// An `aws_iam_openid_connect_provider` whose `url` is known.
+    fn provider(self, block: &Block) -> Option<OidcProvider> {
+        let strings = |key: &str| -> Vec<String> {
+            match block
+                .body
+                .get_attribute(key)
+                .map(|a| self.literal(&a.value, 0))
+            {
+                Some(Value::Array(list)) => list
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let url = block
+            .body
+            .get_attribute("url")
+            .map(|a| self.literal(&a.value, 0));
+        let Some(Value::String(url)) = url else {
+            return None;
+        };
+        Some(OidcProvider {
+            url: url.strip_prefix("https://").unwrap_or(&url).to_owned(),
+            client_ids: strings("client_id_list"),
+            thumbprints: strings("thumbprint_list"),
+        })
     }
 
     /// The source text of a node, for the `${...}` of what is not known.
@@ -289,15 +409,15 @@ impl<'a> Scope<'a> {
         let path = traversal_path(expr)?;
         let parts: Vec<&str> = path.iter().map(String::as_str).collect();
         match parts.as_slice() {
-            ["var", name, ..] => self.variables.get(*name).cloned(),
-            ["local", name, ..] => self
-                .locals
-                .get(*name)
-                .map(|e| self.value(e, "", &mut Built::default(), depth + 1)),
-            ["aws_iam_openid_connect_provider", name, "url"] => {
-                self.providers.get(*name).map(|p| Value::String(format!("https://{}", p.url)))
-            }
-            ["aws_iam_openid_connect_provider", name, "arn"] => self.providers.get(*name).map(|p| {
+            ["var", name, ..] => self.decls.variables.get(*name).cloned(),
+            ["local", name, ..] => pick(&self.decls.locals, name, self.file).map(|(file, e)| {
+                self.decls
+                    .at(*file)
+                    .value(e, "", &mut Built::default(), depth + 1)
+            }),
+            ["aws_iam_openid_connect_provider", name, "url"] => pick(&self.decls.providers, name, self.file)
+                .map(|(_, p)| Value::String(format!("https://{}", p.url))),
+            ["aws_iam_openid_connect_provider", name, "arn"] => pick(&self.decls.providers, name, self.file).map(|(_, p)| {
                 Value::String(format!(
                     "arn:${{data.aws_partition.current.partition}}:iam::${{data.aws_caller_identity.current.account_id}}:oidc-provider/{}",
                     p.url
@@ -324,9 +444,14 @@ impl<'a> Scope<'a> {
             .span()
             .map(|r| super::source::line_column(self.text, r.start));
         match self.policy(expr) {
-            Policy::Value(value, built) => {
+            Policy::Value(value, built, file) => {
+                // A document declared in another file is located there,
+                // where its fix goes.
+                if let Some(other) = self.decls.files.get(file).filter(|_| file != self.file) {
+                    other.name.clone_into(&mut doc.path);
+                }
                 doc.source = Arc::new(JsonSource::from_parts(
-                    self.text.to_owned(),
+                    self.decls.at(file).text.to_owned(),
                     value,
                     built.spans,
                     Vec::new(),
@@ -335,7 +460,7 @@ impl<'a> Scope<'a> {
             Policy::Json(text, offset) => match JsonSource::parse(text) {
                 Ok(json) => {
                     let mut json = json.shifted(self.text, offset);
-                    resolve_strings(self, &mut json.value);
+                    resolve_strings(*self, &mut json.value);
                     doc.source = Arc::new(json);
                 }
                 Err(mut error) => {
@@ -349,7 +474,7 @@ impl<'a> Scope<'a> {
             },
             Policy::Embedded(text) => match JsonSource::parse(text) {
                 Ok(mut json) => {
-                    resolve_strings(self, &mut json.value);
+                    resolve_strings(*self, &mut json.value);
                     doc.source = Arc::new(json);
                     doc.outer = at;
                 }
@@ -382,10 +507,10 @@ impl<'a> Scope<'a> {
                         let mut built = Built::default();
                         let value = self.value(arg, "", &mut built, 0);
                         if value.is_object() {
-                            Policy::Value(value, built)
+                            Policy::Value(value, built, self.file)
                         } else {
                             Policy::Unknown(format!(
-                                "built from `{}`, which this file does not define",
+                                "built from `{}`, which this module does not define",
                                 self.source(arg)
                             ))
                         }
@@ -428,20 +553,20 @@ impl<'a> Scope<'a> {
                 "aws_iam_policy_document",
                 name,
                 "json" | "minified_json",
-            ] => match self.documents.get(*name) {
-                Some(block) => {
+            ] => match pick(&self.decls.documents, name, self.file) {
+                Some((file, block)) => {
                     let mut built = Built::default();
-                    let value = self.document(block, &mut built, 0);
-                    Policy::Value(value, built)
+                    let value = self.decls.at(*file).document(block, &mut built, 0);
+                    Policy::Value(value, built, *file)
                 }
                 None => Policy::Unknown(format!(
-                    "from `data.aws_iam_policy_document.{name}`, which this file does not define"
+                    "from `data.aws_iam_policy_document.{name}`, which this module does not define"
                 )),
             },
             _ => match self.reference(expr, 0) {
                 Some(Value::String(text)) => Policy::Embedded(text),
                 _ => Policy::Unknown(format!(
-                    "from `{}`, which this file does not resolve",
+                    "from `{}`, which this module does not resolve",
                     self.source(expr)
                 )),
             },
@@ -468,16 +593,16 @@ impl<'a> Scope<'a> {
                         "aws_iam_policy_document",
                         name,
                         "json" | "minified_json",
-                    ] if depth < MAX_DEPTH => self.documents.get(*name),
+                    ] if depth < MAX_DEPTH => pick(&self.decls.documents, name, self.file),
                     _ => None,
                 };
-                let Some(other) = other else {
+                let Some((file, other)) = other else {
                     // Not known here: kept as text, so it is seen.
                     statements.push(self.unknown(item));
                     continue;
                 };
                 let mut inner = Built::default();
-                let merged = self.document(other, &mut inner, depth + 1);
+                let merged = self.decls.at(*file).document(other, &mut inner, depth + 1);
                 for statement in merged
                     .get("Statement")
                     .and_then(Value::as_array)
@@ -647,8 +772,8 @@ fn add_values(map: &mut Map<String, Value>, key: &str, values: Value) {
 
 /// What an `assume_role_policy` turned out to be.
 enum Policy {
-    /// Built from HCL, positions in the file.
-    Value(Value, Built),
+    /// Built from HCL, positions in the module's file of this index.
+    Value(Value, Built, usize),
     /// JSON text standing at this offset of the file (a heredoc).
     Json(String, usize),
     /// JSON text that is not written as-is in the file (a quoted string).
@@ -660,7 +785,7 @@ enum Policy {
 /// Replaces, in every string of a policy read from a heredoc or string,
 /// the `${...}` interpolations the file resolves to a string; the others
 /// stay as written.
-fn resolve_strings(scope: &Scope<'_>, value: &mut Value) {
+fn resolve_strings(scope: Scope<'_>, value: &mut Value) {
     match value {
         Value::String(text) if text.contains("${") => {
             if let Ok(template) = hcl_edit::parser::parse_template(text) {

@@ -44,10 +44,14 @@ fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
 #[test]
 fn each_pattern_gives_the_findings_of_the_same_policy_as_json() {
     for (tf, json, extra) in [
-        ("jsonencode-bad.tf", "jsonencode-bad.policy.json", &[][..]),
-        ("heredoc-bad.tf", "heredoc-bad.policy.json", &[][..]),
         (
-            "data-source-bad.tf",
+            "jsonencode-bad/main.tf",
+            "jsonencode-bad.policy.json",
+            &[][..],
+        ),
+        ("heredoc-bad/main.tf", "heredoc-bad.policy.json", &[][..]),
+        (
+            "data-source-bad/main.tf",
             "data-source-bad.policy.json",
             &[
                 "--provider-json",
@@ -76,7 +80,7 @@ fn each_pattern_gives_the_findings_of_the_same_policy_as_json() {
 
 #[test]
 fn locations_point_into_the_tf_file() {
-    let report = lint(&[&format!("{DIR}/jsonencode-bad.tf")]);
+    let report = lint(&[&format!("{DIR}/jsonencode-bad/main.tf")]);
     let tp401 = finding(&report, "TP401");
     // `"token.actions.githubusercontent.com:sub" = "repo:${var.repo}:*"`:
     // the variable's default resolved, the line the one in the file.
@@ -94,10 +98,10 @@ fn locations_point_into_the_tf_file() {
             .contains("repo:acme/app:*")
     );
 
-    let report = lint(&[&format!("{DIR}/heredoc-bad.tf")]);
+    let report = lint(&[&format!("{DIR}/heredoc-bad/main.tf")]);
     assert_eq!(finding(&report, "TP604")["location"]["line"], 12);
 
-    let report = lint(&[&format!("{DIR}/data-source-bad.tf")]);
+    let report = lint(&[&format!("{DIR}/data-source-bad/main.tf")]);
     let tp601 = finding(&report, "TP601");
     assert_eq!(tp601["severity"], "critical");
     assert_eq!(tp601["location"]["line"], 23);
@@ -109,7 +113,7 @@ fn locations_point_into_the_tf_file() {
             "lint",
             "--format",
             "human",
-            &format!("{DIR}/data-source-bad.tf"),
+            &format!("{DIR}/data-source-bad/main.tf"),
         ])
         .output()
         .unwrap();
@@ -120,20 +124,20 @@ fn locations_point_into_the_tf_file() {
 #[test]
 fn the_provider_resource_feeds_the_provider_checks() {
     // client_id_list = ["sigstore"], the policy pins sts.amazonaws.com.
-    let report = lint(&[&format!("{DIR}/data-source-bad.tf")]);
+    let report = lint(&[&format!("{DIR}/data-source-bad/main.tf")]);
     let pv003 = finding(&report, "PV003");
     assert_eq!(
         pv003["location"]["path"],
-        format!("{DIR}/data-source-bad.tf")
+        format!("{DIR}/data-source-bad/main.tf")
     );
     // The provider that registers sts.amazonaws.com: no PV003.
-    let report = lint(&[&format!("{DIR}/jsonencode-ok.tf")]);
+    let report = lint(&[&format!("{DIR}/jsonencode-ok/main.tf")]);
     assert!(!codes(&report).contains(&"PV003".to_owned()), "{report}");
 }
 
 #[test]
 fn clean_source_has_nothing_above_info_and_siblings_are_left_alone() {
-    let report = lint(&[&format!("{DIR}/jsonencode-ok.tf")]);
+    let report = lint(&[&format!("{DIR}/jsonencode-ok/main.tf")]);
     for f in report["findings"].as_array().unwrap() {
         assert_eq!(f["severity"], "info", "{f}");
     }
@@ -147,7 +151,7 @@ fn clean_source_has_nothing_above_info_and_siblings_are_left_alone() {
 
 #[test]
 fn unresolved_and_malformed_source_is_said_with_its_location() {
-    let report = lint(&[&format!("{DIR}/unresolved.tf")]);
+    let report = lint(&[&format!("{DIR}/unresolved/main.tf")]);
     let tp009 = finding(&report, "TP009");
     assert_eq!(tp009["severity"], "low");
     assert_eq!(tp009["location"]["line"], 7);
@@ -158,7 +162,60 @@ fn unresolved_and_malformed_source_is_said_with_its_location() {
             .contains("var.trust_policy")
     );
 
-    let report = lint(&[&format!("{DIR}/malformed.tf")]);
+    let report = lint(&[&format!("{DIR}/malformed/main.tf")]);
     let tp001 = finding(&report, "TP001");
     assert_eq!(tp001["location"]["line"], 3);
+}
+
+#[test]
+fn a_module_split_over_files_is_read_as_terraform_reads_it() {
+    // The role in main.tf, its policy document in policy.tf, the provider
+    // in oidc.tf, variables, locals and tfvars in their own files.
+    let dir = format!("{DIR}/module-split");
+    for args in [vec![dir.clone()], vec![format!("{dir}/main.tf")]] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let report = lint(&args);
+        // `repo:${var.owner}/*` with owner's default: every repository of acme.
+        let tp604 = finding(&report, "TP604");
+        assert_eq!(tp604["location"]["path"], format!("{dir}/policy.tf"));
+        assert_eq!(tp604["location"]["line"], 16);
+        assert_eq!(tp604["location"]["resource"], "aws_iam_role.deploy");
+        assert!(tp604["message"].as_str().unwrap().contains("repo:acme/*"));
+        // `local.audience` against oidc.tf's client_id_list: both roles.
+        let pv003: Vec<(&Value, &Value)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "PV003")
+            .map(|f| (&f["location"]["path"], &f["location"]["resource"]))
+            .collect();
+        assert_eq!(pv003.len(), 2, "{report}");
+        // `repo:${var.repository}:...` from terraform.tfvars: pinned, so
+        // the release role has nothing above info but PV003.
+        for f in report["findings"].as_array().unwrap() {
+            if f["location"]["resource"] == "aws_iam_role.release" && f["code"] != "PV003" {
+                assert_eq!(f["severity"], "info", "{f}");
+            }
+        }
+        assert!(!codes(&report).contains(&"TP009".to_owned()), "{report}");
+    }
+}
+
+#[test]
+fn a_token_is_checked_against_the_provider_the_module_declares() {
+    // No --provider-json: the provider resource in oidc.tf registers only
+    // `sigstore`, so a token for sts.amazonaws.com is PV002.
+    let token = crate::support::signed_token(
+        "test-rsa",
+        &crate::support::claims("https://token.actions.githubusercontent.com", 3600),
+    );
+    let report = lint(&["--token", &token, &format!("{DIR}/module-split")]);
+    let pv002 = finding(&report, "PV002");
+    assert!(
+        pv002["message"]
+            .as_str()
+            .unwrap()
+            .contains("sts.amazonaws.com"),
+        "{pv002}"
+    );
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use ignore::WalkBuilder;
@@ -83,9 +83,17 @@ struct FileResult {
     providers: Vec<crate::model::provider::OidcProvider>,
 }
 
-/// Variable values set beside `.tf` files (`terraform.tfvars`,
-/// `*.auto.tfvars`), read once per directory.
-type TfvarsCache = Mutex<HashMap<PathBuf, Arc<HashMap<String, serde_json::Value>>>>;
+/// The Terraform modules (directories) read so far: each is read and
+/// resolved once, the first time one of its `.tf` files is linted; each
+/// file then takes its own result.
+type TfvarsCache = Mutex<HashMap<PathBuf, Arc<OnceLock<TerraformModule>>>>;
+
+/// One directory's `.tf` files, resolved together as Terraform does, by
+/// file name.
+type TerraformModule = HashMap<std::ffi::OsString, Mutex<Option<terraform::TerraformSource>>>;
+
+/// `.tf` files one module read looks at, at most, for declarations.
+const MAX_MODULE_FILES: usize = 2_000;
 
 /// Lints every policy in the selected files.
 pub fn lint_files(
@@ -420,18 +428,26 @@ fn lint_terraform(
     context: &PolicyContext,
     tfvars: &TfvarsCache,
 ) {
-    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let values = {
-        let cached = tfvars.lock().ok().and_then(|c| c.get(&dir).cloned());
-        cached.unwrap_or_else(|| {
-            let read = Arc::new(read_tfvars(&dir));
-            if let Ok(mut cache) = tfvars.lock() {
-                cache.insert(dir.clone(), Arc::clone(&read));
-            }
-            read
-        })
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let module = {
+        let cell = tfvars
+            .lock()
+            .map(|mut cache| Arc::clone(cache.entry(dir.clone()).or_default()));
+        cell.ok()
     };
-    let source = terraform::recognise_terraform(name, text, &values);
+    let taken = module.and_then(|cell| {
+        cell.get_or_init(|| read_module(&dir))
+            .get(path.file_name()?)
+            .and_then(|slot| slot.lock().ok()?.take())
+    });
+    // A file the module read did not see (or saw in another state) is
+    // read on its own, with the variables set beside it.
+    let source =
+        taken.unwrap_or_else(|| terraform::recognise_terraform(name, text, &read_tfvars(&dir)));
     if let Recognised::Unparseable(error) = &source.recognised {
         result.findings.push(trust_policy::unparseable(
             name,
@@ -442,33 +458,65 @@ fn lint_terraform(
         return;
     }
     result.providers.clone_from(&source.providers);
-    if context.provider.is_none() && !source.providers.is_empty() {
-        let mut with_provider = context.clone();
-        with_provider.provider = source.providers.first().cloned();
-        // Each policy checked against the provider it trusts.
-        if let Recognised::Policies(docs) = source.recognised {
-            for doc in docs {
-                let text = doc.value().to_string();
-                with_provider.provider = source
-                    .providers
-                    .iter()
-                    .find(|p| text.contains(&format!("oidc-provider/{}", p.url)))
-                    .or(source.providers.first())
-                    .cloned();
-                add_recognised(
-                    result,
-                    name,
-                    false,
-                    Recognised::Policies(vec![doc]),
-                    &with_provider,
-                );
-            }
-            return;
-        }
-        add_recognised(result, name, false, source.recognised, &with_provider);
+    if context.provider.is_some() || source.module_providers.is_empty() {
+        add_recognised(result, name, false, source.recognised, context);
         return;
     }
-    add_recognised(result, name, false, source.recognised, context);
+    let Recognised::Policies(docs) = source.recognised else {
+        add_recognised(result, name, false, source.recognised, context);
+        return;
+    };
+    // Each policy checked against the provider it trusts, when the module
+    // declares that provider.
+    let mut with_provider = context.clone();
+    for doc in docs {
+        let text = doc.value().to_string();
+        with_provider.provider = source
+            .module_providers
+            .iter()
+            .find(|p| text.contains(&format!("oidc-provider/{}", p.url)))
+            .cloned();
+        add_recognised(
+            result,
+            name,
+            false,
+            Recognised::Policies(vec![doc]),
+            &with_provider,
+        );
+    }
+}
+
+/// Reads and resolves the `.tf` files of the module in `dir`.
+fn read_module(dir: &Path) -> TerraformModule {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tf")) && p.is_file())
+        .take(MAX_MODULE_FILES)
+        .collect();
+    paths.sort();
+    let read: Vec<(std::ffi::OsString, String, String)> = paths
+        .into_iter()
+        .filter_map(|p| {
+            let text = input::read_text(&p, &LINT_FILE).ok()?;
+            let text = text
+                .strip_prefix('\u{feff}')
+                .map(str::to_owned)
+                .unwrap_or(text);
+            Some((p.file_name()?.to_owned(), display(&p), text))
+        })
+        .collect();
+    let files: Vec<terraform::ModuleFile<'_>> = read
+        .iter()
+        .map(|(_, name, text)| terraform::ModuleFile { name, text })
+        .collect();
+    let sources = terraform::recognise_module(&files, &read_tfvars(dir));
+    read.into_iter()
+        .zip(sources)
+        .map(|((file, _, _), source)| (file, Mutex::new(Some(source))))
+        .collect()
 }
 
 /// `terraform.tfvars` and `*.auto.tfvars` in `dir`, in the order
