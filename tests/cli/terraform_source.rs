@@ -50,6 +50,17 @@ fn each_pattern_gives_the_findings_of_the_same_policy_as_json() {
             &[][..],
         ),
         ("heredoc-bad/main.tf", "heredoc-bad.policy.json", &[][..]),
+        // A community module's inputs: the policy the module generates.
+        (
+            "module-github-bad/main.tf",
+            "module-github-bad.policy.json",
+            &[][..],
+        ),
+        (
+            "module-irsa-bad/main.tf",
+            "module-irsa-bad.policy.json",
+            &[][..],
+        ),
         (
             "data-source-bad/main.tf",
             "data-source-bad.policy.json",
@@ -67,11 +78,9 @@ fn each_pattern_gives_the_findings_of_the_same_policy_as_json() {
         assert_eq!(codes(&from_tf), codes(&from_json), "{tf}");
         for f in from_tf["findings"].as_array().unwrap() {
             assert_eq!(f["location"]["path"], format!("{DIR}/{tf}"), "{f}");
+            let resource = f["location"]["resource"].as_str().unwrap();
             assert!(
-                f["location"]["resource"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("aws_iam_role."),
+                resource.starts_with("aws_iam_role.") || resource.starts_with("module."),
                 "{f}"
             );
         }
@@ -218,4 +227,105 @@ fn a_token_is_checked_against_the_provider_the_module_declares() {
             .contains("sts.amazonaws.com"),
         "{pv002}"
     );
+}
+
+#[test]
+fn community_module_inputs_are_linted_at_the_input() {
+    // subjects = ["*"]: the module makes it `repo:*`, any repository on GitHub.
+    let report = lint(&[&format!("{DIR}/module-github-bad")]);
+    let tp601 = finding(&report, "TP601");
+    assert_eq!(tp601["location"]["resource"], "module.github_deploy");
+    assert_eq!(
+        (&tp601["location"]["line"], &tp601["location"]["column"]),
+        (&Value::from(7), &Value::from(15))
+    );
+    assert!(tp601["message"].as_str().unwrap().contains("`repo:*`"));
+    // What the pin lacks is located at the input too.
+    assert_eq!(finding(&report, "TP502")["location"]["line"], 7);
+
+    // IRSA: `kube-system:*` with StringLike, at the list element.
+    let report = lint(&[&format!("{DIR}/module-irsa-bad")]);
+    let tp619 = finding(&report, "TP619");
+    assert_eq!(tp619["location"]["resource"], "module.external_dns_irsa");
+    assert_eq!(tp619["location"]["line"], 11);
+
+    // Exact inputs, v5 and v6 of each module: nothing above info, and
+    // every module call is a linted policy.
+    for (dir, calls) in [("module-github-ok", 2), ("module-irsa-ok", 1)] {
+        let report = lint(&[&format!("{DIR}/{dir}")]);
+        for f in report["findings"].as_array().unwrap() {
+            assert_eq!(f["severity"], "info", "{dir}: {f}");
+        }
+        assert_eq!(
+            report["lint"]["policies"].as_array().map(Vec::len),
+            Some(calls),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn sarif_names_the_role_or_module_as_the_logical_location() {
+    for (dir, name) in [
+        ("module-github-bad", "module.github_deploy"),
+        ("data-source-bad", "aws_iam_role.deploy"),
+    ] {
+        let out = oidc_doctor()
+            .args(["lint", "--format", "sarif", &format!("{DIR}/{dir}")])
+            .output()
+            .unwrap();
+        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        for result in results {
+            let location = &result["locations"][0];
+            assert_eq!(
+                location["logicalLocations"][0]["fullyQualifiedName"], name,
+                "{result}"
+            );
+            assert_eq!(
+                location["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next(),
+                Some("main.tf")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_counted_policy_document_is_read_through_its_index() {
+    // `count` on the document, `[0].json` on the reference: the way the
+    // community modules and many configurations write it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+data "aws_iam_policy_document" "trust" {
+  count = 1
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "deploy" {
+  assume_role_policy = data.aws_iam_policy_document.trust[0].json
+}
+"#,
+    )
+    .unwrap();
+    let report = lint(&[dir.path().to_str().unwrap()]);
+    assert_eq!(finding(&report, "TP601")["location"]["line"], 13);
+    assert!(!codes(&report).contains(&"TP009".to_owned()), "{report}");
 }

@@ -18,9 +18,11 @@ use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::Element;
 use serde_json::{Map, Value};
 
-use super::documents::{InputKind, PolicyDocument, Recognised};
-use super::provider::OidcProvider;
-use super::source::{JsonSource, Span, SyntaxError, child};
+use crate::model::documents::{InputKind, PolicyDocument, Recognised};
+use crate::model::provider::OidcProvider;
+use crate::model::source::{JsonSource, Span, SyntaxError, child};
+
+mod modules;
 
 /// How deep references may chain (`local.a` naming `local.b`...).
 const MAX_DEPTH: usize = 16;
@@ -253,6 +255,10 @@ impl Scope<'_> {
             };
             docs.push(self.role_policy(path, &format!("aws_iam_role.{name}"), &attribute.value));
         }
+        docs.extend(
+            body.get_blocks("module")
+                .filter_map(|block| self.module_policy(path, block)),
+        );
         let providers = resources(body, "resource", "aws_iam_openid_connect_provider")
             .filter_map(|block| self.provider(block))
             .collect();
@@ -429,6 +435,18 @@ impl Scope<'_> {
 
     /// The trust policy of one role.
     fn role_policy(&self, path: &str, resource: &str, expr: &Expression) -> PolicyDocument {
+        self.document_of(path, resource, self.policy(expr), expr.span())
+    }
+
+    /// The document of what a role's policy turned out to be; `at` is
+    /// where it is written.
+    fn document_of(
+        &self,
+        path: &str,
+        resource: &str,
+        policy: Policy,
+        at: Option<Range<usize>>,
+    ) -> PolicyDocument {
         let mut doc = PolicyDocument {
             path: path.to_owned(),
             kind: InputKind::TerraformSource,
@@ -440,10 +458,11 @@ impl Scope<'_> {
             broken: None,
             outer: None,
         };
-        let at = expr
-            .span()
-            .map(|r| super::source::line_column(self.text, r.start));
-        match self.policy(expr) {
+        let span = at;
+        let at = span
+            .clone()
+            .map(|r| crate::model::source::line_column(self.text, r.start));
+        match policy {
             Policy::Value(value, built, file) => {
                 // A document declared in another file is located there,
                 // where its fix goes.
@@ -467,7 +486,7 @@ impl Scope<'_> {
                     // Positions in the file, not in the string.
                     error.offset += offset;
                     (error.line, error.column) =
-                        super::source::line_column(self.text, error.offset);
+                        crate::model::source::line_column(self.text, error.offset);
                     doc.broken = Some(error);
                     doc.outer = at;
                 }
@@ -488,8 +507,7 @@ impl Scope<'_> {
                 doc.source = Arc::new(JsonSource::from_parts(
                     self.text.to_owned(),
                     Value::Null,
-                    expr.span()
-                        .and_then(|r| range(Some(r)))
+                    range(span)
                         .map(|s| HashMap::from([(String::new(), s)]))
                         .unwrap_or_default(),
                     Vec::new(),
@@ -553,6 +571,13 @@ impl Scope<'_> {
                 "aws_iam_policy_document",
                 name,
                 "json" | "minified_json",
+            ]
+            | [
+                "data",
+                "aws_iam_policy_document",
+                name,
+                "0",
+                "json" | "minified_json",
             ] => match pick(&self.decls.documents, name, self.file) {
                 Some((file, block)) => {
                     let mut built = Built::default();
@@ -592,6 +617,13 @@ impl Scope<'_> {
                         "data",
                         "aws_iam_policy_document",
                         name,
+                        "json" | "minified_json",
+                    ]
+                    | [
+                        "data",
+                        "aws_iam_policy_document",
+                        name,
+                        "0",
                         "json" | "minified_json",
                     ] if depth < MAX_DEPTH => pick(&self.decls.documents, name, self.file),
                     _ => None,
