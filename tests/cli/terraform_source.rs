@@ -50,6 +50,15 @@ fn each_pattern_gives_the_findings_of_the_same_policy_as_json() {
             &[][..],
         ),
         ("heredoc-bad/main.tf", "heredoc-bad.policy.json", &[][..]),
+        // JSON syntax, as CDK for Terraform writes it.
+        (
+            "cdktf-bad/cdk.tf.json",
+            "data-source-bad.policy.json",
+            &[
+                "--provider-json",
+                "fixtures/lint/terraform/provider-sigstore.json",
+            ][..],
+        ),
         // A community module's inputs: the policy the module generates.
         (
             "module-github-bad/main.tf",
@@ -328,4 +337,34 @@ resource "aws_iam_role" "deploy" {
     let report = lint(&[dir.path().to_str().unwrap()]);
     assert_eq!(finding(&report, "TP601")["location"]["line"], 13);
     assert!(!codes(&report).contains(&"TP009".to_owned()), "{report}");
+}
+
+#[test]
+fn json_syntax_is_located_in_the_tf_json_file() {
+    let dir = format!("{DIR}/cdktf-bad");
+    let report = lint(&[&dir]);
+    let tp601 = finding(&report, "TP601");
+    assert_eq!(tp601["location"]["path"], format!("{dir}/cdk.tf.json"));
+    // `"values": ["repo:*"]` of the second condition.
+    assert_eq!(
+        (&tp601["location"]["line"], &tp601["location"]["column"]),
+        (&Value::from(24), &Value::from(28))
+    );
+    // The provider resource written in JSON feeds PV003 too.
+    assert_eq!(finding(&report, "PV003")["location"]["line"], 19);
+
+    // Broken JSON syntax is TP001 at its byte, never read as a policy file.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(
+        broken.path().join("main.tf.json"),
+        "{\n  \"resource\": {\n    \"aws_iam_role\": [\n}\n",
+    )
+    .unwrap();
+    let report = lint(&[broken.path().to_str().unwrap()]);
+    let tp001 = finding(&report, "TP001");
+    assert_eq!(tp001["location"]["line"], 4, "{tp001}");
+    assert!(
+        tp001["message"].as_str().unwrap().contains("Terraform"),
+        "{tp001}"
+    );
 }

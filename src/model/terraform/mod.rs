@@ -22,6 +22,7 @@ use crate::model::documents::{InputKind, PolicyDocument, Recognised};
 use crate::model::provider::OidcProvider;
 use crate::model::source::{JsonSource, Span, SyntaxError, child};
 
+mod json;
 mod modules;
 
 /// How deep references may chain (`local.a` naming `local.b`...).
@@ -70,9 +71,35 @@ pub fn recognise_module<S: std::hash::BuildHasher>(
     files: &[ModuleFile<'_>],
     tfvars: &HashMap<String, Value, S>,
 ) -> Vec<TerraformSource> {
-    let parsed: Vec<Result<Body, SyntaxError>> = files
+    // `.tf.json` files are read in native syntax, their spans mapped back.
+    let converted: Vec<Result<Option<json::Converted>, SyntaxError>> = files
         .iter()
         .map(|file| {
+            if is_json_syntax(file.name) {
+                json::convert(file.text).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .collect();
+    let native: Vec<ModuleFile<'_>> = files
+        .iter()
+        .zip(&converted)
+        .map(|(file, converted)| ModuleFile {
+            name: file.name,
+            text: match converted {
+                Ok(Some(c)) => &c.hcl,
+                _ => file.text,
+            },
+        })
+        .collect();
+    let parsed: Vec<Result<Body, SyntaxError>> = native
+        .iter()
+        .zip(&converted)
+        .map(|(file, converted)| {
+            if let Err(error) = converted {
+                return Err(error.clone());
+            }
             hcl_edit::parser::parse_body(file.text).map_err(|error| {
                 let location = error.location();
                 SyntaxError {
@@ -89,7 +116,12 @@ pub fn recognise_module<S: std::hash::BuildHasher>(
         .enumerate()
         .filter_map(|(i, p)| p.as_ref().ok().map(|b| (i, b)))
         .collect();
-    let decls = Declarations::new(files, &bodies, tfvars);
+    let mut decls = Declarations::new(&native, &bodies, tfvars);
+    decls.written = files
+        .iter()
+        .zip(&converted)
+        .map(|(file, converted)| (file.text, converted.as_ref().ok().and_then(Option::as_ref)))
+        .collect();
     parsed
         .iter()
         .enumerate()
@@ -102,6 +134,14 @@ pub fn recognise_module<S: std::hash::BuildHasher>(
             Ok(body) => decls.at(index).recognise(body),
         })
         .collect()
+}
+
+/// Whether a file is in Terraform's JSON syntax (`.tf.json`).
+pub fn is_json_syntax(name: &str) -> bool {
+    name.len() >= 8
+        && name
+            .get(name.len() - 8..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(".tf.json"))
 }
 
 /// Variable values in a `.tfvars` file (`name = literal`); an unreadable
@@ -139,7 +179,11 @@ type Declared<T> = HashMap<String, Vec<(usize, T)>>;
 
 /// What the module declares that a reference can name.
 struct Declarations<'a> {
+    /// The files in native syntax (a `.tf.json` file as written natively).
     files: &'a [ModuleFile<'a>],
+    /// Each file's text as the user wrote it and, for `.tf.json`, how its
+    /// native form maps back to it (empty until the module is read).
+    written: Vec<(&'a str, Option<&'a json::Converted>)>,
     variables: HashMap<String, Value>,
     locals: Declared<&'a Expression>,
     documents: Declared<&'a Block>,
@@ -176,6 +220,7 @@ impl<'a> Declarations<'a> {
     ) -> Declarations<'a> {
         let mut decls = Declarations {
             files,
+            written: Vec::new(),
             variables: HashMap::new(),
             locals: HashMap::new(),
             documents: HashMap::new(),
@@ -232,6 +277,45 @@ impl<'a> Declarations<'a> {
                 .push((file, provider));
         }
         decls
+    }
+
+    /// The text the user wrote for `file` and `spans` of its native form
+    /// mapped into it (the same for a `.tf` file).
+    fn written(
+        &self,
+        file: usize,
+        spans: HashMap<String, Span>,
+    ) -> (String, HashMap<String, Span>) {
+        match self.written.get(file) {
+            Some((text, Some(converted))) => (
+                (*text).to_owned(),
+                spans
+                    .into_iter()
+                    .filter_map(|(pointer, span)| Some((pointer, converted.remap(span)?)))
+                    .collect(),
+            ),
+            Some((text, None)) => ((*text).to_owned(), spans),
+            None => (
+                self.files.get(file).map_or("", |f| f.text).to_owned(),
+                spans,
+            ),
+        }
+    }
+
+    /// Line and column, in the text the user wrote, of `offset` of
+    /// `file`'s native form.
+    fn position(&self, file: usize, offset: usize) -> (usize, usize) {
+        match self.written.get(file) {
+            Some((text, Some(converted))) => {
+                converted.remap((offset, 0)).map_or((1, 1), |(start, _)| {
+                    crate::model::source::line_column(text, start)
+                })
+            }
+            _ => crate::model::source::line_column(
+                self.files.get(file).map_or("", |f| f.text),
+                offset,
+            ),
+        }
     }
 
     fn at(&'a self, file: usize) -> Scope<'a> {
@@ -375,7 +459,11 @@ impl Scope<'_> {
                 }
                 Value::Object(map)
             }
-            Expression::StringTemplate(template) => self.template(template.iter(), depth),
+            // `"${x}"` is `x` itself, not its text.
+            Expression::StringTemplate(template) => match sole_interpolation(template) {
+                Some(inner) => self.value(inner, pointer, built, depth + 1),
+                None => self.template(template.iter(), depth),
+            },
             Expression::HeredocTemplate(heredoc) => self.template(heredoc.template.iter(), depth),
             Expression::Parenthesis(inner) => self.value(inner.inner(), pointer, built, depth + 1),
             Expression::Traversal(_) | Expression::Variable(_) => self
@@ -461,7 +549,7 @@ impl Scope<'_> {
         let span = at;
         let at = span
             .clone()
-            .map(|r| crate::model::source::line_column(self.text, r.start));
+            .map(|r| self.decls.position(self.file, r.start));
         match policy {
             Policy::Value(value, built, file) => {
                 // A document declared in another file is located there,
@@ -469,12 +557,8 @@ impl Scope<'_> {
                 if let Some(other) = self.decls.files.get(file).filter(|_| file != self.file) {
                     other.name.clone_into(&mut doc.path);
                 }
-                doc.source = Arc::new(JsonSource::from_parts(
-                    self.decls.at(file).text.to_owned(),
-                    value,
-                    built.spans,
-                    Vec::new(),
-                ));
+                let (text, spans) = self.decls.written(file, built.spans);
+                doc.source = Arc::new(JsonSource::from_parts(text, value, spans, Vec::new()));
             }
             Policy::Json(text, offset) => match JsonSource::parse(text) {
                 Ok(json) => {
@@ -504,14 +588,13 @@ impl Scope<'_> {
             },
             Policy::Unknown(why) => {
                 doc.unresolved = Some(why);
-                doc.source = Arc::new(JsonSource::from_parts(
-                    self.text.to_owned(),
-                    Value::Null,
+                let (text, spans) = self.decls.written(
+                    self.file,
                     range(span)
                         .map(|s| HashMap::from([(String::new(), s)]))
                         .unwrap_or_default(),
-                    Vec::new(),
-                ));
+                );
+                doc.source = Arc::new(JsonSource::from_parts(text, Value::Null, spans, Vec::new()));
             }
         }
         doc
@@ -545,7 +628,11 @@ impl Scope<'_> {
                 }
                 _ => self.string_policy(expr),
             },
-            Expression::String(_) | Expression::StringTemplate(_) => self.string_policy(expr),
+            Expression::StringTemplate(template) => match sole_interpolation(template) {
+                Some(inner) => self.policy(inner),
+                None => self.string_policy(expr),
+            },
+            Expression::String(_) => self.string_policy(expr),
             Expression::Parenthesis(inner) => self.policy(inner.inner()),
             Expression::Traversal(_) => self.referenced_policy(expr),
             _ => Policy::Unknown(format!(
@@ -839,6 +926,16 @@ fn resolve_strings(scope: Scope<'_>, value: &mut Value) {
         Value::Array(list) => list.iter_mut().for_each(|v| resolve_strings(scope, v)),
         Value::Object(map) => map.values_mut().for_each(|v| resolve_strings(scope, v)),
         _ => {}
+    }
+}
+
+/// The expression of a template that is one interpolation and nothing
+/// else (`"${x}"`, the way Terraform 0.11 and JSON syntax write `x`).
+fn sole_interpolation(template: &hcl_edit::template::StringTemplate) -> Option<&Expression> {
+    let mut elements = template.iter();
+    match (elements.next(), elements.next()) {
+        (Some(Element::Interpolation(interpolation)), None) => Some(&interpolation.expr),
+        _ => None,
     }
 }
 

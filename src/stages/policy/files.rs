@@ -369,16 +369,14 @@ fn lint_file(
         unreadable(&mut result, "it is empty".to_owned());
         return Ok(result);
     }
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
-    {
+    if is_terraform_source(path) {
         lint_terraform(&mut result, path, &name, &text, context, tfvars);
         if result.skipped.is_some() && named {
             result.skipped = None;
             result.findings.push(trust_policy::no_trust_policy(
                 &name,
-                "it is Terraform source with no `aws_iam_role` that sets `assume_role_policy`",
+                "it is Terraform source with no `aws_iam_role` that sets `assume_role_policy` \
+                 and no call of a role module this tool reads",
             ));
         }
         return Ok(result);
@@ -486,14 +484,24 @@ fn lint_terraform(
     }
 }
 
-/// Reads and resolves the `.tf` files of the module in `dir`.
+/// A `.tf` file, or one in Terraform's JSON syntax (`.tf.json`).
+fn is_terraform_source(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tf"))
+        || path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(terraform::is_json_syntax)
+}
+
+/// Reads and resolves the `.tf` and `.tf.json` files of the module in `dir`.
 fn read_module(dir: &Path) -> TerraformModule {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("tf")) && p.is_file())
+        .filter(|p| is_terraform_source(p) && p.is_file())
         .take(MAX_MODULE_FILES)
         .collect();
     paths.sort();
