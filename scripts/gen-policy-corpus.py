@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a corpus of trust-policy files of realistic variety for the lint
-benchmark: plain policies, `aws iam get-role` output, Terraform plans and
-CloudFormation templates (JSON and YAML), for GitHub, GitLab, HCP Terraform,
+benchmark: plain policies, `aws iam get-role` output, Terraform plans,
+Terraform source (`jsonencode`, `data "aws_iam_policy_document"`, `.tf.json`)
+and CloudFormation templates (JSON and YAML), for GitHub, GitLab, HCP Terraform,
 EKS, Buildkite and Google, some clean and some with the mistakes the rules
 catch. Deterministic: the same arguments give the same files.
 
@@ -78,8 +79,36 @@ def to_yaml(value, indent=0):
     return "\n".join(lines)
 
 
+def hcl_document(name, doc):
+    """A `data "aws_iam_policy_document"` block for `doc`."""
+    lines = [f'data "aws_iam_policy_document" "{name}" {{']
+    for st in doc["Statement"]:
+        lines.append("  statement {")
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        lines.append(f"    actions = {json.dumps(actions)}")
+        for kind, ids in st["Principal"].items():
+            lines += ["    principals {", f"      type        = {json.dumps(kind)}",
+                      f"      identifiers = {json.dumps([ids])}", "    }"]
+        for test, block in st.get("Condition", {}).items():
+            for variable, values in block.items():
+                values = values if isinstance(values, list) else [values]
+                lines += ["    condition {", f"      test     = {json.dumps(test)}",
+                          f"      variable = {json.dumps(variable)}", f"      values   = {json.dumps(values)}", "    }"]
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines)
+
+
 def render(kind, rng, n):
     doc = policy(rng)
+    if kind == "tf-jsonencode":
+        # HCL object syntax accepts JSON's `:` and commas.
+        return "tf", f'resource "aws_iam_role" "r{n}" {{\n  name = "r{n}"\n  assume_role_policy = jsonencode({json.dumps(doc, indent=2)})\n}}\n'
+    if kind == "tf-document":
+        return "tf", (hcl_document(f"trust{n}", doc) + f'\n\nresource "aws_iam_role" "r{n}" {{\n'
+                      f'  assume_role_policy = data.aws_iam_policy_document.trust{n}.json\n}}\n')
+    if kind == "tf-json":
+        return "tf.json", json.dumps({"resource": {"aws_iam_role": {f"r{n}": {"assume_role_policy": json.dumps(doc)}}}}, indent=2)
     if kind == "plain":
         return "json", json.dumps(doc, indent=2)
     if kind == "get-role":
@@ -100,7 +129,7 @@ def main():
     out = sys.argv[1]
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
     rng = random.Random(20261122)
-    kinds = ["plain"] * 6 + ["get-role", "plan", "cfn-json", "cfn-yaml"]
+    kinds = ["plain"] * 6 + ["get-role", "plan", "cfn-json", "cfn-yaml", "tf-jsonencode", "tf-document", "tf-json"]
     for n in range(count):
         sub = os.path.join(out, f"team{n % 50:02d}")
         os.makedirs(sub, exist_ok=True)
