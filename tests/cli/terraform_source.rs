@@ -199,6 +199,13 @@ fn a_module_split_over_files_is_read_as_terraform_reads_it() {
         assert_eq!(tp604["location"]["line"], 16);
         assert_eq!(tp604["location"]["resource"], "aws_iam_role.deploy");
         assert!(tp604["message"].as_str().unwrap().contains("repo:acme/*"));
+        assert!(
+            tp604["help"]
+                .as_str()
+                .unwrap()
+                .starts_with("Name the repositories that need the role"),
+            "{tp604}"
+        );
         // `local.audience` against oidc.tf's client_id_list: both roles.
         let pv003: Vec<(&Value, &Value)> = report["findings"]
             .as_array()

@@ -44,6 +44,14 @@ fn nouns(grammar: SubGrammar) -> (&'static str, &'static str) {
     }
 }
 
+/// The plural of one of the nouns above.
+fn plural(noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{noun}s"),
+    }
+}
+
 /// Subjects of a grammar for an owner and a repository (project, workspace...).
 fn subjects(grammar: SubGrammar, owner: &str, repo: &str) -> Vec<String> {
     match grammar {
@@ -323,7 +331,7 @@ fn within_owner(
             &TP604,
             at,
             format!("`{value}` admits every {repo_noun} of {owner_noun} `{owner}`, including ones created later."),
-            format!("Name the {repo_noun}s that need the role, one value each."),
+            format!("Name the {} that need the role, one value each.", plural(repo_noun)),
         ));
         return findings;
     }
