@@ -375,3 +375,56 @@ fn json_syntax_is_located_in_the_tf_json_file() {
         "{tp001}"
     );
 }
+
+#[test]
+fn a_condition_value_the_source_does_not_say_is_not_taken_for_a_pin() {
+    // `repo:${var.subject}` with no default and no tfvars: it could be
+    // `repo:*`, so it is TP009 at the value (the gate fails by default),
+    // while the rest of the policy is checked.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"variable "subject" {
+  type = string
+}
+
+resource "aws_iam_role" "deploy" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
+        StringLike   = { "token.actions.githubusercontent.com:sub" = "repo:${var.subject}" }
+      }
+    }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let out = oidc_doctor().args(["lint", path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = lint(&[path]);
+    let tp009 = finding(&report, "TP009");
+    assert_eq!(tp009["severity"], "low");
+    assert_eq!(tp009["location"]["line"], 14);
+    assert!(
+        tp009["message"]
+            .as_str()
+            .unwrap()
+            .contains("`${var.subject}` is not known"),
+        "{tp009}"
+    );
+    // Once tfvars gives it a value, that value is judged.
+    std::fs::write(dir.path().join("terraform.tfvars"), "subject = \"*\"\n").unwrap();
+    let report = lint(&[path]);
+    assert_eq!(finding(&report, "TP601")["severity"], "critical");
+    assert!(!codes(&report).contains(&"TP009".to_owned()), "{report}");
+    // The caller's own account and partition are not unknowns.
+    let report = lint(&[&format!("{DIR}/data-source-bad")]);
+    assert!(!codes(&report).contains(&"TP009".to_owned()), "{report}");
+}

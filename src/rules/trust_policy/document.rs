@@ -4,7 +4,7 @@
 
 use crate::finding::{Finding, Severity};
 use crate::model::policy::Operator;
-use crate::rules::{TP002, TP003, TP004, TP005, TP006, TP007, TP008};
+use crate::rules::{TP002, TP003, TP004, TP005, TP006, TP007, TP008, TP009};
 
 use super::PolicyCheck;
 
@@ -32,6 +32,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
         })
         .collect();
     findings.extend(duplicate_keys(check));
+    findings.extend(unknown_values(check));
     let mut reported_operators = std::collections::HashSet::new();
     findings.extend(version(check));
     for statement in &check.policy.statements {
@@ -196,4 +197,63 @@ fn over_quota(check: &PolicyCheck<'_>) -> Option<Finding> {
                 .to_owned(),
         )
     })
+}
+
+/// TP009 for each condition value of Terraform source that holds what the
+/// source does not say (`${var.x}` with no value set, a module output): the
+/// condition is judged as written, so it is said that its real value was
+/// not checked, and no rule takes it for a safe pin. The caller's own
+/// account and partition are known for what they are, so they are not
+/// reported.
+fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
+    if check.doc.kind != crate::model::documents::InputKind::TerraformSource {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for statement in &check.policy.statements {
+        for condition in &statement.conditions {
+            for value in &condition.values {
+                let Some(text) = value.value.as_str() else {
+                    continue;
+                };
+                let Some(unknown) = unknown_interpolation(text) else {
+                    continue;
+                };
+                findings.push(
+                    check.at(
+                        &TP009,
+                        &value.pointer,
+                        format!(
+                            "`{}` is `{text}`: `{unknown}` is not known from the source, so this \
+                         value was not checked.",
+                            condition.key.value
+                        ),
+                        "Give the variable its value in `terraform.tfvars` (or a default) so lint \
+                     sees it, or lint the plan (`terraform show -json`)."
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+    }
+    findings
+}
+
+/// The first `${...}` of `text` that is not the caller's account or
+/// partition.
+fn unknown_interpolation(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        let written = &rest[start..end];
+        let known = written.starts_with("${data.aws_caller_identity.")
+            || written.starts_with("${data.aws_partition.");
+        if !known {
+            return Some(written);
+        }
+        rest = &rest[end..];
+    }
+    None
 }
