@@ -14,6 +14,8 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
+use hcl_edit::Span as _;
+use hcl_edit::template::Element;
 use serde_json::Value;
 
 use crate::model::source::{JsonSource, Span, SyntaxError, child};
@@ -189,9 +191,29 @@ impl Writer<'_> {
     }
 
     /// A JSON string is a template: written as a quoted native string
-    /// whose `${...}` and `%{...}` keep their meaning.
+    /// whose `${...}` and `%{...}` keep their meaning (their expressions
+    /// are native syntax already, so only the literal parts are escaped).
     fn template(&mut self, text: &str) {
         self.out.hcl.push('"');
+        match hcl_edit::parser::parse_template(text) {
+            Ok(template) => {
+                for element in &template {
+                    let written = element.span().and_then(|r| text.get(r)).unwrap_or_default();
+                    match element {
+                        Element::Literal(_) => self.escaped(written),
+                        Element::Interpolation(_) | Element::Directive(_) => {
+                            self.out.hcl.push_str(written);
+                        }
+                    }
+                }
+            }
+            Err(_) => self.escaped(&text.replace("${", "$${").replace("%{", "%%{")),
+        }
+        self.out.hcl.push('"');
+    }
+
+    /// Literal text, escaped for a quoted native string.
+    fn escaped(&mut self, text: &str) {
         for c in text.chars() {
             match c {
                 '"' => self.out.hcl.push_str("\\\""),
@@ -205,12 +227,13 @@ impl Writer<'_> {
                 c => self.out.hcl.push(c),
             }
         }
-        self.out.hcl.push('"');
     }
 
     /// A label or object key: a literal, so `${` is escaped.
     fn quoted(&mut self, text: &str) {
-        self.template(&text.replace("${", "$${").replace("%{", "%%{"));
+        self.out.hcl.push('"');
+        self.escaped(&text.replace("${", "$${").replace("%{", "%%{"));
+        self.out.hcl.push('"');
     }
 
     fn segment(&mut self, start: usize, pointer: &str) {
