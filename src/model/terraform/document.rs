@@ -1,0 +1,217 @@
+//! `data "aws_iam_policy_document"` blocks as the AWS provider builds
+//! them: its source documents' statements, its own, then its overrides
+//! (by `sid`); `principals` and `condition` blocks merged into IAM's
+//! shape; every node with the span of the HCL it came from.
+
+use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::Block;
+use serde_json::{Map, Value};
+
+use super::{Built, MAX_DEPTH, Scope, pick, range, traversal_path};
+use crate::model::source::child;
+
+impl Scope<'_> {
+    /// The policy a `data "aws_iam_policy_document"` block builds: its
+    /// source documents' statements, its own, then its overrides (by `sid`).
+    pub(super) fn document(&self, block: &Block, built: &mut Built, depth: usize) -> Value {
+        let mut statements: Vec<Value> = Vec::new();
+        let merge = |key: &str, statements: &mut Vec<Value>, built: &mut Built| {
+            let Some(attribute) = block.body.get_attribute(key) else {
+                return;
+            };
+            let Expression::Array(list) = &attribute.value else {
+                return;
+            };
+            for item in list {
+                let path = traversal_path(item).unwrap_or_default();
+                let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+                let other = match parts.as_slice() {
+                    [
+                        "data",
+                        "aws_iam_policy_document",
+                        name,
+                        "json" | "minified_json",
+                    ]
+                    | [
+                        "data",
+                        "aws_iam_policy_document",
+                        name,
+                        "0",
+                        "json" | "minified_json",
+                    ] if depth < MAX_DEPTH => pick(&self.decls.documents, name, self.file),
+                    _ => None,
+                };
+                let Some((file, other)) = other else {
+                    // Not known here: kept as text, so it is seen.
+                    statements.push(self.unknown(item));
+                    continue;
+                };
+                let mut inner = Built::default();
+                let merged = self.decls.at(*file).document(other, &mut inner, depth + 1);
+                for statement in merged
+                    .get("Statement")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let sid = statement.get("Sid");
+                    match statements
+                        .iter_mut()
+                        .find(|s| sid.is_some() && s.get("Sid") == sid)
+                    {
+                        Some(existing) => *existing = statement.clone(),
+                        None => statements.push(statement.clone()),
+                    }
+                }
+                if let Some(span) = range(item.span()) {
+                    built.spans.insert(
+                        format!("/Statement/{}", statements.len().saturating_sub(1)),
+                        span,
+                    );
+                }
+            }
+        };
+        merge("source_policy_documents", &mut statements, built);
+        for statement in block.body.get_blocks("statement") {
+            let pointer = format!("/Statement/{}", statements.len());
+            statements.push(self.statement(statement, &pointer, built, depth));
+        }
+        merge("override_policy_documents", &mut statements, built);
+        let mut policy = Map::new();
+        let version = block
+            .body
+            .get_attribute("version")
+            .map_or(Value::String("2012-10-17".to_owned()), |a| {
+                self.value(&a.value, "/Version", built, depth)
+            });
+        policy.insert("Version".to_owned(), version);
+        policy.insert("Statement".to_owned(), Value::Array(statements));
+        if let Some(span) = range(block.span()) {
+            built.spans.insert(String::new(), span);
+            built.spans.entry("/Statement".to_owned()).or_insert(span);
+            built.spans.entry("/Version".to_owned()).or_insert(span);
+        }
+        Value::Object(policy)
+    }
+
+    fn statement(&self, block: &Block, pointer: &str, built: &mut Built, depth: usize) -> Value {
+        if let Some(span) = range(block.span()) {
+            built.spans.insert(pointer.to_owned(), span);
+        }
+        let mut statement = Map::new();
+        let attributes = [
+            ("sid", "Sid"),
+            ("effect", "Effect"),
+            ("actions", "Action"),
+            ("not_actions", "NotAction"),
+            ("resources", "Resource"),
+            ("not_resources", "NotResource"),
+        ];
+        for (key, element) in attributes {
+            if let Some(attribute) = block.body.get_attribute(key) {
+                let at = child(pointer, element);
+                let value = self.value(&attribute.value, &at, built, depth);
+                if let Some(span) = range(attribute.span()) {
+                    built.spans.insert(at, span);
+                }
+                statement.insert(element.to_owned(), value);
+            }
+        }
+        if !statement.contains_key("Effect") {
+            statement.insert("Effect".to_owned(), Value::String("Allow".to_owned()));
+        }
+        for (key, element) in [
+            ("principals", "Principal"),
+            ("not_principals", "NotPrincipal"),
+        ] {
+            let mut principals = Map::new();
+            let at = child(pointer, element);
+            for principal in block.body.get_blocks(key) {
+                let kind = principal
+                    .body
+                    .get_attribute("type")
+                    .map_or(Value::Null, |a| self.literal(&a.value, depth));
+                let kind = match kind {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                let kind_at = child(&at, &kind);
+                if let Some(span) = range(principal.span()) {
+                    built.spans.entry(at.clone()).or_insert(span);
+                    built.spans.insert(kind_at.clone(), span);
+                }
+                let identifiers = principal
+                    .body
+                    .get_attribute("identifiers")
+                    .map_or(Value::Array(Vec::new()), |a| {
+                        self.value(&a.value, &kind_at, built, depth)
+                    });
+                add_values(&mut principals, &kind, identifiers);
+            }
+            if !principals.is_empty() {
+                statement.insert(element.to_owned(), Value::Object(principals));
+            }
+        }
+        let conditions = self.conditions(block, &child(pointer, "Condition"), built, depth);
+        if !conditions.is_empty() {
+            statement.insert("Condition".to_owned(), Value::Object(conditions));
+        }
+        Value::Object(statement)
+    }
+
+    fn conditions(
+        &self,
+        block: &Block,
+        at: &str,
+        built: &mut Built,
+        depth: usize,
+    ) -> Map<String, Value> {
+        let mut conditions = Map::new();
+        for condition in block.body.get_blocks("condition") {
+            let text = |key: &str| match condition
+                .body
+                .get_attribute(key)
+                .map(|a| self.literal(&a.value, depth))
+            {
+                Some(Value::String(s)) => s,
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let (operator, variable) = (text("test"), text("variable"));
+            let test_at = child(at, &operator);
+            let variable_at = child(&test_at, &variable);
+            if let Some(span) = range(condition.span()) {
+                built.spans.entry(at.to_owned()).or_insert(span);
+                built.spans.entry(test_at.clone()).or_insert(span);
+                built.spans.insert(variable_at.clone(), span);
+            }
+            let values = condition
+                .body
+                .get_attribute("values")
+                .map_or(Value::Array(Vec::new()), |a| {
+                    self.value(&a.value, &variable_at, built, depth)
+                });
+            let block = conditions
+                .entry(operator)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(block) = block {
+                add_values(block, &variable, values);
+            }
+        }
+        conditions
+    }
+}
+
+/// Adds `values` under `key`, as IAM merges repeated blocks into one list.
+fn add_values(map: &mut Map<String, Value>, key: &str, values: Value) {
+    match map.get_mut(key) {
+        Some(Value::Array(existing)) => match values {
+            Value::Array(more) => existing.extend(more),
+            other => existing.push(other),
+        },
+        _ => {
+            map.insert(key.to_owned(), values);
+        }
+    }
+}
