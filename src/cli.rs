@@ -937,8 +937,8 @@ Examples:
   oidc-doctor policy --buildkite acme/deploy --branch main --account \"$ACCT\"
   # Exactly the token a failing job sent, as CloudFormation
   oidc-doctor policy --token-file t.jwt --account \"$ACCT\" -o cloudformation
-  # Also: --circleci ORG_ID --project-id ID; --bitbucket WORKSPACE --workspace-uuid UUID
-  #   --repository-uuid UUID [--environment-uuid UUID]; --terraform-cloud; --eks";
+  # Also --circleci ORG_ID --project-id ID, --terraform-cloud, --eks,
+  # --bitbucket WORKSPACE --workspace-uuid UUID --repository-uuid UUID";
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:
