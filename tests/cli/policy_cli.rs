@@ -424,6 +424,7 @@ fn a_policy_for_a_token_admits_exactly_it() {
         gitlab("project_path:acme/app:ref_type:branch:ref:main", "prod"),
         terraform("organization:acme:project:infra:workspace:prod:run_phase:apply"),
         eks("system:serviceaccount:payments:api"),
+        buildkite(&buildkite_sub("acme", "deploy", "refs/heads/main")),
     ];
     for (i, claims) in admitted.iter().enumerate() {
         let token = token_file(dir.path(), &format!("token-{i}.jwt"), claims);
@@ -627,4 +628,83 @@ fn snapshots_of_each_format() {
     insta::assert_snapshot!("policy_json", serde_json::to_string_pretty(&json).unwrap());
     insta::assert_snapshot!("policy_terraform", written(&args, "terraform"));
     insta::assert_snapshot!("policy_cloudformation", written(&args, "cloudformation"));
+}
+
+/// A statement's `Condition` as `{operator: {key: [values]}}`, lists always.
+fn conditions_as_lists(condition: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (operator, block) in condition.as_object().unwrap() {
+        let mut keys = serde_json::Map::new();
+        for (key, values) in block.as_object().unwrap() {
+            let list = match values {
+                Value::Array(list) => list.clone(),
+                one => vec![one.clone()],
+            };
+            keys.insert(key.clone(), Value::Array(list));
+        }
+        out.insert(operator.clone(), Value::Object(keys));
+    }
+    Value::Object(out)
+}
+
+#[test]
+fn terraform_output_read_back_by_lint_is_the_json_policy_and_admits_its_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, case) in cases().iter().enumerate() {
+        let json: Value = serde_json::from_str(&written(case.args, "json")).unwrap();
+        let module = dir.path().join(format!("module-{i}"));
+        std::fs::create_dir(&module).unwrap();
+        std::fs::write(module.join("main.tf"), written(case.args, "terraform")).unwrap();
+        let token = token_file(dir.path(), &format!("token-{i}.jwt"), &case.admitted);
+
+        // `lint DIR` finds the policy in the `.tf` source, and nothing above info.
+        let report = lint(&module, Some(&token));
+        assert!(
+            policy_findings_above_info(&report).is_empty(),
+            "{:?}: {report}",
+            case.args
+        );
+        let linted = &report["lint"]["policies"];
+        assert_eq!(linted.as_array().map(Vec::len), Some(1), "{report}");
+        assert!(
+            linted[0]["path"].as_str().unwrap().ends_with("main.tf"),
+            "{report}"
+        );
+        assert_eq!(linted[0]["checked"], true, "{report}");
+
+        // The same policy: the principal and every condition, as the
+        // evaluation read them, are those of the JSON document; and it
+        // admits the caller's token.
+        let evaluated = &report["evaluation"]["policies"][0];
+        assert_eq!(evaluated["allowed"], true, "{:?}: {report}", case.args);
+        let statement = &json["Statement"][0];
+        assert_eq!(
+            evaluated["principal"], statement["Principal"]["Federated"],
+            "{report}"
+        );
+        let statements = evaluated["statements"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "{report}");
+        let mut read = serde_json::Map::new();
+        for condition in statements[0]["conditions"].as_array().unwrap() {
+            let operator = condition["operator"].as_str().unwrap().to_owned();
+            let block = read
+                .entry(operator)
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            block.as_object_mut().unwrap().insert(
+                condition["key"].as_str().unwrap().to_owned(),
+                condition["expected"].clone(),
+            );
+        }
+        assert_eq!(
+            Value::Object(read),
+            conditions_as_lists(&statement["Condition"]),
+            "{:?}: {report}",
+            case.args
+        );
+
+        // And a stranger is refused by the Terraform source as by the JSON.
+        let stranger = token_file(dir.path(), &format!("stranger-{i}.jwt"), &case.strangers[0]);
+        let report = lint(&module, Some(&stranger));
+        assert!(codes(&report).contains(&"EV001".to_owned()), "{report}");
+    }
 }
