@@ -40,7 +40,7 @@ pub enum Command {
     /// Lint the trust policy of every role in the account that trusts a web identity (needs AWS credentials)
     Scan(ScanArgs),
     /// Write the least-privilege trust policy for a token or a described caller (offline)
-    Policy(PolicyArgs),
+    Policy(Box<PolicyArgs>),
     /// Print a rule's documentation, or list every rule
     Explain(ExplainArgs),
     /// Print shell completions
@@ -627,8 +627,9 @@ pub enum RunPhaseArg {
 #[command(group(
     clap::ArgGroup::new("caller")
         .required(true)
-        .args(["github", "gitlab", "terraform_cloud", "eks", "token", "token_file", "token_env"])
+        .args(["github", "gitlab", "terraform_cloud", "buildkite", "circleci", "bitbucket", "eks", "token", "token_file", "token_env"])
 ))]
+#[command(group(clap::ArgGroup::new("branch_caller").args(["github", "buildkite"])))]
 pub struct PolicyArgs {
     /// GitHub Actions: the repository whose workflows assume the role
     #[arg(long, value_name = "OWNER/REPO", help_heading = "Caller")]
@@ -644,12 +645,12 @@ pub struct PolicyArgs {
     )]
     pub github_ids: Option<String>,
 
-    /// GitHub: runs on this branch (`release/*` asks for a pattern)
-    #[arg(long, value_name = "BRANCH", requires = "github", conflicts_with_all = ["tag", "environment", "pull_request"], help_heading = "Caller")]
+    /// GitHub or Buildkite: runs on this branch (`release/*` asks for a pattern)
+    #[arg(long, value_name = "BRANCH", requires = "branch_caller", conflicts_with_all = ["tag", "environment", "pull_request"], help_heading = "Caller")]
     pub branch: Option<String>,
 
-    /// GitHub: runs on this tag
-    #[arg(long, value_name = "TAG", requires = "github", conflicts_with_all = ["environment", "pull_request"], help_heading = "Caller")]
+    /// GitHub or Buildkite: runs on this tag
+    #[arg(long, value_name = "TAG", requires = "branch_caller", conflicts_with_all = ["environment", "pull_request"], help_heading = "Caller")]
     pub tag: Option<String>,
 
     /// GitHub or GitLab: jobs that run in this deployment environment
@@ -695,6 +696,64 @@ pub struct PolicyArgs {
         help_heading = "Caller"
     )]
     pub run_phase: Option<RunPhaseArg>,
+
+    /// Buildkite: the pipeline whose jobs assume the role (with --branch or --tag)
+    #[arg(long, value_name = "ORG/PIPELINE", help_heading = "Caller")]
+    pub buildkite: Option<String>,
+
+    /// `CircleCI`: the organization id (its issuer is `https://oidc.circleci.com/org/<id>`)
+    #[arg(
+        long,
+        value_name = "ORG_ID",
+        requires = "project_id",
+        help_heading = "Caller"
+    )]
+    pub circleci: Option<String>,
+
+    /// `CircleCI`: the project id whose jobs assume the role
+    #[arg(
+        long,
+        value_name = "PROJECT_ID",
+        requires = "circleci",
+        help_heading = "Caller"
+    )]
+    pub project_id: Option<String>,
+
+    /// Bitbucket Pipelines: the workspace (its name, as in the issuer URL)
+    #[arg(
+        long,
+        value_name = "WORKSPACE",
+        requires = "repository_uuid",
+        help_heading = "Caller"
+    )]
+    pub bitbucket: Option<String>,
+
+    /// Bitbucket: the workspace UUID, for the audience `ari:cloud:bitbucket::workspace/<uuid>`
+    #[arg(
+        long,
+        value_name = "UUID",
+        requires = "bitbucket",
+        help_heading = "Caller"
+    )]
+    pub workspace_uuid: Option<String>,
+
+    /// Bitbucket: the repository UUID whose steps assume the role
+    #[arg(
+        long,
+        value_name = "UUID",
+        requires = "bitbucket",
+        help_heading = "Caller"
+    )]
+    pub repository_uuid: Option<String>,
+
+    /// Bitbucket: only steps deploying to this deployment environment (its UUID)
+    #[arg(
+        long,
+        value_name = "UUID",
+        requires = "bitbucket",
+        help_heading = "Caller"
+    )]
+    pub environment_uuid: Option<String>,
 
     /// EKS (IRSA): the cluster's OIDC issuer URL
     #[arg(
@@ -874,8 +933,12 @@ Examples:
   oidc-doctor policy --github acme/app --branch main --account 123456789012
   # A GitLab project's main branch, as Terraform
   oidc-doctor policy --gitlab acme/app --ref main --account \"$ACCT\" -o terraform
+  # A Buildkite pipeline's main branch (any commit and step)
+  oidc-doctor policy --buildkite acme/deploy --branch main --account \"$ACCT\"
   # Exactly the token a failing job sent, as CloudFormation
-  oidc-doctor policy --token-file t.jwt --account \"$ACCT\" -o cloudformation";
+  oidc-doctor policy --token-file t.jwt --account \"$ACCT\" -o cloudformation
+  # Also --circleci ORG_ID --project-id ID, --terraform-cloud, --eks,
+  # --bitbucket WORKSPACE --workspace-uuid UUID --repository-uuid UUID";
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:

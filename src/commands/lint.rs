@@ -14,8 +14,10 @@ use super::inputs::token_flags_spec;
 
 pub fn run(args: &LintArgs) -> Result<Report, Error> {
     let mut report = Report::new("lint", CommandData::None);
+    let mut token_flag = None;
     let token = if args.token.given() {
         let input = token::read(&token_flags_spec(&args.token)?)?;
+        token_flag = input.policy_flag();
         let now = args.at.unwrap_or_else(jiff::Timestamp::now);
         Some(report.absorb(token::run(&input, now, args.at.is_some())))
     } else {
@@ -31,6 +33,7 @@ pub fn run(args: &LintArgs) -> Result<Report, Error> {
         token: jwt,
         provider,
         principal: None,
+        token_flag,
     };
     let selection = FileSelection {
         paths: if args.paths.is_empty() {

@@ -4,7 +4,7 @@
 use crate::cli::{PolicyArgs, PolicyOutput, RefTypeArg, RunPhaseArg, TokenFlags};
 use crate::error::Error;
 use crate::model::issuers;
-use crate::model::writer::{self, Caller, GitHubContext, RefType};
+use crate::model::writer::{self, BuildkiteRef, Caller, GitHubContext, RefType};
 use crate::stages::token;
 use crate::stages::writer::{Rendering, WriteRequest, write};
 
@@ -30,7 +30,7 @@ pub fn run(args: &PolicyArgs) -> Result<String, Error> {
             writer::provider_arn(
                 &args.partition,
                 account,
-                issuers::provider_name(caller.issuer()),
+                issuers::provider_name(&caller.issuer()),
             )
         }
         (None, None) => {
@@ -177,6 +177,9 @@ fn described_caller(args: &PolicyArgs) -> Result<Caller, Error> {
             phases,
         });
     }
+    if let Some(caller) = ci_caller(args)? {
+        return Ok(caller);
+    }
     if let (Some(issuer), Some(account)) = (&args.eks, &args.service_account) {
         let parts = segments(account, 2, "--service-account", "NAMESPACE/NAME")?;
         if !issuer.starts_with("https://") {
@@ -193,7 +196,7 @@ fn described_caller(args: &PolicyArgs) -> Result<Caller, Error> {
     }
     Err(usage(
         "say who assumes the role".to_owned(),
-        "give --github, --gitlab, --terraform-cloud, --eks or a token",
+        "give --github, --gitlab, --terraform-cloud, --buildkite, --circleci, --bitbucket, --eks or a token",
     ))
 }
 
@@ -233,4 +236,88 @@ fn github_caller(args: &PolicyArgs, repository: &str) -> Result<Caller, Error> {
         ids,
         context,
     })
+}
+
+/// Buildkite, `CircleCI` and Bitbucket Pipelines callers, when one is named.
+fn ci_caller(args: &PolicyArgs) -> Result<Option<Caller>, Error> {
+    if let Some(pipeline) = &args.buildkite {
+        let parts = segments(pipeline, 2, "--buildkite", "ORG/PIPELINE")?;
+        if args.environment.is_some() {
+            return Err(usage(
+                "Buildkite's `sub` names no environment".to_owned(),
+                "give --branch or --tag instead of --environment",
+            ));
+        }
+        let git_ref = match (&args.branch, &args.tag) {
+            (Some(branch), _) => BuildkiteRef::Branch(branch.clone()),
+            (None, Some(tag)) => BuildkiteRef::Tag(tag.clone()),
+            (None, None) => {
+                return Err(usage(
+                    "--buildkite needs the builds that assume the role".to_owned(),
+                    "give --branch or --tag (e.g. --branch main); any commit and step of it is admitted",
+                ));
+            }
+        };
+        return Ok(Some(Caller::Buildkite {
+            organization: parts[0].to_owned(),
+            pipeline: parts[1].to_owned(),
+            git_ref,
+        }));
+    }
+    if let (Some(organization), Some(project)) = (&args.circleci, &args.project_id) {
+        return Ok(Some(Caller::CircleCi {
+            organization: uuid(organization, "--circleci", "the organization id")?,
+            project: uuid(project, "--project-id", "the project id")?,
+        }));
+    }
+    if let (Some(workspace), Some(repository)) = (&args.bitbucket, &args.repository_uuid) {
+        segments(workspace, 1, "--bitbucket", "WORKSPACE")?;
+        let repository = uuid(repository, "--repository-uuid", "the repository UUID")?;
+        let environment = args
+            .environment_uuid
+            .as_deref()
+            .map(|e| uuid(e, "--environment-uuid", "the deployment environment's UUID"))
+            .transpose()?;
+        let workspace_uuid = args
+            .workspace_uuid
+            .as_deref()
+            .map(|w| uuid(w, "--workspace-uuid", "the workspace UUID"))
+            .transpose()?;
+        if workspace_uuid.is_none() && args.audience.is_none() {
+            return Err(usage(
+                "--bitbucket needs the audience: its tokens carry `ari:cloud:bitbucket::workspace/<workspace UUID>`"
+                    .to_owned(),
+                "give --workspace-uuid UUID (Repository settings > OpenID Connect shows it), or --audience",
+            ));
+        }
+        return Ok(Some(Caller::Bitbucket {
+            workspace: workspace.clone(),
+            workspace_uuid,
+            repository,
+            environment,
+        }));
+    }
+    Ok(None)
+}
+
+/// A UUID (with or without Bitbucket's braces), as written, without braces.
+fn uuid(value: &str, flag: &str, what: &str) -> Result<String, Error> {
+    let bare = value
+        .strip_prefix('{')
+        .and_then(|v| v.strip_suffix('}'))
+        .unwrap_or(value);
+    let groups: Vec<&str> = bare.split('-').collect();
+    let shaped = groups.len() == 5
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&groups)
+            .all(|(n, g)| g.len() == *n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if shaped {
+        Ok(bare.to_owned())
+    } else {
+        Err(usage(
+            format!("{flag} {value} is not a UUID"),
+            &format!("give {what}, e.g. 01234567-89ab-cdef-0123-456789abcdef"),
+        ))
+    }
 }

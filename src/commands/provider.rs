@@ -140,6 +140,7 @@ fn trust_policy(report: &mut Report, data: &mut ProviderData, jwt: Option<&Jwt>)
                 token: jwt.cloned(),
                 provider: data.provider.as_ref().map(|(_, p)| p.clone()),
                 principal: data.provider.as_ref().map(|(arn, _)| arn.clone()),
+                token_flag: None,
             };
             let mut judged = policy::judge_role_policy(document, source, &context, "trust-policy");
             if let (Some((arn, found)), Some(document)) = (&data.provider, &judged.data.document) {

@@ -39,6 +39,29 @@ pub enum Caller {
         workspace: String,
         phases: Vec<String>,
     },
+    /// Buildkite: `organization:<org>:pipeline:<pipeline>:ref:<ref>:commit:<sha>:step:<step>`,
+    /// pinned to one branch or tag with any commit and step.
+    Buildkite {
+        organization: String,
+        pipeline: String,
+        git_ref: BuildkiteRef,
+    },
+    /// `CircleCI`: the organization's own issuer, whose audience is the
+    /// organization id; `org/<org>/project/<project>/user/<user>`, any user.
+    CircleCi {
+        organization: String,
+        project: String,
+    },
+    /// Bitbucket Pipelines: the workspace's own issuer;
+    /// `{<repository>}:{<step>}`, or `{<repository>}:{<environment>}:{<step>}`
+    /// for deployment steps, any step (UUIDs, braces included).
+    Bitbucket {
+        workspace: String,
+        /// The audience's workspace UUID (`ari:cloud:bitbucket::workspace/<uuid>`).
+        workspace_uuid: Option<String>,
+        repository: String,
+        environment: Option<String>,
+    },
     /// A Kubernetes service account of an EKS cluster's issuer.
     Kubernetes {
         issuer: String,
@@ -61,6 +84,17 @@ pub enum GitHubContext {
     Environment(String),
     PullRequest,
 }
+
+/// The ref of a Buildkite build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildkiteRef {
+    Branch(String),
+    Tag(String),
+}
+
+/// Any one step UUID, braces included: `?` stands for one character, so
+/// no further `:{...}` segment (a deployment environment) can hide in it.
+const ANY_STEP: &str = "{????????-????-????-????-????????????}";
 
 /// GitLab's `ref_type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,13 +123,20 @@ pub struct TrustSpec {
 
 impl Caller {
     /// The issuer URL of the caller's tokens.
-    pub fn issuer(&self) -> &str {
+    pub fn issuer(&self) -> String {
         match self {
-            Caller::GitHub { .. } => "https://token.actions.githubusercontent.com",
+            Caller::GitHub { .. } => "https://token.actions.githubusercontent.com".to_owned(),
+            Caller::Buildkite { .. } => "https://agent.buildkite.com".to_owned(),
+            Caller::CircleCi { organization, .. } => {
+                format!("https://oidc.circleci.com/org/{organization}")
+            }
+            Caller::Bitbucket { workspace, .. } => format!(
+                "https://api.bitbucket.org/2.0/workspaces/{workspace}/pipelines-config/identity/oidc"
+            ),
             Caller::GitLab { issuer, .. }
             | Caller::Terraform { issuer, .. }
             | Caller::Kubernetes { issuer, .. }
-            | Caller::Token { issuer, .. } => issuer,
+            | Caller::Token { issuer, .. } => issuer.clone(),
         }
     }
 
@@ -141,6 +182,31 @@ impl Caller {
                     )
                 })
                 .collect(),
+            Caller::Buildkite {
+                organization,
+                pipeline,
+                git_ref,
+            } => {
+                let git_ref = match git_ref {
+                    BuildkiteRef::Branch(branch) => format!("refs/heads/{branch}"),
+                    BuildkiteRef::Tag(tag) => format!("refs/tags/{tag}"),
+                };
+                vec![format!(
+                    "organization:{organization}:pipeline:{pipeline}:ref:{git_ref}:commit:*:step:*"
+                )]
+            }
+            Caller::CircleCi {
+                organization,
+                project,
+            } => vec![format!("org/{organization}/project/{project}/user/*")],
+            Caller::Bitbucket {
+                repository,
+                environment,
+                ..
+            } => vec![match environment {
+                Some(environment) => format!("{{{repository}}}:{{{environment}}}:{ANY_STEP}"),
+                None => format!("{{{repository}}}:{ANY_STEP}"),
+            }],
             Caller::Kubernetes {
                 namespace, name, ..
             } => vec![format!("system:serviceaccount:{namespace}:{name}")],
@@ -172,14 +238,21 @@ impl Caller {
         if let Some(asked) = asked {
             return Some(asked.to_owned());
         }
-        if let Caller::Token {
-            audience: Some(audience),
-            ..
-        } = self
-        {
-            return Some(audience.clone());
+        match self {
+            Caller::Token {
+                audience: Some(audience),
+                ..
+            } => return Some(audience.clone()),
+            // CircleCI's tokens carry the organization id as their audience.
+            Caller::CircleCi { organization, .. } => return Some(organization.clone()),
+            Caller::Bitbucket { workspace_uuid, .. } => {
+                return workspace_uuid
+                    .as_ref()
+                    .map(|uuid| format!("ari:cloud:bitbucket::workspace/{uuid}"));
+            }
+            _ => {}
         }
-        issuers::detect(self.issuer(), self.subjects().first().map(String::as_str))
+        issuers::detect(&self.issuer(), self.subjects().first().map(String::as_str))
             .usual_audiences
             .first()
             .map(|aud| (*aud).to_owned())
@@ -187,7 +260,7 @@ impl Caller {
 
     /// What the policy pins; `None` when no audience is known (give one).
     pub fn spec(&self, audience: Option<&str>) -> Option<TrustSpec> {
-        let provider = issuers::provider_name(self.issuer()).to_owned();
+        let provider = issuers::provider_name(&self.issuer()).to_owned();
         let key = |claim: &str| format!("{provider}:{claim}");
         let audience = self.audience(audience)?;
         let subjects = self.subjects();

@@ -292,6 +292,7 @@ fn lint(
         role_arn: Some(picked.role.arn.clone()),
         token_claims: None,
         provider,
+        token_flag: None,
     };
     let mut findings = rules::trust_policy::check(&picked.document, &options);
     for (_, arn) in &picked.providers {

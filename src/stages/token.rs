@@ -64,6 +64,8 @@ pub struct TokenInput {
     pub source: String,
     /// The file it was read from, when it was.
     pub path: Option<PathBuf>,
+    /// The environment variable it was read from, when it was.
+    pub variable: Option<String>,
     pub bytes: Vec<u8>,
     /// Read again, it may give a newer token (a regular file, a variable,
     /// the Actions runtime); standard input, pipes and arguments may not.
@@ -77,18 +79,39 @@ impl std::fmt::Debug for TokenInput {
         f.debug_struct("TokenInput")
             .field("source", &self.source)
             .field("path", &self.path)
+            .field("variable", &self.variable)
             .field("bytes", &format_args!("*** ({} bytes)", self.bytes.len()))
             .finish_non_exhaustive()
     }
 }
 
 impl TokenInput {
+    /// The flag that makes `oidc-doctor policy` read the same token again:
+    /// `--token-file PATH` for a file that can be read again, `--token-env
+    /// VAR` for a variable. Never the token: an argument, standard input
+    /// or the Actions runtime give `None`.
+    pub fn policy_flag(&self) -> Option<String> {
+        if let Some(variable) = &self.variable {
+            return Some(format!("--token-env {variable}"));
+        }
+        let path = self.path.as_ref().filter(|_| self.rereadable)?.to_str()?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@=+,".contains(c);
+        if path.chars().all(plain) {
+            Some(format!("--token-file {path}"))
+        } else if path.chars().all(|c| c != '\'' && !c.is_control()) {
+            Some(format!("--token-file '{path}'"))
+        } else {
+            None
+        }
+    }
+
     /// A copy (the bytes are a secret: no `Clone` to copy them by accident).
     #[must_use]
     pub fn duplicate(&self) -> TokenInput {
         TokenInput {
             source: self.source.clone(),
             path: self.path.clone(),
+            variable: self.variable.clone(),
             bytes: self.bytes.clone(),
             rereadable: self.rereadable,
             mints: self.mints,
@@ -109,6 +132,7 @@ pub fn read(spec: &TokenSpec) -> Result<TokenInput, Error> {
     }
     match spec.argument.as_deref() {
         Some("-") => Ok(TokenInput {
+            variable: None,
             source: "standard input".to_owned(),
             path: None,
             bytes: input::read_stdin(&Input {
@@ -151,6 +175,7 @@ fn from_argument(value: &str) -> Result<TokenInput, Error> {
         Err(Error::NoSuchTokenFile)
     } else {
         Ok(TokenInput {
+            variable: None,
             source: "the command-line argument".to_owned(),
             path: None,
             bytes: value.as_bytes().to_vec(),
@@ -168,6 +193,7 @@ fn from_actions(audience: &str, why: &str) -> Result<TokenInput, Error> {
         format!(", found through {why}")
     };
     Ok(TokenInput {
+        variable: None,
         source: format!("the GitHub Actions runtime (audience {audience}{via})"),
         path: None,
         bytes: token.into_bytes(),
@@ -205,6 +231,7 @@ fn read_file(path: &Path, variable: Option<&str>) -> Result<TokenInput, Error> {
     // A pipe or FIFO (`--token-file <(...)`) gives its token once only.
     let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
     Ok(TokenInput {
+        variable: None,
         source: match variable {
             Some(variable) => format!("file {} (from {variable})", path.display()),
             None => format!("file {}", path.display()),
@@ -230,6 +257,7 @@ fn read_env(name: &str) -> Result<TokenInput, Error> {
                 help: TOKEN_FILE.too_large,
             }),
             Ok(text) => Ok(TokenInput {
+                variable: Some(name.to_owned()),
                 source: format!("environment variable {name}"),
                 path: None,
                 bytes: text.into_bytes(),
@@ -364,6 +392,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_token() {
         let input = TokenInput {
+            variable: None,
             source: "test".to_owned(),
             path: None,
             bytes: b"eyJhbGciOiJSUzI1NiJ9.e30.SECRETSIGNATURE".to_vec(),

@@ -69,6 +69,7 @@ pub fn write(request: &WriteRequest<'_>) -> Result<String, Error> {
         role_arn: role_arn.clone(),
         token_claims: request.claims.cloned(),
         provider: None,
+        token_flag: None,
     };
     let flagged = trust_policy::check(&doc, &options)
         .into_iter()

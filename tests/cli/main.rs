@@ -29,6 +29,7 @@ mod jwks_rules;
 mod lint_cli;
 mod local_http;
 mod policy_cli;
+mod policy_remedy;
 mod readme_examples;
 mod robustness;
 mod sts_standin;

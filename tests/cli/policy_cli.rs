@@ -63,6 +63,58 @@ fn eks(sub: &str) -> Value {
     claims(EKS, sub, "sts.amazonaws.com", &json!({}))
 }
 
+const CIRCLE_ORG: &str = "3f2a1b4c-5d6e-4f70-8192-a3b4c5d6e7f8";
+const CIRCLE_PROJECT: &str = "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+const BITBUCKET: &str =
+    "https://api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc";
+const BB_WORKSPACE: &str = "11111111-2222-4333-8444-555555555555";
+const BB_REPO: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+const BB_ENV: &str = "12345678-1234-4234-8234-123456789abc";
+
+fn buildkite(sub: &str) -> Value {
+    claims(
+        "https://agent.buildkite.com",
+        sub,
+        "sts.amazonaws.com",
+        &json!({"organization_slug": "acme"}),
+    )
+}
+
+/// A token of `CircleCI` organization `org` (its issuer and its audience).
+fn circleci(org: &str, sub: &str) -> Value {
+    claims(
+        &format!("https://oidc.circleci.com/org/{org}"),
+        sub,
+        org,
+        &json!({"oidc.circleci.com/project-id": CIRCLE_PROJECT}),
+    )
+}
+
+fn bitbucket(sub: &str) -> Value {
+    claims(
+        BITBUCKET,
+        sub,
+        &format!("ari:cloud:bitbucket::workspace/{BB_WORKSPACE}"),
+        &json!({"repositoryUuid": format!("{{{BB_REPO}}}")}),
+    )
+}
+
+/// A Buildkite subject of `org/pipeline` at `git_ref`, some commit and step.
+fn buildkite_sub(org: &str, pipeline: &str, git_ref: &str) -> String {
+    format!(
+        "organization:{org}:pipeline:{pipeline}:ref:{git_ref}:commit:0123456789abcdef0123456789abcdef01234567:step:deploy"
+    )
+}
+
+/// A Bitbucket step subject: `{repo}:{step}`, or `{repo}:{env}:{step}`.
+fn bitbucket_sub(repo: &str, env: Option<&str>) -> String {
+    let step = "{5a5b5c5d-0000-4111-8222-333344445555}";
+    match env {
+        Some(env) => format!("{{{repo}}}:{{{env}}}:{step}"),
+        None => format!("{{{repo}}}:{step}"),
+    }
+}
+
 fn github_cases() -> Vec<Case> {
     vec![
         Case {
@@ -183,9 +235,93 @@ fn other_cases() -> Vec<Case> {
     ]
 }
 
+fn ci_cases() -> Vec<Case> {
+    let other_uuid = "ffffffff-eeee-4ddd-8ccc-bbbbbbbbbbbb";
+    vec![
+        Case {
+            args: &["--buildkite", "acme/deploy", "--branch", "main"],
+            admitted: buildkite(&buildkite_sub("acme", "deploy", "refs/heads/main")),
+            strangers: vec![
+                buildkite(&buildkite_sub("evil", "deploy", "refs/heads/main")),
+                buildkite(&buildkite_sub("acme", "other", "refs/heads/main")),
+                buildkite(&buildkite_sub("acme", "deploy", "refs/heads/feature")),
+                buildkite(&buildkite_sub("acme", "deploy", "refs/tags/main")),
+            ],
+        },
+        Case {
+            args: &["--buildkite", "acme/deploy", "--tag", "v1.2.0"],
+            admitted: buildkite(&buildkite_sub("acme", "deploy", "refs/tags/v1.2.0")),
+            strangers: vec![
+                buildkite(&buildkite_sub("acme", "deploy", "refs/tags/v1.2.1")),
+                buildkite(&buildkite_sub("acme", "deploy", "refs/heads/v1.2.0")),
+            ],
+        },
+        Case {
+            args: &["--circleci", CIRCLE_ORG, "--project-id", CIRCLE_PROJECT],
+            admitted: circleci(
+                CIRCLE_ORG,
+                &format!(
+                    "org/{CIRCLE_ORG}/project/{CIRCLE_PROJECT}/user/0e0e0e0e-1111-4222-8333-444455556666"
+                ),
+            ),
+            strangers: vec![
+                // Another project of the organization.
+                circleci(
+                    CIRCLE_ORG,
+                    &format!(
+                        "org/{CIRCLE_ORG}/project/{other_uuid}/user/0e0e0e0e-1111-4222-8333-444455556666"
+                    ),
+                ),
+                // Another organization's token: its own issuer and audience.
+                circleci(
+                    other_uuid,
+                    &format!(
+                        "org/{other_uuid}/project/{CIRCLE_PROJECT}/user/0e0e0e0e-1111-4222-8333-444455556666"
+                    ),
+                ),
+            ],
+        },
+        Case {
+            args: &[
+                "--bitbucket",
+                "acme",
+                "--workspace-uuid",
+                BB_WORKSPACE,
+                "--repository-uuid",
+                BB_REPO,
+            ],
+            admitted: bitbucket(&bitbucket_sub(BB_REPO, None)),
+            strangers: vec![
+                bitbucket(&bitbucket_sub(other_uuid, None)),
+                // A deployment step: only named environments get the role.
+                bitbucket(&bitbucket_sub(BB_REPO, Some(BB_ENV))),
+            ],
+        },
+        Case {
+            args: &[
+                "--bitbucket",
+                "acme",
+                "--workspace-uuid",
+                BB_WORKSPACE,
+                "--repository-uuid",
+                BB_REPO,
+                "--environment-uuid",
+                BB_ENV,
+            ],
+            admitted: bitbucket(&bitbucket_sub(BB_REPO, Some(BB_ENV))),
+            strangers: vec![
+                bitbucket(&bitbucket_sub(BB_REPO, None)),
+                bitbucket(&bitbucket_sub(BB_REPO, Some(other_uuid))),
+                bitbucket(&bitbucket_sub(other_uuid, Some(BB_ENV))),
+            ],
+        },
+    ]
+}
+
 fn cases() -> Vec<Case> {
     let mut cases = github_cases();
     cases.extend(other_cases());
+    cases.extend(ci_cases());
     cases
 }
 
@@ -288,6 +424,7 @@ fn a_policy_for_a_token_admits_exactly_it() {
         gitlab("project_path:acme/app:ref_type:branch:ref:main", "prod"),
         terraform("organization:acme:project:infra:workspace:prod:run_phase:apply"),
         eks("system:serviceaccount:payments:api"),
+        buildkite(&buildkite_sub("acme", "deploy", "refs/heads/main")),
     ];
     for (i, claims) in admitted.iter().enumerate() {
         let token = token_file(dir.path(), &format!("token-{i}.jwt"), claims);
@@ -316,6 +453,10 @@ fn a_pattern_or_a_context_a_rule_flags_is_refused_naming_the_rule() {
         (&["--github", "acme/app", "--branch", "*"][..], "TP607"),
         (
             &["--github", "acme/app", "--branch", "release/*"][..],
+            "TP607",
+        ),
+        (
+            &["--buildkite", "acme/deploy", "--branch", "*"][..],
             "TP607",
         ),
     ] {
@@ -354,6 +495,66 @@ fn usage_errors_exit_2_with_a_hint() {
             "main",
             "--provider-arn",
             "arn:aws:iam::123456789012:oidc-provider/gitlab.com",
+        ][..],
+        // Buildkite: no ref; an environment its `sub` cannot name.
+        &["--buildkite", "acme/deploy", "--account", ACCOUNT][..],
+        &[
+            "--buildkite",
+            "acme/deploy",
+            "--environment",
+            "prod",
+            "--branch",
+            "main",
+            "--account",
+            ACCOUNT,
+        ][..],
+        // CircleCI: no project, or an id that is not one.
+        &["--circleci", CIRCLE_ORG, "--account", ACCOUNT][..],
+        &[
+            "--circleci",
+            "acme",
+            "--project-id",
+            CIRCLE_PROJECT,
+            "--account",
+            ACCOUNT,
+        ][..],
+        // Bitbucket: no audience to pin, no repository, a bare name for a UUID.
+        &[
+            "--bitbucket",
+            "acme",
+            "--repository-uuid",
+            BB_REPO,
+            "--account",
+            ACCOUNT,
+        ][..],
+        &[
+            "--bitbucket",
+            "acme",
+            "--workspace-uuid",
+            BB_WORKSPACE,
+            "--account",
+            ACCOUNT,
+        ][..],
+        &[
+            "--bitbucket",
+            "acme",
+            "--workspace-uuid",
+            BB_WORKSPACE,
+            "--repository-uuid",
+            "app",
+            "--account",
+            ACCOUNT,
+        ][..],
+        // --branch names a GitHub or Buildkite run only.
+        &[
+            "--gitlab",
+            "acme/app",
+            "--ref",
+            "main",
+            "--branch",
+            "main",
+            "--account",
+            ACCOUNT,
         ][..],
     ] {
         let run = oidc_doctor().arg("policy").args(args).output().unwrap();
@@ -427,4 +628,83 @@ fn snapshots_of_each_format() {
     insta::assert_snapshot!("policy_json", serde_json::to_string_pretty(&json).unwrap());
     insta::assert_snapshot!("policy_terraform", written(&args, "terraform"));
     insta::assert_snapshot!("policy_cloudformation", written(&args, "cloudformation"));
+}
+
+/// A statement's `Condition` as `{operator: {key: [values]}}`, lists always.
+fn conditions_as_lists(condition: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (operator, block) in condition.as_object().unwrap() {
+        let mut keys = serde_json::Map::new();
+        for (key, values) in block.as_object().unwrap() {
+            let list = match values {
+                Value::Array(list) => list.clone(),
+                one => vec![one.clone()],
+            };
+            keys.insert(key.clone(), Value::Array(list));
+        }
+        out.insert(operator.clone(), Value::Object(keys));
+    }
+    Value::Object(out)
+}
+
+#[test]
+fn terraform_output_read_back_by_lint_is_the_json_policy_and_admits_its_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, case) in cases().iter().enumerate() {
+        let json: Value = serde_json::from_str(&written(case.args, "json")).unwrap();
+        let module = dir.path().join(format!("module-{i}"));
+        std::fs::create_dir(&module).unwrap();
+        std::fs::write(module.join("main.tf"), written(case.args, "terraform")).unwrap();
+        let token = token_file(dir.path(), &format!("token-{i}.jwt"), &case.admitted);
+
+        // `lint DIR` finds the policy in the `.tf` source, and nothing above info.
+        let report = lint(&module, Some(&token));
+        assert!(
+            policy_findings_above_info(&report).is_empty(),
+            "{:?}: {report}",
+            case.args
+        );
+        let linted = &report["lint"]["policies"];
+        assert_eq!(linted.as_array().map(Vec::len), Some(1), "{report}");
+        assert!(
+            linted[0]["path"].as_str().unwrap().ends_with("main.tf"),
+            "{report}"
+        );
+        assert_eq!(linted[0]["checked"], true, "{report}");
+
+        // The same policy: the principal and every condition, as the
+        // evaluation read them, are those of the JSON document; and it
+        // admits the caller's token.
+        let evaluated = &report["evaluation"]["policies"][0];
+        assert_eq!(evaluated["allowed"], true, "{:?}: {report}", case.args);
+        let statement = &json["Statement"][0];
+        assert_eq!(
+            evaluated["principal"], statement["Principal"]["Federated"],
+            "{report}"
+        );
+        let statements = evaluated["statements"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "{report}");
+        let mut read = serde_json::Map::new();
+        for condition in statements[0]["conditions"].as_array().unwrap() {
+            let operator = condition["operator"].as_str().unwrap().to_owned();
+            let block = read
+                .entry(operator)
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            block.as_object_mut().unwrap().insert(
+                condition["key"].as_str().unwrap().to_owned(),
+                condition["expected"].clone(),
+            );
+        }
+        assert_eq!(
+            Value::Object(read),
+            conditions_as_lists(&statement["Condition"]),
+            "{:?}: {report}",
+            case.args
+        );
+
+        // And a stranger is refused by the Terraform source as by the JSON.
+        let stranger = token_file(dir.path(), &format!("stranger-{i}.jwt"), &case.strangers[0]);
+        let report = lint(&module, Some(&stranger));
+        assert!(codes(&report).contains(&"EV001".to_owned()), "{report}");
+    }
 }

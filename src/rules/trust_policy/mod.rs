@@ -11,6 +11,7 @@ mod lookalike;
 mod operators;
 mod presence;
 mod principal;
+pub mod remedy;
 pub mod subjects;
 mod values;
 
@@ -30,6 +31,9 @@ pub struct LintOptions {
     pub token_claims: Option<serde_json::Map<String, serde_json::Value>>,
     /// `--provider-json`: the IAM OIDC provider, for the audience checks (PV003).
     pub provider: Option<crate::model::provider::OidcProvider>,
+    /// How `oidc-doctor policy` can read the same token again
+    /// (`--token-file PATH`, `--token-env VAR`): never the token itself.
+    pub token_flag: Option<String>,
 }
 
 pub use crate::model::arn::Arn;

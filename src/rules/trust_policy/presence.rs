@@ -8,6 +8,7 @@ use crate::model::policy::{BaseOperator, Condition};
 use crate::model::wildcard;
 use crate::rules::{TP405, TP406, TP501, TP502, TP503, TP504, TP505, TP506};
 
+use super::remedy::{with_policy_command, with_policy_commands};
 use super::{PolicyCheck, TrustedProvider, is_positive_pin, trusted_providers};
 
 /// Claims that name the owner of a token, per family, beyond the tenancy claim.
@@ -82,6 +83,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 "Add conditions that pin the audience and the subject, e.g. StringEquals on `<provider>:aud` and `<provider>:sub`."
                     .to_owned(),
             );
+            let finding = with_policy_command(finding, check, statement, &providers[0]);
             findings.push(if shared {
                 finding
             } else {
@@ -95,7 +97,11 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 continue; // TP103: this provider's tokens share another's conditions.
             }
             let Some(family) = provider.family else {
-                findings.extend(unknown_issuer(check, at, provider.name, &conditions));
+                let unknown = unknown_issuer(check, at, provider.name, &conditions);
+                let codes = [TP504.code];
+                findings.extend(with_policy_commands(
+                    unknown, &codes, check, statement, provider,
+                ));
                 continue;
             };
             let pins = |claim: &str| {
@@ -106,7 +112,10 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
             let tenancy = family.tenancy_claim;
             let identified = pins(tenancy) || identifying_claims(family).iter().any(|c| pins(c));
             if is_shared(family) && !identified {
-                findings.extend(unpinned(check, at, provider, family, &conditions));
+                findings.extend(
+                    unpinned(check, at, provider, family, &conditions)
+                        .map(|f| with_policy_command(f, check, statement, provider)),
+                );
             }
             if family.builtin {
                 continue; // TP104 judges the rest for built-in principals.
@@ -137,12 +146,13 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 .iter()
                 .any(|c| c.claim().eq_ignore_ascii_case("sub") && is_positive_pin(c));
             if family.tenancy == Tenancy::SingleTenant && !positive_sub && family.id != "auth0" {
-                findings.push(check.at(
+                let finding = check.at(
                     &TP504,
                     at,
                     format!("`{}:sub` is not pinned: every identity of {} can assume the role.", provider.name, family.name),
                     "Pin `sub` to the service account, project or pipeline that should assume the role.".to_owned(),
-                ));
+                );
+                findings.push(with_policy_command(finding, check, statement, provider));
             }
         }
     }

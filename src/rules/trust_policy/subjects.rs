@@ -8,6 +8,7 @@ use crate::model::policy::{BaseOperator, Condition};
 use crate::model::wildcard;
 use crate::rules::{TP601, TP602, TP603, TP604, TP605, TP606, TP607, TP619};
 
+use super::remedy::{with_policy_command, with_policy_commands};
 use super::{PolicyCheck, is_positive_pin, trusted_providers};
 
 /// An owner nobody would pick.
@@ -216,13 +217,18 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 for (value, &is_broad) in values.iter().zip(&broad) {
                     let at = &value.pointer;
                     if !is_broad || !narrower_exists && !cross_tenant(value.value) {
-                        findings.extend(within_owner(
+                        let within = within_owner(
                             check,
                             grammar,
                             value.value,
                             at,
                             matches,
                             is_like(condition),
+                        );
+                        // Every repository, or every context, of one owner: `policy` names one.
+                        let codes = [TP604.code, TP605.code];
+                        findings.extend(with_policy_commands(
+                            within, &codes, check, statement, &provider,
                         ));
                         continue;
                     }
@@ -251,7 +257,7 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                         let (owner_text, _) =
                             owner_segment(grammar, value.value).unwrap_or_default();
                         let literal = owner_text.split(['*', '?']).next().unwrap_or_default();
-                        findings.push(check.at(
+                        let finding = check.at(
                             &TP602,
                             at,
                             format!(
@@ -262,9 +268,10 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                                 "Write the {owner} name in full and no wildcard in it, e.g. `{}`.",
                                 subjects(grammar, literal, &format!("<{repo}>"))[0]
                             ),
-                        ));
+                        );
+                        findings.push(with_policy_command(finding, check, statement, &provider));
                     } else {
-                        findings.push(check.at(
+                        let finding = check.at(
                             &TP601,
                             at,
                             format!(
@@ -275,7 +282,8 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
                                 "Name your own {owner} and {repo}: `{}`.",
                                 subjects(grammar, &format!("<{owner}>"), &format!("<{repo}>"))[0]
                             ),
-                        ));
+                        );
+                        findings.push(with_policy_command(finding, check, statement, &provider));
                     }
                 }
             }

@@ -37,6 +37,7 @@ pub fn after_access_denied(
         token: Some(jwt.clone()),
         provider: None,
         principal: None,
+        token_flag: None,
     };
     let linted = policy::lint_document(&document, &context);
     let Some(evaluated) = linted.evaluation else {

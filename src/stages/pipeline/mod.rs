@@ -97,6 +97,9 @@ struct Saved {
     keys: Option<keys::KeySetText>,
     /// Offline, none is made: not even the trust store is read.
     client: Option<HttpClient>,
+    /// How `oidc-doctor policy` reads the token again, for the policy
+    /// findings' fix.
+    token_flag: Option<String>,
 }
 
 impl Saved {
@@ -127,6 +130,7 @@ impl Saved {
             } else {
                 Some(HttpClient::new(&request.net)?)
             },
+            token_flag: None,
         })
     }
 }
@@ -161,7 +165,8 @@ pub fn run(request: &CheckRequest, progress: &dyn Progress) -> Result<Staged<Che
     );
     progress.finished(&token_row);
     let jwt = token_data.jwt().cloned();
-    let saved = Saved::read(request, jwt.as_ref().and_then(|j| j.claim_str("iss")))?;
+    let mut saved = Saved::read(request, jwt.as_ref().and_then(|j| j.claim_str("iss")))?;
+    saved.token_flag = input.policy_flag();
 
     // The live assume needs only the token and the role: it runs on a
     // thread of its own beside every other stage, and is judged with their
@@ -273,6 +278,7 @@ fn the_other_stages(
         provider: saved_provider,
         keys: saved_keys,
         client: _,
+        token_flag,
     } = saved;
     let (issuer_data, issuer_row) = issuer_stage(issuer_side, jwt, saved_keys, out);
     progress.finished(&issuer_row);
@@ -292,7 +298,7 @@ fn the_other_stages(
         saved_policy,
         role_side,
         provider_found.as_ref(),
-        token_data,
+        (token_data, token_flag),
         out,
     );
     progress.finished(&policy_row);
@@ -626,7 +632,7 @@ fn policy_stage(
     saved: Option<(crate::model::documents::PolicyDocument, String)>,
     role_side: Result<Option<Staged<RoleRead>>, String>,
     provider: Option<&ProviderFound>,
-    token: &TokenData,
+    (token, token_flag): (&TokenData, Option<String>),
     out: &mut Staged<()>,
 ) -> (Option<RoleRead>, Option<RolePolicy>, Stage) {
     let clock = Instant::now();
@@ -659,6 +665,7 @@ fn policy_stage(
             .and_then(|p| p.provider.as_ref())
             .map(|(_, p)| p.clone()),
         principal: provider_arn.clone(),
+        token_flag,
     };
     let mut judged = policy::judge_role_policy(document, source, &context, "policy");
     if let (Some(document), Some(jwt), Some((arn, found))) = (

@@ -35,6 +35,9 @@ pub struct PolicyContext {
     pub provider: Option<OidcProvider>,
     /// The provider ARN STS presents as the principal, when known.
     pub principal: Option<String>,
+    /// How `oidc-doctor policy` can read the token again (see
+    /// [`crate::stages::token::TokenInput::policy_flag`]).
+    pub token_flag: Option<String>,
 }
 
 impl PolicyContext {
@@ -43,6 +46,7 @@ impl PolicyContext {
             role_arn: self.role_arn.clone(),
             token_claims: self.token.as_ref().map(|jwt| jwt.claims.clone()),
             provider: self.provider.clone(),
+            token_flag: self.token_flag.clone(),
         }
     }
 
