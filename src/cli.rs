@@ -701,18 +701,18 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "ORG/PIPELINE", help_heading = "Caller")]
     pub buildkite: Option<String>,
 
-    /// `CircleCI`: the organization id (its issuer is `https://oidc.circleci.com/org/<id>`)
     #[arg(
         long,
+        help = "CircleCI: the organization id (its issuer is `https://oidc.circleci.com/org/<id>`)",
         value_name = "ORG_ID",
         requires = "project_id",
         help_heading = "Caller"
     )]
     pub circleci: Option<String>,
 
-    /// `CircleCI`: the project id whose jobs assume the role
     #[arg(
         long,
+        help = "CircleCI: the project id whose jobs assume the role",
         value_name = "PROJECT_ID",
         requires = "circleci",
         help_heading = "Caller"

@@ -688,7 +688,6 @@ impl Scope<'_> {
             },
         }
     }
-
 }
 /// What an `assume_role_policy` turned out to be.
 enum Policy {

@@ -72,7 +72,10 @@ pub fn policy_command(
             && !issuers::detect(iss, None).builtin
     });
     if token_here && let Some(flag) = &check.options.token_flag {
-        return Some(format!("oidc-doctor policy {flag} {target}"));
+        return Some(format!(
+            "oidc-doctor policy {flag} {target}{}",
+            output_flag(check)
+        ));
     }
     // The token's own `sub` names the caller best; else the policy's values.
     let token_sub = claims
@@ -91,7 +94,20 @@ pub fn policy_command(
         .flat_map(|c| c.string_values().map(|v| v.value))
         .find(|v| !has_wildcard(v));
     let caller = caller_flags(provider, &subjects, audience)?;
-    Some(format!("oidc-doctor policy {caller} {target}"))
+    Some(format!(
+        "oidc-doctor policy {caller} {target}{}",
+        output_flag(check)
+    ))
+}
+
+/// The `--output` that writes the fix in the form the policy was found in.
+fn output_flag(check: &PolicyCheck<'_>) -> &'static str {
+    use crate::model::documents::InputKind;
+    match check.doc.kind {
+        InputKind::TerraformSource | InputKind::TerraformPlan => " -o terraform",
+        InputKind::CloudFormation => " -o cloudformation",
+        _ => "",
+    }
 }
 
 /// `--account ID` (with `--partition` outside `aws`) of the provider's
