@@ -451,3 +451,37 @@ resource "aws_iam_role" "deploy" {
     let report = lint(&[&format!("{DIR}/data-source-bad")]);
     assert!(!codes(&report).contains(&"TP009".to_owned()), "{report}");
 }
+
+#[test]
+fn not_principals_and_effect_of_a_policy_document_are_read() {
+    // `not_principals` is NotPrincipal, which a trust policy may not hold
+    // (TP005); `effect = "Deny"` makes the statement a Deny.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"
+data "aws_iam_policy_document" "trust" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    not_principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "deploy" {
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+"#,
+    )
+    .unwrap();
+    let report = lint(&[dir.path().to_str().unwrap()]);
+    let tp005 = finding(&report, "TP005");
+    assert!(
+        tp005["message"].as_str().unwrap().contains("NotPrincipal"),
+        "{tp005}"
+    );
+    assert_eq!(tp005["location"]["line"], 6);
+}
