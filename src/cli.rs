@@ -73,6 +73,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// GitLab Code Quality report (`artifacts: reports: codequality:`)
+    Gitlab,
     Markdown,
 }
 

@@ -23,7 +23,7 @@ const ANNOTATIONS: [&str; 3] = ["::error ", "::warning ", "::notice "];
 
 /// `text` as `format` may print it.
 pub(super) fn guarded(text: &str, format: Format, color: bool) -> String {
-    if matches!(format, Format::Json | Format::Sarif) {
+    if matches!(format, Format::Json | Format::Sarif | Format::Gitlab) {
         return text.to_owned();
     }
     let mut out = String::with_capacity(text.len());

@@ -4,6 +4,7 @@ mod assume;
 mod check;
 mod export;
 mod github;
+mod gitlab;
 mod guard;
 mod human;
 mod issuer;
@@ -107,6 +108,7 @@ pub fn write_report(report: &Report, options: &Options, out: &mut dyn Write) -> 
         Format::Json => json::write(report, &mut text),
         Format::Sarif => sarif::write(report, &mut text),
         Format::Github => github::write(report, &mut text),
+        Format::Gitlab => gitlab::write(report, &mut text),
         Format::Markdown => markdown::write(report, &mut text),
     }?;
     let text = String::from_utf8_lossy(&text);

@@ -36,13 +36,13 @@ fn security_severity(severity: Severity) -> &'static str {
 /// holds `.git`, as GitHub code scanning expects), else the working
 /// directory itself.
 #[derive(Debug)]
-struct Base {
+pub(super) struct Base {
     cwd: PathBuf,
     root: PathBuf,
 }
 
 impl Base {
-    fn from_env() -> Option<Base> {
+    pub(super) fn from_env() -> Option<Base> {
         let cwd = std::env::current_dir().ok()?;
         Some(Base::at(cwd))
     }
@@ -58,7 +58,7 @@ impl Base {
 
     /// `path` (as given, relative to the working directory or absolute)
     /// relative to the root, when it is a file under it.
-    fn relative(&self, path: &str) -> Option<String> {
+    pub(super) fn relative(&self, path: &str) -> Option<String> {
         let given = Path::new(path);
         if !given.exists() {
             return None;

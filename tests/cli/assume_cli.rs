@@ -544,7 +544,7 @@ fn a_refusal_without_the_policy_says_how_to_fetch_this_roles_policy() {
 #[test]
 fn no_report_format_carries_the_secrets() {
     let setup = Setup::new();
-    for format in ["human", "json", "sarif", "github", "markdown"] {
+    for format in ["human", "json", "sarif", "github", "gitlab", "markdown"] {
         let sts = StsStandin::start(vec![Answer::assumed()]);
         let output = assume(&sts, &setup, &["--format", format]);
         assert_eq!(output.status.code(), Some(0), "{format}");

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use crate::support::{FIXTURE_NOW, fixture, oidc_doctor, signature_of};
 
-const FORMATS: [&str; 5] = ["human", "json", "sarif", "github", "markdown"];
+const FORMATS: [&str; 6] = ["human", "json", "sarif", "github", "gitlab", "markdown"];
 
 fn run(format: &str, file: &str) -> (Option<i32>, String) {
     let out = oidc_doctor()

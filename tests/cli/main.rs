@@ -21,6 +21,7 @@ mod decode_cli;
 mod fixture_harness;
 mod flood;
 mod formats;
+mod gitlab_format;
 mod injection;
 mod issuer_cli;
 mod issuer_robustness;
