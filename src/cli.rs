@@ -468,6 +468,11 @@ pub struct CheckArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Also append the Markdown runbook to the GitHub Actions job summary
+    /// (`$GITHUB_STEP_SUMMARY`)
+    #[arg(long)]
+    pub summary: bool,
+
     #[command(flatten)]
     pub gate: GateArgs,
 
@@ -580,6 +585,11 @@ pub struct LintArgs {
     /// Also list files that were skipped, and why
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Also append the Markdown report to the GitHub Actions job summary
+    /// (`$GITHUB_STEP_SUMMARY`)
+    #[arg(long)]
+    pub summary: bool,
 
     #[command(flatten)]
     pub gate: GateArgs,

@@ -37,6 +37,11 @@ fn main() -> ExitCode {
     let options = Options::from_env(cli.output.format, cli_color);
     let fail_on = cli.command.fail_on();
     let mut stdout = io::stdout().lock();
+    let summary = match &cli.command {
+        Command::Check(args) => args.summary,
+        Command::Lint(args) => args.summary,
+        _ => false,
+    };
 
     // `check` shows its stages as they run (spinners on a terminal, lines in
     // a log); the other commands show one line on a terminal only.
@@ -62,7 +67,12 @@ fn main() -> ExitCode {
         Ok(Outcome::Report(report)) => gated(&mut stdout, |out| {
             output::write_report(&report, &options, out)
         })
-        .map(|()| fail_on.exit_code(&report)),
+        .map(|()| {
+            if summary {
+                write_summary(&report, cli_color);
+            }
+            fail_on.exit_code(&report)
+        }),
         Ok(Outcome::Document(document)) => {
             gated(&mut stdout, |out| out.write_all(document.as_bytes())).map(|()| 0)
         }
@@ -103,4 +113,30 @@ fn gated(
     let text = String::from_utf8_lossy(&text);
     out.write_all(without_tokens(&text).as_bytes())?;
     out.flush()
+}
+
+/// `--summary`: the Markdown report appended to the job summary GitHub
+/// Actions shows on the run's page. What cannot be done is said on
+/// standard error; the report already written decides the exit code.
+fn write_summary(report: &oidc_doctor::report::Report, color: oidc_doctor::cli::ColorChoice) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        let _ = writeln!(
+            io::stderr(),
+            "oidc-doctor: --summary: GITHUB_STEP_SUMMARY is not set (not inside GitHub Actions); no summary written"
+        );
+        return;
+    };
+    let options = Options::from_env(oidc_doctor::cli::Format::Markdown, color);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut file| gated(&mut file, |out| output::write_report(report, &options, out)));
+    if let Err(error) = written {
+        let _ = writeln!(
+            io::stderr(),
+            "oidc-doctor: --summary: cannot append to {}: {error}",
+            std::path::Path::new(&path).display()
+        );
+    }
 }

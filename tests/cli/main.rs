@@ -25,6 +25,7 @@ mod gitlab_format;
 mod injection;
 mod issuer_cli;
 mod issuer_robustness;
+mod job_summary;
 mod json_schema;
 mod jwks_rules;
 mod lint_cli;
