@@ -4,6 +4,7 @@
 // A failing test is a panic with a message: unwrap and expect are how tests say so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod action_script;
 mod actions_cli;
 mod actions_runtime;
 mod assume_cli;
