@@ -414,6 +414,8 @@ pub struct AssumeArgs {
     pub timeout: TimeoutArgs,
 }
 
+// Each bool is one command-line switch of its own, as clap reads them.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 #[command(after_help = CHECK_EXAMPLES)]
 pub struct CheckArgs {
