@@ -195,7 +195,7 @@ fn unreadable_inputs_exit_2_with_the_path() {
             "invalid value 'xml' for '--format",
         ))
         .stderr(predicate::str::contains(
-            "[possible values: human, json, sarif, github, markdown]",
+            "[possible values: human, json, sarif, github, gitlab, markdown]",
         ));
 }
 

@@ -24,7 +24,7 @@ fn python() -> PathBuf {
 }
 
 /// Validates `report` against docs/gitlab-code-quality.schema.json.
-fn assert_valid(report: &str) {
+pub fn assert_valid(report: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gl-code-quality-report.json");
     std::fs::write(&file, report).unwrap();

@@ -22,6 +22,7 @@ mod decode_cli;
 mod fixture_harness;
 mod flood;
 mod formats;
+mod gitlab_component;
 mod gitlab_format;
 mod injection;
 mod issuer_cli;
