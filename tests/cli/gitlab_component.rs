@@ -204,3 +204,38 @@ fn the_release_archive_is_installed_only_when_it_matches_its_sum() {
     );
     assert!(!dir.path().join("gl-code-quality-report.json").exists());
 }
+
+#[test]
+fn the_gitlab_page_snippets_parse_and_their_commands_exist() {
+    let page = std::fs::read_to_string(root().join("docs/gitlab.md")).unwrap();
+    let mut snippets = 0;
+    for block in page.split("```yaml\n").skip(1) {
+        let yaml = block.split("\n```").next().unwrap();
+        let docs = YamlLoader::load_from_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        assert_eq!(docs.len(), 1, "{yaml}");
+        snippets += 1;
+    }
+    assert_eq!(snippets, 4);
+    // Each `oidc-doctor SUBCOMMAND --flag` of the page is accepted.
+    for line in page
+        .lines()
+        .filter(|l| l.contains("oidc-doctor lint") || l.contains("oidc-doctor check"))
+    {
+        let words: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == '`')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let Some(at) = words.iter().position(|w| *w == "oidc-doctor") else {
+            continue;
+        };
+        let command = words[at + 1];
+        let help = Command::new(binary())
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8(help.stdout).unwrap();
+        for flag in words[at + 2..].iter().filter(|w| w.starts_with("--")) {
+            assert!(help.contains(flag), "{line}: {command} has no {flag}");
+        }
+    }
+}
