@@ -282,9 +282,24 @@ fn lint_parallel(
     let tfvars = TfvarsCache::default();
     let slots: Vec<Mutex<Option<Result<FileResult, Error>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
+    // The Terraform modules first, one directory a worker: the files of a
+    // module come one after another, and would otherwise wait in turn for
+    // the one worker reading it.
+    let mut modules: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| is_terraform_source(p))
+        .map(|p| module_dir(p))
+        .collect();
+    modules.dedup();
+    let next_module = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
+                while let Some(dir) = modules.get(next_module.fetch_add(1, Ordering::Relaxed)) {
+                    if let Some(cell) = module_of(&tfvars, dir) {
+                        cell.get_or_init(|| read_module(dir));
+                    }
+                }
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
@@ -426,18 +441,8 @@ fn lint_terraform(
     context: &PolicyContext,
     tfvars: &TfvarsCache,
 ) {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let module = {
-        let cell = tfvars
-            .lock()
-            .map(|mut cache| Arc::clone(cache.entry(dir.clone()).or_default()));
-        cell.ok()
-    };
-    let taken = module.and_then(|cell| {
+    let dir = module_dir(path);
+    let taken = module_of(tfvars, &dir).and_then(|cell| {
         cell.get_or_init(|| read_module(&dir))
             .get(path.file_name()?)
             .and_then(|slot| slot.lock().ok()?.take())
@@ -482,6 +487,22 @@ fn lint_terraform(
             &with_provider,
         );
     }
+}
+
+/// The module (directory) a `.tf` file belongs to.
+fn module_dir(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// The cache cell of the module in `dir`, read or not yet.
+fn module_of(cache: &TfvarsCache, dir: &Path) -> Option<Arc<OnceLock<TerraformModule>>> {
+    cache
+        .lock()
+        .map(|mut cache| Arc::clone(cache.entry(dir.to_path_buf()).or_default()))
+        .ok()
 }
 
 /// A `.tf` file, or one in Terraform's JSON syntax (`.tf.json`).
