@@ -19,6 +19,7 @@ mod check_robustness;
 mod cli_contract;
 mod completion_shells;
 mod decode_cli;
+mod docs_pages;
 mod fixture_harness;
 mod flood;
 mod formats;
