@@ -8,7 +8,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::Block;
 use serde_json::{Map, Value};
 
-use super::{Built, MAX_DEPTH, Scope, pick, range, traversal_path};
+use super::{Built, MAX_DEPTH, Scope, document_name, pick, range};
 use crate::model::source::child;
 
 impl Scope<'_> {
@@ -24,24 +24,9 @@ impl Scope<'_> {
                 return;
             };
             for item in list {
-                let path = traversal_path(item).unwrap_or_default();
-                let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-                let other = match parts.as_slice() {
-                    [
-                        "data",
-                        "aws_iam_policy_document",
-                        name,
-                        "json" | "minified_json",
-                    ]
-                    | [
-                        "data",
-                        "aws_iam_policy_document",
-                        name,
-                        "0",
-                        "json" | "minified_json",
-                    ] if depth < MAX_DEPTH => pick(&self.decls.documents, name, self.file),
-                    _ => None,
-                };
+                let other = document_name(item)
+                    .filter(|_| depth < MAX_DEPTH)
+                    .and_then(|name| pick(&self.decls.documents, &name, self.file));
                 let Some((file, other)) = other else {
                     // Not known here: kept as text, so it is seen.
                     statements.push(self.unknown(item));

@@ -654,22 +654,8 @@ impl Scope<'_> {
     }
 
     fn referenced_policy(&self, expr: &Expression) -> Policy {
-        let path = traversal_path(expr).unwrap_or_default();
-        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
-        match parts.as_slice() {
-            [
-                "data",
-                "aws_iam_policy_document",
-                name,
-                "json" | "minified_json",
-            ]
-            | [
-                "data",
-                "aws_iam_policy_document",
-                name,
-                "0",
-                "json" | "minified_json",
-            ] => match pick(&self.decls.documents, name, self.file) {
+        match document_name(expr) {
+            Some(name) => match pick(&self.decls.documents, &name, self.file) {
                 Some((file, block)) => {
                     let mut built = Built::default();
                     let value = self.decls.at(*file).document(block, &mut built, 0);
@@ -679,7 +665,7 @@ impl Scope<'_> {
                     "from `data.aws_iam_policy_document.{name}`, which this module does not define"
                 )),
             },
-            _ => match self.reference(expr, 0) {
+            None => match self.reference(expr, 0) {
                 Some(Value::String(text)) => Policy::Embedded(text),
                 _ => Policy::Unknown(format!(
                     "from `{}`, which this module does not resolve",
@@ -726,6 +712,30 @@ fn resolve_strings(scope: Scope<'_>, value: &mut Value) {
         Value::Array(list) => list.iter_mut().for_each(|v| resolve_strings(scope, v)),
         Value::Object(map) => map.values_mut().for_each(|v| resolve_strings(scope, v)),
         _ => {}
+    }
+}
+
+/// The name of the policy document `expr` takes the JSON of:
+/// `data.aws_iam_policy_document.NAME.json` (or `minified_json`, or of
+/// `NAME[0]`, a counted one).
+fn document_name(expr: &Expression) -> Option<String> {
+    let path = traversal_path(expr)?;
+    let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+    match parts.as_slice() {
+        [
+            "data",
+            "aws_iam_policy_document",
+            name,
+            "json" | "minified_json",
+        ]
+        | [
+            "data",
+            "aws_iam_policy_document",
+            name,
+            "0",
+            "json" | "minified_json",
+        ] => Some((*name).to_owned()),
+        _ => None,
     }
 }
 
