@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::aws_emulator::{ACCOUNT, Moto, moto, trust_policy, unique};
-use crate::support::{claims, no_aws_setup, oidc_doctor, signed_token};
+use crate::support::{claims, codes, no_aws_setup, oidc_doctor, signed_token};
 use crate::test_issuer::{Behaviour, TestIssuer};
 
 fn run_json(mut cmd: assert_cmd::Command) -> (Value, std::process::Output) {
@@ -18,15 +18,6 @@ fn run_json(mut cmd: assert_cmd::Command) -> (Value, std::process::Output) {
         )
     });
     (report, output)
-}
-
-fn codes(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn message<'a>(report: &'a Value, code: &str) -> &'a str {

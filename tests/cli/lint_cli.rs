@@ -4,7 +4,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{FIXTURE_NOW, oidc_doctor};
+use crate::support::{FIXTURE_NOW, finding, oidc_doctor};
 
 fn lint_json(args: &[&str]) -> (Option<i32>, Value) {
     let out = oidc_doctor()
@@ -19,14 +19,6 @@ fn lint_json(args: &[&str]) -> (Option<i32>, Value) {
         out.status.code(),
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
     )
-}
-
-/// The first finding with this code; the report is shown when there is none.
-fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .and_then(|all| all.iter().find(|f| f["code"] == code))
-        .unwrap_or_else(|| panic!("no {code} in {report:#}"))
 }
 
 /// (code, path, resource, line, pointer) of every finding.

@@ -176,3 +176,19 @@ pub const CHECK_EXAMPLE: [&str; 10] = [
     "--jwks",
     "fixtures/keys/test-jwks.json",
 ];
+
+/// The first finding of a JSON report with this code; the report is shown
+/// when there is none.
+pub fn finding<'a>(report: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["code"] == code))
+        .unwrap_or_else(|| panic!("no {code} in {report:#}"))
+}
+
+/// The codes in a JSON report, sorted.
+pub fn sorted_codes(report: &serde_json::Value) -> Vec<String> {
+    let mut codes = codes(report);
+    codes.sort();
+    codes
+}

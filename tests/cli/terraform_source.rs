@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::oidc_doctor;
+use crate::support::{finding, oidc_doctor, sorted_codes as codes};
 
 const DIR: &str = "fixtures/lint/terraform";
 
@@ -19,26 +19,6 @@ fn lint(args: &[&str]) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn codes(report: &Value) -> Vec<String> {
-    let mut codes: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_owned())
-        .collect();
-    codes.sort();
-    codes
-}
-
-fn finding<'a>(report: &'a Value, code: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {report}"))
 }
 
 #[test]
