@@ -239,8 +239,28 @@ fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
     findings
 }
 
+/// Whether `written` is an IAM policy variable (`${aws:username}`,
+/// `${*}`), which Terraform source writes as `$${...}` and IAM fills in,
+/// not a Terraform expression left unknown.
+fn is_policy_variable(written: &str) -> bool {
+    let inner = written
+        .strip_prefix("${")
+        .and_then(|w| w.strip_suffix('}'))
+        .unwrap_or_default();
+    matches!(inner, "*" | "?" | "$")
+        || inner.split_once(':').is_some_and(|(service, key)| {
+            let plain = |part: &str| {
+                !part.is_empty()
+                    && !part
+                        .chars()
+                        .any(|c| c.is_whitespace() || "(){}\"'?,".contains(c))
+            };
+            plain(service) && plain(key)
+        })
+}
+
 /// The first `${...}` of `text` that is not the caller's account or
-/// partition.
+/// partition, nor an IAM policy variable.
 fn unknown_interpolation(text: &str) -> Option<&str> {
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -249,11 +269,37 @@ fn unknown_interpolation(text: &str) -> Option<&str> {
             .map_or(rest.len(), |e| start + e + 1);
         let written = &rest[start..end];
         let known = written.starts_with("${data.aws_caller_identity.")
-            || written.starts_with("${data.aws_partition.");
+            || written.starts_with("${data.aws_partition.")
+            || is_policy_variable(written);
         if !known {
             return Some(written);
         }
         rest = &rest[end..];
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_variables_are_not_unknown_terraform_values() {
+        for text in [
+            "arn:aws:iam::123456789012:user/${aws:username}",
+            "repo:acme/app:${token.actions.githubusercontent.com:ref}",
+            "a${*}b",
+            "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:x",
+        ] {
+            assert_eq!(unknown_interpolation(text), None, "{text}");
+        }
+        for (text, unknown) in [
+            ("repo:${var.subject}", "${var.subject}"),
+            ("repo:${local.org}/app:*", "${local.org}"),
+            ("x:${var.a ? \"b:c\" : \"d\"}", "${var.a ? \"b:c\" : \"d\"}"),
+            ("repo:${module.m.out}", "${module.m.out}"),
+        ] {
+            assert_eq!(unknown_interpolation(text), Some(unknown), "{text}");
+        }
+    }
 }
