@@ -192,13 +192,14 @@ fn render_finding(
         Severity::Medium | Severity::Low => miette::Severity::Warning,
         Severity::Info => miette::Severity::Advice,
     };
-    let mut diagnostic = MietteDiagnostic::new(super::printable(&finding.message))
-        .with_code(format!(
-            "{} {} ({})",
-            finding.rule.code, finding.rule.slug, finding.severity
-        ))
-        .with_severity(severity)
-        .with_help(super::printable(&finding.help));
+    let mut diagnostic =
+        MietteDiagnostic::new(super::printable(&super::layout::readable(&finding.message)))
+            .with_code(format!(
+                "{} {} ({})",
+                finding.rule.code, finding.rule.slug, finding.severity
+            ))
+            .with_severity(severity)
+            .with_help(super::printable(&super::layout::readable(&finding.help)));
     let source = finding.location.as_ref().and_then(|location| {
         let (offset, len) = location.span?;
         let file = report.source(location.source.as_deref()?)?;

@@ -2,6 +2,7 @@
 //! never inside a code span, and tables that never cut a word.
 
 use comfy_table::{ColumnConstraint, Table, Width};
+use std::fmt::Write as _;
 
 /// The words prose may be wrapped between: split at spaces, except inside
 /// a code span (`` `aws iam add-client-id-to-open-id-connect-provider
@@ -83,6 +84,43 @@ pub fn unbroken(table: &mut Table) -> &Table {
     table
 }
 
+/// Code spans longer than this many characters are shortened for reading.
+const MAX_CODE_SPAN: usize = 240;
+
+/// `text` with every code span of more than [`MAX_CODE_SPAN`] characters
+/// shortened in its middle, saying how much was left out: a value of
+/// 100,000 characters quoted in a message is not something to read or
+/// copy from a terminal (the JSON and SARIF reports keep it whole).
+pub fn readable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_CODE_SPAN {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(4 * MAX_CODE_SPAN));
+    let mut changed = false;
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let chars = part.chars().count();
+        if i % 2 == 1 && chars > MAX_CODE_SPAN {
+            let head: String = part.chars().take(160).collect();
+            let tail: String = part.chars().skip(chars - 40).collect();
+            let left_out = chars - 200;
+            out.push_str(&head);
+            let _ = write!(out, "…({left_out} more characters)…");
+            out.push_str(&tail);
+            changed = true;
+        } else {
+            out.push_str(part);
+        }
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +153,17 @@ mod tests {
             let wrapped = textwrap::fill(text, wrap_options(1, "", ""));
             assert_eq!(wrapped.replace([' ', '\n'], ""), text.replace(' ', ""));
         }
+    }
+
+    #[test]
+    fn a_long_code_span_is_shortened_in_its_middle_and_says_by_how_much() {
+        let value = format!("repo:*{}", "x".repeat(100_000));
+        let text = format!("`{value}` matches any owner; fix `repo:acme/app`.");
+        let shown = readable(&text);
+        assert!(shown.len() < 400, "{shown}");
+        assert!(shown.starts_with("`repo:*xxx"));
+        assert!(shown.contains("…(99806 more characters)…"), "{shown}");
+        assert!(shown.ends_with("` matches any owner; fix `repo:acme/app`."));
+        assert_eq!(readable("short `code`"), "short `code`");
     }
 }

@@ -84,8 +84,16 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             if let Some(location) = &f.location {
                 writeln!(out, "At {}.\n", super::md::location(location))?;
             }
-            writeln!(out, "{}\n", super::md::paragraph(&f.message))?;
-            writeln!(out, "**Fix:** {}", inline(&f.help))?;
+            writeln!(
+                out,
+                "{}\n",
+                super::md::paragraph(&super::layout::readable(&f.message))
+            )?;
+            writeln!(
+                out,
+                "**Fix:** {}",
+                inline(&super::layout::readable(&f.help))
+            )?;
             if let Some(suggestion) = &f.suggestion {
                 writeln!(out, "\n{}", super::text::code_block(suggestion).trim_end())?;
             }

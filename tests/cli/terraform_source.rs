@@ -465,3 +465,43 @@ resource "aws_iam_role" "deploy" {
     );
     assert_eq!(tp005["location"]["line"], 6);
 }
+
+#[test]
+fn a_hostile_tf_file_renders_bounded_and_inert_in_every_text_format() {
+    // A 100,000-character subject on one line, and an audience carrying an
+    // escape sequence, a bidi override and a workflow command.
+    let dir = tempfile::tempdir().unwrap();
+    let pad = "x".repeat(100_000);
+    std::fs::write(
+        dir.path().join("main.tf"),
+        format!(
+            "resource \"aws_iam_role\" \"r\" {{\n  assume_role_policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Allow\", Principal = {{ Federated = \"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\" }}, Action = \"sts:AssumeRoleWithWebIdentity\", Condition = {{ StringLike = {{ \"token.actions.githubusercontent.com:sub\" = \"repo:*{pad}\" }}, StringEquals = {{ \"token.actions.githubusercontent.com:aud\" = \"\\u001b[31m\\u202e\\n::error::pwned\" }} }} }}] }})\n}}\n"
+        ),
+    )
+    .unwrap();
+    for format in ["human", "markdown", "github", "gitlab", "sarif"] {
+        let out = oidc_doctor()
+            .args(["lint", "--format", format, dir.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains('\u{1b}'), "{format}: a raw escape");
+        assert!(!text.contains('\u{202e}'), "{format}: a raw bidi override");
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with("::error::pwned")),
+            "{format}: a workflow command"
+        );
+        if matches!(format, "human" | "markdown") {
+            // Read by people: the 100,000 characters are shortened.
+            assert!(text.contains("more characters)"), "{format}");
+            assert!(
+                text.lines().all(|l| l.chars().count() < 1_000),
+                "{format}: a line of {} characters",
+                text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+            );
+        }
+    }
+}
