@@ -8,7 +8,8 @@ use crate::eval::{Decision, Difference, ElementMatch, PolicyEvaluation};
 use crate::finding::{Finding, shown};
 use crate::model::documents::PolicyDocument;
 use crate::model::issuers;
-use crate::rules::trust_policy::{locate, subjects};
+use crate::model::subject::owner_of;
+use crate::rules::trust_policy::locate;
 use crate::rules::{EV001, EV002};
 
 /// What a token says about itself, for EV messages.
@@ -194,7 +195,7 @@ fn stranger<'a>(
     let claim = claim.to_ascii_lowercase();
     let owner = |value: &'a str| -> Option<&'a str> {
         match claim.as_str() {
-            "sub" => subjects::owner_of(family.sub_grammar, value),
+            "sub" => owner_of(family.sub_grammar, value),
             "repository" | "job_workflow_ref" | "workflow_ref" | "project_path"
             | "namespace_path" | "ci_config_ref_uri" => value.split('/').next(),
             "repository_owner" | "namespace" | "organization" | "organization_name" => Some(value),

@@ -12,8 +12,8 @@ use crate::model::issuers::{self, SubGrammar};
 use crate::model::policy::Statement;
 use crate::model::wildcard::has_wildcard;
 
-use super::subjects::owner_of;
 use super::{PolicyCheck, TrustedProvider, is_positive_pin};
+use crate::model::subject::owner_of;
 
 /// `finding` with the command line that writes a policy pinning the
 /// subject appended to its help, when one can be written for `provider`.

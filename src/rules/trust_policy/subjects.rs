@@ -5,6 +5,7 @@
 use crate::finding::Finding;
 use crate::model::issuers::SubGrammar;
 use crate::model::policy::{BaseOperator, Condition};
+use crate::model::subject::owner_segment;
 use crate::model::wildcard;
 use crate::rules::{TP601, TP602, TP603, TP604, TP605, TP606, TP607, TP619};
 
@@ -89,33 +90,6 @@ fn subjects(grammar: SubGrammar, owner: &str, repo: &str) -> Vec<String> {
         )],
         SubGrammar::Bitbucket | SubGrammar::UserId => vec![owner.to_owned()],
     }
-}
-
-/// Where the owner segment of a value starts, and the characters that end it.
-fn owner_bounds(grammar: SubGrammar) -> Option<(&'static str, &'static [char])> {
-    match grammar {
-        SubGrammar::GitHub => Some(("repo:", &['/', ':'])),
-        SubGrammar::GitLab => Some(("project_path:", &['/', ':'])),
-        SubGrammar::Terraform | SubGrammar::Buildkite => Some(("organization:", &[':'])),
-        SubGrammar::Kubernetes => Some(("system:serviceaccount:", &[':'])),
-        SubGrammar::CircleCi => Some(("org/", &['/'])),
-        _ => None,
-    }
-}
-
-/// The owner segment of a value (`acme` of `repo:acme/app:*`), as written,
-/// with the byte range it occupies.
-fn owner_segment(grammar: SubGrammar, value: &str) -> Option<(&str, std::ops::Range<usize>)> {
-    let (prefix, ends) = owner_bounds(grammar)?;
-    let rest = value.strip_prefix(prefix)?;
-    let end = rest.find(ends).unwrap_or(rest.len());
-    Some((&rest[..end], prefix.len()..prefix.len() + end))
-}
-
-/// The owner (group, organization, namespace) a value names, as written:
-/// `acme` of `repo:acme/app:ref:refs/heads/main`.
-pub fn owner_of(grammar: SubGrammar, value: &str) -> Option<&str> {
-    owner_segment(grammar, value).map(|(owner, _)| owner)
 }
 
 /// The repository (project, workspace, pipeline, service account) segment,
