@@ -4,22 +4,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{FIXTURE_NOW, finding, oidc_doctor};
-
-fn lint_json(args: &[&str]) -> (Option<i32>, Value) {
-    let out = oidc_doctor()
-        .arg("lint")
-        .args(["--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code(),
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-    )
-}
+use crate::support::{FIXTURE_NOW, finding, lint_json, oidc_doctor};
 
 /// (code, path, resource, line, pointer) of every finding.
 fn findings(report: &Value) -> Vec<(String, String, Option<String>, u64, String)> {

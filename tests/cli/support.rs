@@ -192,3 +192,20 @@ pub fn sorted_codes(report: &serde_json::Value) -> Vec<String> {
     codes.sort();
     codes
 }
+
+/// `oidc-doctor lint --format json ARGS`: the exit code and the report
+/// (`null` when the output is not JSON); never a panic on standard error.
+pub fn lint_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = oidc_doctor()
+        .arg("lint")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .expect("running lint");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null),
+    )
+}

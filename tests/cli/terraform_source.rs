@@ -5,20 +5,15 @@
 
 use serde_json::Value;
 
-use crate::support::{finding, oidc_doctor, sorted_codes as codes};
+use crate::support::{finding, lint_json, oidc_doctor, sorted_codes as codes};
 
 const DIR: &str = "fixtures/lint/terraform";
 
+/// The JSON report of `lint ARGS`.
 fn lint(args: &[&str]) -> Value {
-    let out = oidc_doctor()
-        .arg("lint")
-        .args(["--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (_, report) = lint_json(args);
+    assert!(!report.is_null(), "lint {args:?} printed no JSON");
+    report
 }
 
 #[test]

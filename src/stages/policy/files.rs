@@ -86,7 +86,7 @@ struct FileResult {
 /// The Terraform modules (directories) read so far: each is read and
 /// resolved once, the first time one of its `.tf` files is linted; each
 /// file then takes its own result.
-type TfvarsCache = Mutex<HashMap<PathBuf, Arc<OnceLock<TerraformModule>>>>;
+type ModuleCache = Mutex<HashMap<PathBuf, Arc<OnceLock<TerraformModule>>>>;
 
 /// One directory's `.tf` files, resolved together as Terraform does, by
 /// file name.
@@ -279,7 +279,7 @@ fn lint_parallel(
         .map_or(1, std::num::NonZero::get)
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let tfvars = TfvarsCache::default();
+    let modules_read = ModuleCache::default();
     let slots: Vec<Mutex<Option<Result<FileResult, Error>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
     // The Terraform modules first, one directory a worker: the files of a
@@ -296,7 +296,7 @@ fn lint_parallel(
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(dir) = modules.get(next_module.fetch_add(1, Ordering::Relaxed)) {
-                    if let Some(cell) = module_of(&tfvars, dir) {
+                    if let Some(cell) = module_of(&modules_read, dir) {
                         cell.get_or_init(|| read_module(dir));
                     }
                 }
@@ -306,7 +306,7 @@ fn lint_parallel(
                     // A named file that cannot be read stops the run (exit 2); one
                     // found by the walk that vanished or is unreadable is skipped.
                     let named = explicit.contains(path) && !skip_unrecognised;
-                    let result = match lint_file(path, named, context, &tfvars) {
+                    let result = match lint_file(path, named, context, &modules_read) {
                         Err(error) if !explicit.contains(path) => Ok(FileResult {
                             skipped: Some(format!("unreadable: {error}")),
                             ..FileResult::default()
@@ -339,7 +339,7 @@ fn lint_file(
     path: &Path,
     named: bool,
     context: &PolicyContext,
-    tfvars: &TfvarsCache,
+    modules: &ModuleCache,
 ) -> Result<FileResult, Error> {
     let mut result = FileResult::default();
     let name = display(path);
@@ -385,7 +385,7 @@ fn lint_file(
         return Ok(result);
     }
     if is_terraform_source(path) {
-        lint_terraform(&mut result, path, &name, &text, context, tfvars);
+        lint_terraform(&mut result, path, &name, &text, context, modules);
         if result.skipped.is_some() && named {
             result.skipped = None;
             result.findings.push(trust_policy::no_trust_policy(
@@ -439,10 +439,10 @@ fn lint_terraform(
     name: &str,
     text: &str,
     context: &PolicyContext,
-    tfvars: &TfvarsCache,
+    modules: &ModuleCache,
 ) {
     let dir = module_dir(path);
-    let taken = module_of(tfvars, &dir).and_then(|cell| {
+    let taken = module_of(modules, &dir).and_then(|cell| {
         cell.get_or_init(|| read_module(&dir))
             .get(path.file_name()?)
             .and_then(|slot| slot.lock().ok()?.take())
@@ -498,7 +498,7 @@ fn module_dir(path: &Path) -> PathBuf {
 }
 
 /// The cache cell of the module in `dir`, read or not yet.
-fn module_of(cache: &TfvarsCache, dir: &Path) -> Option<Arc<OnceLock<TerraformModule>>> {
+fn module_of(cache: &ModuleCache, dir: &Path) -> Option<Arc<OnceLock<TerraformModule>>> {
     cache
         .lock()
         .map(|mut cache| Arc::clone(cache.entry(dir.to_path_buf()).or_default()))
