@@ -107,12 +107,21 @@ impl Report {
     /// Orders findings most severe first, then by location, then by code, so
     /// that every format lists them the same way on every run.
     pub fn sort_findings(&mut self) {
-        self.findings.sort_by(|a, b| {
+        // A finding is large: sort positions, then move each finding once.
+        let findings = &self.findings;
+        let mut order: Vec<usize> = (0..findings.len()).collect();
+        order.sort_by(|&i, &j| {
+            let (a, b) = (&findings[i], &findings[j]);
             b.severity
                 .cmp(&a.severity)
                 .then_with(|| location_key(a).cmp(&location_key(b)))
                 .then_with(|| a.rule.code.cmp(b.rule.code))
         });
+        let mut slots: Vec<Option<Finding>> = std::mem::take(&mut self.findings)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.findings = order.into_iter().filter_map(|i| slots[i].take()).collect();
     }
 
     pub fn source(&self, key: &str) -> Option<&SourceFile> {

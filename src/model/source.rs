@@ -70,7 +70,7 @@ impl JsonSource {
         if let Ok(ast) = jsonc_parser::parse_to_ast(&text, &CollectOptions::default(), &options)
             && let Some(root) = &ast.value
         {
-            source.index(root, "", None);
+            source.index(root, &mut String::new(), None);
         }
         source.text = text;
         Ok(source)
@@ -119,39 +119,41 @@ impl JsonSource {
         JsonSource::from_parts(text.to_owned(), self.value, spans, duplicate_keys)
     }
 
-    fn index(&mut self, node: &Node<'_>, pointer: &str, key_start: Option<usize>) {
+    /// Records the span of `node` at `pointer` and of everything under
+    /// it; `pointer` is extended and restored as the walk goes down.
+    fn index(&mut self, node: &Node<'_>, pointer: &mut String, key_start: Option<usize>) {
         let range = node_range(node);
         let start = key_start.unwrap_or(range.0);
-        self.spans
-            .insert(pointer.to_owned(), (start, range.1 - start));
+        self.spans.insert(pointer.clone(), (start, range.1 - start));
+        let len = pointer.len();
         match node {
             Node::Object(object) => {
-                let mut seen: HashMap<String, Span> = HashMap::new();
+                let mut seen: HashMap<&str, Span> = HashMap::with_capacity(object.properties.len());
                 for prop in &object.properties {
-                    let (name, name_range) = match &prop.name {
-                        ObjectPropName::String(s) => {
-                            (s.value.to_string(), (s.range.start, s.range.end))
-                        }
-                        ObjectPropName::Word(w) => {
-                            (w.value.to_owned(), (w.range.start, w.range.end))
-                        }
+                    let (name, name_start) = match &prop.name {
+                        ObjectPropName::String(s) => (&*s.value, s.range.start),
+                        ObjectPropName::Word(w) => (w.value, w.range.start),
                     };
-                    let span = (name_range.0, prop.range.end - name_range.0);
-                    if let Some(first) = seen.insert(name.clone(), span) {
+                    let span = (name_start, prop.range.end - name_start);
+                    if let Some(first) = seen.insert(name, span) {
                         self.duplicate_keys.push(DuplicateKey {
-                            object: pointer.to_owned(),
-                            key: name.clone(),
+                            object: pointer.clone(),
+                            key: name.to_owned(),
                             first,
                             winner: span,
                         });
                     }
                     // The last occurrence wins, as in the typed value.
-                    self.index(&prop.value, &child(pointer, &name), Some(name_range.0));
+                    push_token(pointer, name);
+                    self.index(&prop.value, pointer, Some(name_start));
+                    pointer.truncate(len);
                 }
             }
             Node::Array(array) => {
                 for (i, element) in array.elements.iter().enumerate() {
-                    self.index(element, &child(pointer, &i.to_string()), None);
+                    push_token(pointer, &i.to_string());
+                    self.index(element, pointer, None);
+                    pointer.truncate(len);
                 }
             }
             _ => {}
@@ -193,7 +195,26 @@ fn node_range(node: &Node<'_>) -> (usize, usize) {
 
 /// `pointer` extended by one reference token, escaped per RFC 6901.
 pub fn child(pointer: &str, token: &str) -> String {
-    format!("{pointer}/{}", token.replace('~', "~0").replace('/', "~1"))
+    let mut out = String::with_capacity(pointer.len() + token.len() + 1);
+    out.push_str(pointer);
+    push_token(&mut out, token);
+    out
+}
+
+/// Appends `/` and `token`, escaped per RFC 6901, to `pointer`.
+fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    for (i, part) in token.split('~').enumerate() {
+        if i > 0 {
+            pointer.push_str("~0");
+        }
+        for (j, piece) in part.split('/').enumerate() {
+            if j > 0 {
+                pointer.push_str("~1");
+            }
+            pointer.push_str(piece);
+        }
+    }
 }
 
 fn line_starts(text: &str) -> Vec<usize> {
@@ -245,6 +266,16 @@ mod tests {
         assert_eq!(&source.text[start..start + len], "\"c\": [1, \"x\"]");
         assert_eq!(source.line_column(start), (2, 11));
         assert_eq!(source.span(""), Some((0, source.text.len())));
+    }
+
+    #[test]
+    fn pointer_tokens_escape_tilde_before_slash() {
+        assert_eq!(child("/a", "b"), "/a/b");
+        assert_eq!(child("", "~1/"), "/~01~1");
+        assert_eq!(child("/x", "a/~b~"), "/x/a~1~0b~0");
+        assert_eq!(child("", ""), "/");
+        let source = JsonSource::parse(r#"{"~/": {"k": 1}}"#.to_owned()).unwrap();
+        assert!(source.span("/~0~1/k").is_some());
     }
 
     #[test]

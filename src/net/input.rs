@@ -30,7 +30,24 @@ pub struct Input {
 
 /// Reads at most `limit` bytes of `reader`; more is an error.
 pub fn read_capped(reader: impl Read, name: &str, input: &Input) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
+    read_capped_sized(reader, name, input, 0)
+}
+
+/// [`read_capped`] into a buffer sized for `expected` bytes (a file's
+/// length, so it is read in one call instead of growing by probes), never
+/// beyond the cap.
+fn read_capped_sized(
+    reader: impl Read,
+    name: &str,
+    input: &Input,
+    expected: u64,
+) -> Result<Vec<u8>, Error> {
+    // One byte more than expected, so reaching the end takes no regrowth.
+    let capacity = usize::try_from(expected)
+        .unwrap_or(usize::MAX)
+        .min(input.limit)
+        .saturating_add(1);
+    let mut bytes = Vec::with_capacity(capacity);
     let limit = u64::try_from(input.limit.saturating_add(1)).unwrap_or(u64::MAX);
     reader
         .take(limit)
@@ -59,7 +76,9 @@ pub fn read_file(path: &Path, input: &Input) -> Result<Vec<u8>, Error> {
         help: input.help.to_owned(),
         source,
     })?;
-    read_capped(file, &path.display().to_string(), input)
+    // The length is a hint: the file may grow or shrink while it is read.
+    let expected = file.metadata().map_or(0, |m| m.len());
+    read_capped_sized(file, &path.display().to_string(), input, expected)
 }
 
 /// Reads a file as text: UTF-8, with invalid sequences replaced (the
@@ -98,5 +117,29 @@ mod tests {
     fn a_source_at_the_cap_is_read_whole() {
         let bytes = read_capped(&b"12345678"[..], "x", &SMALL).unwrap();
         assert_eq!(bytes, b"12345678");
+    }
+
+    #[test]
+    fn a_length_hint_that_is_wrong_changes_nothing_read() {
+        // A file that grew or shrank after its length was taken.
+        let short = read_capped_sized(&b"12345678"[..], "x", &SMALL, 2).unwrap();
+        assert_eq!(short, b"12345678");
+        let long = read_capped_sized(&b"1234"[..], "x", &SMALL, 8).unwrap();
+        assert_eq!(long, b"1234");
+        // A hint far beyond the cap allocates no more than the cap.
+        let error = read_capped_sized(std::io::repeat(0), "x", &SMALL, u64::MAX).unwrap_err();
+        assert!(matches!(error, Error::TooLarge { limit: 8, .. }), "{error}");
+    }
+
+    #[test]
+    fn a_file_over_the_cap_is_refused_and_one_at_it_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("at");
+        std::fs::write(&at, b"12345678").unwrap();
+        assert_eq!(read_file(&at, &SMALL).unwrap(), b"12345678");
+        let over = dir.path().join("over");
+        std::fs::write(&over, b"123456789").unwrap();
+        let error = read_file(&over, &SMALL).unwrap_err();
+        assert!(matches!(error, Error::TooLarge { limit: 8, .. }), "{error}");
     }
 }

@@ -95,6 +95,10 @@ impl serde_json::ser::Formatter for Escaping<'_> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Printable ASCII without `##[` (most text) has nothing to escape.
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) && !fragment.contains("##[") {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some((at, c)) = rest.char_indices().find(|&(at, c)| {
             crate::finding::is_unsafe(c)
@@ -412,4 +416,35 @@ fn evaluation(item: &crate::eval::PolicyEvaluation) -> Value {
         "reason": (!e.allowed()).then(|| super::refusal_reason(e).trim_start_matches(": ").to_owned()),
         "statements": statements,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_json;
+
+    fn written(text: &str) -> String {
+        let mut out = Vec::new();
+        write_json(&mut out, &text).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_written_as_they_are_unless_a_reader_would_be_misled() {
+        assert_eq!(
+            written("repo:octo-org/app:ref:refs/heads/main"),
+            r#""repo:octo-org/app:ref:refs/heads/main""#
+        );
+        assert_eq!(written("café ✓"), r#""café ✓""#);
+        // serde_json's own escapes are kept.
+        assert_eq!(written("a\"b\\c\nd"), r#""a\"b\\c\nd""#);
+        // DEL and C1 controls, bidi and zero-width characters.
+        assert_eq!(written("a\u{7f}b"), r#""a\u007fb""#);
+        assert_eq!(written("a\u{85}b"), r#""a\u0085b""#);
+        assert_eq!(written("x\u{202e}y\u{200b}"), r#""x\u202ey\u200b""#);
+        // The runner's `##[command]` syntax loses its bracket, alone or
+        // after an escape serde_json wrote.
+        assert_eq!(written("x##[add-mask]s"), r#""x##\u005badd-mask]s""#);
+        assert_eq!(written("\u{202e}##[error]"), r#""\u202e##\u005berror]""#);
+        assert_eq!(written("## [ok]"), "\"## [ok]\"");
+    }
 }

@@ -245,9 +245,13 @@ fn collect_files(args: &FileSelection) -> Result<(Vec<PathBuf>, Vec<(PathBuf, St
         not_walked.extend(left_out);
     }
     // A file named twice, or named and also found in a walked directory,
-    // is linted once.
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|path| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())));
+    // is linted once. One walk (which follows no links) names each file once.
+    if args.paths.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        files.retain(|path| {
+            seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+        });
+    }
     Ok((files, not_walked))
 }
 
