@@ -11,6 +11,11 @@ use oidc_doctor::commands::{self, Outcome};
 use oidc_doctor::output::{self, Options};
 use oidc_doctor::stages::{Progress, Silent};
 
+// Linting thousands of files allocates on every core; the system allocator
+// (musl's above all, in the static Linux releases) is the slow part there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
