@@ -416,14 +416,18 @@ pub fn family_of_provider(name: &str) -> Option<&'static IssuerFamily> {
 /// private hosts.
 pub fn detect(iss: &str, sub: Option<&str>) -> &'static IssuerFamily {
     family_of_provider(provider_name(iss))
-        .or_else(|| {
-            let sub = sub?;
-            BY_SUBJECT
-                .iter()
-                .find(|(prefix, _)| sub.starts_with(prefix))
-                .map(|(_, family)| family)
-        })
+        .or_else(|| family_of_subject(sub?))
         .unwrap_or(&OTHER)
+}
+
+/// The self-managed family whose `sub` grammar `sub` is written in
+/// (`project_path:`, `organization:`, `system:serviceaccount:`), for an
+/// issuer that is not known.
+pub fn family_of_subject(sub: &str) -> Option<&'static IssuerFamily> {
+    BY_SUBJECT
+        .iter()
+        .find(|(prefix, _)| sub.starts_with(prefix))
+        .map(|(_, family)| family)
 }
 
 #[cfg(test)]

@@ -500,3 +500,140 @@ fn a_hostile_tf_file_renders_bounded_and_inert_in_every_text_format() {
         }
     }
 }
+
+/// Lints one `main.tf` of `text` in a directory of its own.
+fn lint_main_tf(text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    lint(&[dir.path().to_str().unwrap()])
+}
+
+#[test]
+fn an_issuer_the_source_does_not_say_is_still_judged_by_its_subjects() {
+    // The usual IRSA role: the provider from the cluster, the key built
+    // with `replace()` of the provider's URL, and a wildcard subject.
+    let cluster = r#"
+resource "aws_iam_openid_connect_provider" "eks" {
+  url             = aws_eks_cluster.main.identity[0].oidc[0].issuer
+  client_id_list  = ["sts.amazonaws.com"]
+}
+data "aws_iam_policy_document" "irsa" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [aws_iam_openid_connect_provider.eks.arn]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "${replace(aws_iam_openid_connect_provider.eks.url, "https://", "")}:sub"
+      values   = ["system:serviceaccount:*:*"]
+    }
+  }
+}
+resource "aws_iam_role" "irsa" {
+  assume_role_policy = data.aws_iam_policy_document.irsa.json
+}
+"#;
+    let report = lint_main_tf(cluster);
+    assert_eq!(
+        finding(&report, "TP601")["severity"],
+        "critical",
+        "{report:#}"
+    );
+    let tp009 = finding(&report, "TP009");
+    assert!(
+        tp009["message"]
+            .as_str()
+            .unwrap()
+            .contains("`${aws_eks_cluster.main.identity[0].oidc[0].issuer}` is not known"),
+        "{tp009}"
+    );
+    // Once the URL is known, `replace()` gives the real key: no TP009.
+    let known = cluster.replace(
+        "aws_eks_cluster.main.identity[0].oidc[0].issuer",
+        "\"https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF\"",
+    );
+    let report = lint_main_tf(&known);
+    assert!(!codes(&report).contains(&"TP009".to_owned()), "{report:#}");
+    assert_eq!(finding(&report, "TP601")["location"]["line"], 16);
+
+    // The IRSA module with the provider from another module's output.
+    let report = lint_main_tf(
+        r#"
+module "irsa" {
+  source                     = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  assume_role_condition_test = "StringLike"
+  oidc_providers = {
+    main = {
+      provider_arn               = module.eks.oidc_provider_arn
+      namespace_service_accounts = ["*:*"]
+    }
+  }
+}
+"#,
+    );
+    assert_eq!(finding(&report, "TP601")["location"]["line"], 8);
+    assert!(codes(&report).contains(&"TP009".to_owned()), "{report:#}");
+
+    // A list of service accounts the source does not say is unknown, not empty.
+    let report = lint_main_tf(
+        r#"
+variable "sas" {
+  type = list(string)
+}
+module "irsa" {
+  source = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  oidc_providers = {
+    main = {
+      provider_arn               = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+      namespace_service_accounts = var.sas
+    }
+  }
+}
+"#,
+    );
+    assert_eq!(codes(&report), ["TP009"], "{report:#}");
+}
+
+#[test]
+fn an_index_into_a_variable_is_the_element_and_nested_braces_are_quoted_whole() {
+    let report = lint_main_tf(
+        r#"
+variable "subs" {
+  default = ["repo:acme/app:ref:refs/heads/main", "repo:*"]
+}
+variable "org" {}
+resource "aws_iam_role" "r" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
+          "token.actions.githubusercontent.com:sub" = [var.subs[0], "${lower("repo:ACME/${var.org}:environment:prod")}"]
+        }
+      }
+    }]
+  })
+}
+"#,
+    );
+    // `var.subs[0]` is the first element, a pin: no TP502 or TP601.
+    let found = codes(&report);
+    assert!(
+        !found.iter().any(|c| c == "TP502" || c == "TP601"),
+        "{report:#}"
+    );
+    let tp009 = finding(&report, "TP009");
+    assert!(
+        tp009["message"]
+            .as_str()
+            .unwrap()
+            .contains("`${lower(\"repo:ACME/${var.org}:environment:prod\")}` is not known"),
+        "{tp009}"
+    );
+}

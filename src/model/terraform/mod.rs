@@ -473,7 +473,69 @@ impl Scope<'_> {
             Expression::Traversal(_) | Expression::Variable(_) => self
                 .reference(expr, depth)
                 .unwrap_or_else(|| self.unknown(expr)),
+            Expression::FuncCall(_) => self
+                .resolved(expr, depth + 1)
+                .unwrap_or_else(|| self.unknown(expr)),
             _ => self.unknown(expr),
+        }
+    }
+
+    /// The value of `expr` when the source says it: a reference, a string,
+    /// a template whose every part is known, or one of the string
+    /// functions used to build condition keys (`replace`, `trimprefix`,
+    /// `trimsuffix`, `lower`, `upper`) of known arguments. `None` otherwise.
+    fn resolved(&self, expr: &Expression, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match expr {
+            Expression::String(s) => Some(Value::String(s.value().clone())),
+            Expression::Traversal(_) | Expression::Variable(_) => self.reference(expr, depth),
+            Expression::Parenthesis(inner) => self.resolved(inner.inner(), depth + 1),
+            Expression::StringTemplate(template) => {
+                let mut out = String::new();
+                for element in template {
+                    match element {
+                        Element::Literal(literal) => out.push_str(literal.value()),
+                        Element::Interpolation(i) => match self.resolved(&i.expr, depth + 1)? {
+                            Value::String(s) => out.push_str(&s),
+                            Value::Number(n) => out.push_str(&n.to_string()),
+                            _ => return None,
+                        },
+                        Element::Directive(_) => return None,
+                    }
+                }
+                Some(Value::String(out))
+            }
+            Expression::FuncCall(call) => {
+                let args: Vec<String> = call
+                    .args
+                    .iter()
+                    .map(|a| match self.resolved(a, depth + 1) {
+                        Some(Value::String(s)) => Some(s),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?;
+                let text = match (call.name.name.as_str(), args.as_slice()) {
+                    // A `/.../` pattern is a regular expression: not evaluated.
+                    ("replace", [s, from, to])
+                        if !(from.len() > 1 && from.starts_with('/') && from.ends_with('/')) =>
+                    {
+                        s.replace(from.as_str(), to)
+                    }
+                    ("trimprefix", [s, prefix]) => {
+                        s.strip_prefix(prefix.as_str()).unwrap_or(s).to_owned()
+                    }
+                    ("trimsuffix", [s, suffix]) => {
+                        s.strip_suffix(suffix.as_str()).unwrap_or(s).to_owned()
+                    }
+                    ("lower", [s]) => s.to_lowercase(),
+                    ("upper", [s]) => s.to_uppercase(),
+                    _ => return None,
+                };
+                Some(Value::String(text))
+            }
+            _ => None,
         }
     }
 
@@ -485,7 +547,7 @@ impl Scope<'_> {
             match element {
                 Element::Literal(literal) => out.push_str(literal.value()),
                 Element::Interpolation(interpolation) => {
-                    match self.reference(&interpolation.expr, depth) {
+                    match self.resolved(&interpolation.expr, depth + 1) {
                         Some(Value::String(s)) => out.push_str(&s),
                         Some(Value::Number(n)) => out.push_str(&n.to_string()),
                         _ => {
@@ -507,12 +569,19 @@ impl Scope<'_> {
         let path = traversal_path(expr)?;
         let parts: Vec<&str> = path.iter().map(String::as_str).collect();
         match parts.as_slice() {
-            ["var", name, ..] => self.decls.variables.get(*name).cloned(),
-            ["local", name, ..] => pick(&self.decls.locals, name, self.file).map(|(file, e)| {
-                self.decls
-                    .at(*file)
-                    .value(e, "", &mut Built::default(), depth + 1)
-            }),
+            ["var", name, rest @ ..] => self
+                .decls
+                .variables
+                .get(*name)
+                .and_then(|v| member(v, rest))
+                .cloned(),
+            ["local", name, rest @ ..] => pick(&self.decls.locals, name, self.file)
+                .map(|(file, e)| {
+                    self.decls
+                        .at(*file)
+                        .value(e, "", &mut Built::default(), depth + 1)
+                })
+                .and_then(|v| member(&v, rest).cloned()),
             ["aws_iam_openid_connect_provider", name, "url"] => pick(&self.decls.providers, name, self.file)
                 .map(|(_, p)| Value::String(format!("https://{}", p.url))),
             ["aws_iam_openid_connect_provider", name, "arn"] => pick(&self.decls.providers, name, self.file).map(|(_, p)| {
@@ -699,7 +768,7 @@ fn resolve_strings(scope: Scope<'_>, value: &mut Value) {
                     let written = element.span().and_then(|r| text.get(r)).unwrap_or_default();
                     match element {
                         Element::Literal(literal) => out.push_str(literal.value()),
-                        Element::Interpolation(i) => match scope.reference(&i.expr, 0) {
+                        Element::Interpolation(i) => match scope.resolved(&i.expr, 0) {
                             Some(Value::String(s)) => out.push_str(&s),
                             _ => out.push_str(written),
                         },
@@ -713,6 +782,16 @@ fn resolve_strings(scope: Scope<'_>, value: &mut Value) {
         Value::Object(map) => map.values_mut().for_each(|v| resolve_strings(scope, v)),
         _ => {}
     }
+}
+
+/// The member of `value` that `path` names (attributes and indexes), or
+/// `None` when it has none.
+fn member<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, step| match value {
+        Value::Object(map) => map.get(*step),
+        Value::Array(list) => list.get(step.parse::<usize>().ok()?),
+        _ => None,
+    })
 }
 
 /// The name of the policy document `expr` takes the JSON of:

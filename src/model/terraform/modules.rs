@@ -261,17 +261,26 @@ impl Scope<'_> {
             let host = arn
                 .as_str()
                 .and_then(|a| a.split_once("oidc-provider/"))
-                .map_or_else(|| "${provider}".to_owned(), |(_, h)| h.to_owned());
-            let subjects: Vec<Value> = entry
-                .get("namespace_service_accounts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|v| match v.as_str() {
-                    Some(s) => Value::String(format!("system:serviceaccount:{s}")),
-                    None => v.clone(),
-                })
-                .collect();
+                .map_or_else(
+                    // An ARN the source does not say names a host it does not say.
+                    || match arn.as_str() {
+                        Some(unknown) if unknown.starts_with("${") => unknown.to_owned(),
+                        _ => "${provider}".to_owned(),
+                    },
+                    |(_, h)| h.to_owned(),
+                );
+            let subjects: Vec<Value> = match entry.get("namespace_service_accounts") {
+                Some(Value::Array(list)) => list
+                    .iter()
+                    .map(|v| match v.as_str() {
+                        Some(s) => Value::String(format!("system:serviceaccount:{s}")),
+                        None => v.clone(),
+                    })
+                    .collect(),
+                // A list the source does not say stays unknown, not empty.
+                Some(unknown @ Value::String(_)) => vec![unknown.clone()],
+                _ => Vec::new(),
+            };
             let condition = child(&child(&at, "Condition"), &operator);
             Self::place(block, &providers, &from, &at, built);
             Self::place(

@@ -210,8 +210,34 @@ fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let mut findings = Vec::new();
+    let unknown_at = |pointer: &str, what: String, unknown: &str| {
+        check.at(
+            &TP009,
+            pointer,
+            format!("{what}: `{unknown}` is not known from the source, so it was not checked."),
+            "Give the value in the source (a variable's default or `terraform.tfvars`) so lint \
+             sees it, or lint the plan (`terraform show -json`)."
+                .to_owned(),
+        )
+    };
     for statement in &check.policy.statements {
+        for federated in &statement.principal.federated {
+            if let Some(unknown) = unknown_interpolation(&federated.value) {
+                findings.push(unknown_at(
+                    &federated.pointer,
+                    format!("The trusted provider is `{}`", federated.value),
+                    unknown,
+                ));
+            }
+        }
         for condition in &statement.conditions {
+            if let Some(unknown) = unknown_interpolation(&condition.key.value) {
+                findings.push(unknown_at(
+                    &condition.key.pointer,
+                    format!("The condition key is `{}`", condition.key.value),
+                    unknown,
+                ));
+            }
             for value in &condition.values {
                 let Some(text) = value.value.as_str() else {
                     continue;
@@ -264,9 +290,19 @@ fn is_policy_variable(written: &str) -> bool {
 fn unknown_interpolation(text: &str) -> Option<&str> {
     let mut rest = text;
     while let Some(start) = rest.find("${") {
+        // The `}` that closes this `${`, past any nested `{...}`.
+        let mut depth = 0usize;
         let end = rest[start..]
-            .find('}')
-            .map_or(rest.len(), |e| start + e + 1);
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth = depth.saturating_sub(1),
+                    _ => return false,
+                }
+                depth == 0
+            })
+            .map_or(rest.len(), |(e, _)| start + e + 1);
         let written = &rest[start..end];
         let known = written.starts_with("${data.aws_caller_identity.")
             || written.starts_with("${data.aws_partition.")

@@ -165,11 +165,10 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for statement in check.federated_allows() {
         for provider in trusted_providers(statement) {
-            let Some(family) = provider.family else {
-                continue;
-            };
-            let grammar = family.sub_grammar;
             for condition in statement.conditions_for(provider.name, "sub") {
+                let Some(grammar) = grammar_of(&provider, condition) else {
+                    continue;
+                };
                 let Some(matches) = matcher(condition).filter(|_| is_positive_pin(condition))
                 else {
                     continue;
@@ -264,6 +263,21 @@ pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The `sub` grammar of a provider's condition: its family's, or, for a
+/// provider the source leaves unknown (Terraform, `CloudFormation`), the one
+/// its subjects are written in.
+fn grammar_of(provider: &super::TrustedProvider<'_>, condition: &Condition) -> Option<SubGrammar> {
+    let family = provider.family.or_else(|| {
+        provider
+            .name
+            .contains("${")
+            .then(|| condition.string_values().next())
+            .flatten()
+            .and_then(|v| crate::model::issuers::family_of_subject(v.value))
+    })?;
+    Some(family.sub_grammar)
 }
 
 /// Whether `value` admits every repository of its owner (TP604's class).
