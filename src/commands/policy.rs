@@ -40,9 +40,18 @@ pub fn run(args: &PolicyArgs) -> Result<String, Error> {
             ));
         }
     };
+    // In China, AWS's clients request `sts.amazonaws.com.cn`.
+    let china = crate::model::arn::Arn::parse(&provider_arn)
+        .is_some_and(|a| a.partition == "aws-cn")
+        && !matches!(caller, Caller::Token { .. })
+        && caller.audience(None).as_deref() == Some("sts.amazonaws.com");
+    let audience = args
+        .audience
+        .clone()
+        .or_else(|| china.then(|| "sts.amazonaws.com.cn".to_owned()));
     write(&WriteRequest {
         caller: &caller,
-        audience: args.audience.as_deref(),
+        audience: audience.as_deref(),
         provider_arn: &provider_arn,
         claims: claims.as_ref(),
         rendering: match args.output {
@@ -98,7 +107,8 @@ fn token_caller(
     }
     let caller = Caller::Token {
         issuer: issuer.to_owned(),
-        subject: subject.to_owned(),
+        // The next run's token differs in its commit, step or user.
+        subject: writer::per_run_pattern(family.id, subject),
         audience: jwt.effective_audience().map(str::to_owned),
     };
     Ok((caller, jwt.claims.clone()))

@@ -96,6 +96,29 @@ pub enum BuildkiteRef {
 /// no further `:{...}` segment (a deployment environment) can hide in it.
 const ANY_STEP: &str = "{????????-????-????-????-????????????}";
 
+/// A token's `sub` with the part that changes on every run made a pattern,
+/// as the described caller writes it (Buildkite's commit and step,
+/// `CircleCI`'s user, Bitbucket's step UUID); any other `sub` as it is.
+pub fn per_run_pattern(family_id: &str, sub: &str) -> String {
+    match family_id {
+        "buildkite" => match sub.find(":commit:") {
+            Some(at) => format!("{}:commit:*:step:*", &sub[..at]),
+            None => sub.to_owned(),
+        },
+        "circleci" => match sub.find("/user/") {
+            Some(at) => format!("{}/user/*", &sub[..at]),
+            None => sub.to_owned(),
+        },
+        "bitbucket" => match sub.rsplit_once(':') {
+            Some((head, step)) if step.starts_with('{') && step.ends_with('}') => {
+                format!("{head}:{ANY_STEP}")
+            }
+            _ => sub.to_owned(),
+        },
+        _ => sub.to_owned(),
+    }
+}
+
 /// GitLab's `ref_type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefType {
@@ -428,6 +451,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tokens_per_run_part_becomes_the_pattern_the_described_caller_writes() {
+        assert_eq!(
+            per_run_pattern(
+                "buildkite",
+                "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:abc123:step:deploy"
+            ),
+            "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:*:step:*"
+        );
+        assert_eq!(
+            per_run_pattern("circleci", "org/o-1/project/p-2/user/u-3/vcs-origin/x"),
+            "org/o-1/project/p-2/user/*"
+        );
+        assert_eq!(
+            per_run_pattern("bitbucket", "{r-1}:{e-2}:{s-3}"),
+            format!("{{r-1}}:{{e-2}}:{ANY_STEP}")
+        );
+        assert_eq!(
+            per_run_pattern("github", "repo:acme/app:ref:refs/heads/main"),
+            "repo:acme/app:ref:refs/heads/main"
+        );
+    }
+
+    #[test]
     fn github_branch_pins_aud_and_sub_exactly() {
         let caller = Caller::GitHub {
             repository: "acme/app".to_owned(),
@@ -449,5 +495,33 @@ mod tests {
     #[test]
     fn hcl_strings_keep_template_markers_literal() {
         assert_eq!(hcl_string("a${b}%{c}\""), r#""a$${b}%%{c}\"""#);
+    }
+}
+
+#[cfg(test)]
+mod per_run_tests {
+    use super::*;
+
+    #[test]
+    fn a_tokens_per_run_part_becomes_the_pattern_the_described_caller_writes() {
+        assert_eq!(
+            per_run_pattern(
+                "buildkite",
+                "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:abc123:step:deploy"
+            ),
+            "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:*:step:*"
+        );
+        assert_eq!(
+            per_run_pattern("circleci", "org/o-1/project/p-2/user/u-3/vcs-origin/x"),
+            "org/o-1/project/p-2/user/*"
+        );
+        assert_eq!(
+            per_run_pattern("bitbucket", "{r-1}:{e-2}:{s-3}"),
+            format!("{{r-1}}:{{e-2}}:{ANY_STEP}")
+        );
+        assert_eq!(
+            per_run_pattern("github", "repo:acme/app:ref:refs/heads/main"),
+            "repo:acme/app:ref:refs/heads/main"
+        );
     }
 }

@@ -44,6 +44,21 @@ pub fn write(request: &WriteRequest<'_>) -> Result<String, Error> {
         ),
         help: "give the audience its tokens carry with --audience".to_owned(),
     })?;
+    // IAM reads `${...}` in a condition value as a policy variable.
+    if let Some(value) = spec
+        .pins
+        .iter()
+        .flat_map(|pin| &pin.values)
+        .find(|value| value.contains("${"))
+    {
+        return Err(Error::Usage {
+            message: format!(
+                "`{value}` holds `${{`, which IAM reads as the start of a policy variable: the \
+                 policy would not pin what it says"
+            ),
+            help: "name a branch, tag, environment or project without `${`".to_owned(),
+        });
+    }
     let suffix = format!(":oidc-provider/{}", spec.provider);
     if !request.provider_arn.ends_with(&suffix) {
         return Err(Error::Usage {

@@ -708,3 +708,105 @@ fn terraform_output_read_back_by_lint_is_the_json_policy_and_admits_its_caller()
         assert!(codes(&report).contains(&"EV001".to_owned()), "{report}");
     }
 }
+
+#[test]
+fn a_policy_from_a_token_admits_the_next_run_where_the_subject_changes_every_run() {
+    // Buildkite's commit and step, CircleCI's user and Bitbucket's step
+    // differ on every run: the policy written from one run's token must
+    // admit the next run's, and still refuse another pipeline or project.
+    let dir = tempfile::tempdir().unwrap();
+    let circle = |project: &str, user: &str| {
+        circleci(
+            CIRCLE_ORG,
+            &format!("org/{CIRCLE_ORG}/project/{project}/user/{user}"),
+        )
+    };
+    let cases = [
+        (
+            buildkite(&buildkite_sub("acme", "deploy", "refs/heads/main")),
+            buildkite(
+                "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:fedcba9876543210fedcba9876543210fedcba98:step:release",
+            ),
+            buildkite(&buildkite_sub("acme", "other", "refs/heads/main")),
+        ),
+        (
+            circle(CIRCLE_PROJECT, "11111111-1111-4111-8111-111111111111"),
+            circle(CIRCLE_PROJECT, "22222222-2222-4222-8222-222222222222"),
+            circle(
+                "00000000-0000-4000-8000-000000000000",
+                "11111111-1111-4111-8111-111111111111",
+            ),
+        ),
+        (
+            bitbucket(&bitbucket_sub(BB_REPO, Some(BB_ENV))),
+            bitbucket(&format!(
+                "{{{BB_REPO}}}:{{{BB_ENV}}}:{{99999999-8888-4777-8666-555555555555}}"
+            )),
+            bitbucket(&bitbucket_sub(
+                "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
+                Some(BB_ENV),
+            )),
+        ),
+    ];
+    for (i, (this_run, next_run, stranger)) in cases.iter().enumerate() {
+        let token = token_file(dir.path(), &format!("token-{i}.jwt"), this_run);
+        let text = written(&["--token-file", token.to_str().unwrap()], "json");
+        assert!(text.contains("StringLike"), "{text}");
+        let policy = dir.path().join(format!("policy-{i}.json"));
+        std::fs::write(&policy, &text).unwrap();
+        assert!(
+            policy_findings_above_info(&lint(&policy, None)).is_empty(),
+            "{text}"
+        );
+        let next = token_file(dir.path(), &format!("next-{i}.jwt"), next_run);
+        let report = lint(&policy, Some(&next));
+        assert!(
+            policy_findings_above_info(&report).is_empty(),
+            "the next run is refused: {report}"
+        );
+        let other = token_file(dir.path(), &format!("stranger-{i}.jwt"), stranger);
+        let report = lint(&policy, Some(&other));
+        assert!(codes(&report).contains(&"EV001".to_owned()), "{report}");
+    }
+}
+
+#[test]
+fn china_pins_the_china_audience_and_a_policy_variable_is_never_written() {
+    for args in [
+        &["--github", "acme/app", "--branch", "main"][..],
+        &["--gitlab", "acme/app", "--ref", "main"][..],
+        &["--buildkite", "acme/deploy", "--branch", "main"][..],
+    ] {
+        let run = oidc_doctor()
+            .arg("policy")
+            .args(args)
+            .args(["--account", ACCOUNT, "--partition", "aws-cn"])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let policy: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let text = policy.to_string();
+        assert!(text.contains(":aud\":\"sts.amazonaws.com.cn\""), "{text}");
+        assert!(text.contains("arn:aws-cn:iam::"), "{text}");
+    }
+    // `${` in a value would be read by IAM as a policy variable.
+    let run = oidc_doctor()
+        .args([
+            "policy",
+            "--github",
+            "acme/app",
+            "--environment",
+            "x${var.y}",
+        ])
+        .args(["--account", ACCOUNT])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(run.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("holds `${`"), "{stderr}");
+}
