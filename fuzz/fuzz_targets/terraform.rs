@@ -15,7 +15,9 @@ fuzz_target!(|data: &[u8]| {
     // The first line may be a second file of the module, so references
     // across files are exercised too.
     let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-    let vars = tfvars_values(text);
+    // Variables files in both syntaxes: an error, never a panic.
+    let _ = tfvars_values(text, true);
+    let vars = tfvars_values(text, false).unwrap_or_default();
     let files = [
         ModuleFile { name: "main.tf", text },
         ModuleFile { name: "other.tf", text: first },

@@ -637,3 +637,147 @@ resource "aws_iam_role" "r" {
         "{tp009}"
     );
 }
+
+const GITHUB_ROLE_OF_VAR_SUB: &str = r#"
+variable "sub" {
+  default = "repo:acme/app:ref:refs/heads/main"
+}
+resource "aws_iam_role" "a" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Condition = {
+        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
+        StringLike   = { "token.actions.githubusercontent.com:sub" = var.sub }
+      }
+    }]
+  })
+}
+"#;
+
+#[test]
+fn a_variables_file_that_does_not_parse_is_tp001_and_json_variables_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    std::fs::write(dir.path().join("main.tf"), GITHUB_ROLE_OF_VAR_SUB).unwrap();
+    std::fs::write(dir.path().join("b.tf"), "# another file of the module\n").unwrap();
+    std::fs::write(
+        dir.path().join("terraform.tfvars"),
+        "sub = \"repo:*\"\nregion = \"us-east-1\n",
+    )
+    .unwrap();
+    let report = lint(&[path]);
+    let tp001: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "TP001")
+        .collect();
+    // Once for the module, at the broken line of the variables file.
+    assert_eq!(tp001.len(), 1, "{report:#}");
+    assert!(
+        tp001[0]["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("terraform.tfvars"),
+        "{report:#}"
+    );
+    assert_eq!(tp001[0]["location"]["line"], 2);
+
+    // `terraform.tfvars.json` sets variables too.
+    std::fs::remove_file(dir.path().join("terraform.tfvars")).unwrap();
+    std::fs::write(
+        dir.path().join("terraform.tfvars.json"),
+        r#"{"sub": "repo:*"}"#,
+    )
+    .unwrap();
+    let report = lint(&[path]);
+    assert_eq!(
+        finding(&report, "TP601")["severity"],
+        "critical",
+        "{report:#}"
+    );
+    std::fs::write(dir.path().join("terraform.tfvars.json"), "[1,2]").unwrap();
+    let report = lint(&[path]);
+    assert_eq!(finding(&report, "TP001")["location"]["line"], 1);
+}
+
+#[test]
+fn a_heredoc_renders_jsonencode_where_a_value_goes() {
+    let text = r#"
+locals {
+  subjects = ["repo:*"]
+}
+resource "aws_iam_role" "h" {
+  assume_role_policy = <<EOT
+{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Effect": "Allow",
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+    "Condition": {
+      "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+      "StringLike": {"token.actions.githubusercontent.com:sub": ${jsonencode(local.subjects)}}
+    }
+  }]
+}
+EOT
+}
+"#;
+    let report = lint_main_tf(text);
+    let tp601 = finding(&report, "TP601");
+    assert_eq!(tp601["location"]["line"], 15, "{report:#}");
+    assert!(!codes(&report).contains(&"TP001".to_owned()), "{report:#}");
+    // A value the module does not say is unknown, not broken JSON.
+    let report = lint_main_tf(&text.replace("local.subjects", "var.subjects"));
+    let found = codes(&report);
+    assert!(found.contains(&"TP009".to_owned()), "{report:#}");
+    assert!(
+        !found.iter().any(|c| c == "TP001" || c == "TP601"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_role_is_checked_against_the_provider_it_names_in_full() {
+    // Two providers, one URL a prefix of the other: the role trusts the
+    // `/acme` one, whose client list lacks the audience pinned.
+    let text = r#"
+resource "aws_iam_openid_connect_provider" "github" {
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+}
+resource "aws_iam_openid_connect_provider" "github_ent" {
+  url            = "https://token.actions.githubusercontent.com/acme"
+  client_id_list = ["acme-aud"]
+}
+resource "aws_iam_role" "r" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = aws_iam_openid_connect_provider.github_ent.arn }
+      Condition = {
+        StringEquals = {
+          "token.actions.githubusercontent.com/acme:aud" = "sts.amazonaws.com"
+          "token.actions.githubusercontent.com/acme:sub" = "repo:acme/app:ref:refs/heads/main"
+        }
+      }
+    }]
+  })
+}
+"#;
+    let report = lint_main_tf(text);
+    assert!(
+        finding(&report, "PV003")["message"]
+            .as_str()
+            .unwrap()
+            .contains("acme-aud"),
+        "{report:#}"
+    );
+}

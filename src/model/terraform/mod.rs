@@ -148,18 +148,38 @@ pub fn is_json_syntax(name: &str) -> bool {
             .is_some_and(|end| end.eq_ignore_ascii_case(".tf.json"))
 }
 
-/// Variable values in a `.tfvars` file (`name = literal`); an unreadable
-/// file gives none (its variables then keep their defaults).
-pub fn tfvars_values(text: &str) -> HashMap<String, Value> {
-    let Ok(body) = hcl_edit::parser::parse_body(text) else {
-        return HashMap::new();
-    };
+/// Variable values in a `.tfvars` file (`name = literal`), or in a
+/// `.tfvars.json` file (one JSON object); where the file does not parse,
+/// why.
+pub fn tfvars_values(text: &str, json: bool) -> Result<HashMap<String, Value>, SyntaxError> {
+    if json {
+        let source = JsonSource::parse(text.to_owned())?;
+        return match source.value {
+            Value::Object(map) => Ok(map.into_iter().collect()),
+            _ => Err(SyntaxError {
+                message: "a variables file in JSON is one object of variable names".to_owned(),
+                line: 1,
+                column: 1,
+                offset: 0,
+            }),
+        };
+    }
+    let body = hcl_edit::parser::parse_body(text).map_err(|error| {
+        let location = error.location();
+        SyntaxError {
+            message: error.message().to_owned(),
+            line: location.line(),
+            column: location.column(),
+            offset: location.offset().min(text.len()),
+        }
+    })?;
     let files = [ModuleFile { name: "", text }];
     let decls = Declarations::new(&files, &[], &HashMap::new());
     let scope = decls.at(0);
-    body.attributes()
+    Ok(body
+        .attributes()
         .map(|a| (a.key.as_str().to_owned(), scope.literal(&a.value, 0)))
-        .collect()
+        .collect())
 }
 
 fn resources<'a>(body: &'a Body, kind: &'a str, type_: &'a str) -> impl Iterator<Item = &'a Block> {
@@ -633,7 +653,7 @@ impl Scope<'_> {
                 let (text, spans) = self.decls.written(file, built.spans);
                 doc.source = Arc::new(JsonSource::from_parts(text, value, spans, Vec::new()));
             }
-            Policy::Json(text, offset) => match JsonSource::parse(text) {
+            Policy::Json(text, offset) => match self.parse_rendered(text) {
                 Ok(json) => {
                     let mut json = json.shifted(self.text, offset);
                     resolve_strings(*self, &mut json.value);
@@ -648,7 +668,7 @@ impl Scope<'_> {
                     doc.outer = at;
                 }
             },
-            Policy::Embedded(text) => match JsonSource::parse(text) {
+            Policy::Embedded(text) => match self.parse_rendered(text) {
                 Ok(mut json) => {
                     resolve_strings(*self, &mut json.value);
                     doc.source = Arc::new(json);
@@ -671,6 +691,61 @@ impl Scope<'_> {
             }
         }
         doc
+    }
+
+    /// JSON text as Terraform renders it: an interpolation where a value
+    /// goes (`"key": ${jsonencode(local.x)}`) is the value it names when
+    /// the module says it, else the unknown `${...}`; the text and its
+    /// positions are the ones written.
+    fn parse_rendered(&self, text: String) -> Result<JsonSource, SyntaxError> {
+        let Some((filled, interpolations)) = fill_interpolations(&text) else {
+            return JsonSource::parse(text);
+        };
+        let mut json = JsonSource::parse(filled)?;
+        self.put_back(&mut json.value, &interpolations);
+        json.text = text;
+        Ok(json)
+    }
+
+    /// Replaces each placeholder of [`fill_interpolations`] in `value`.
+    fn put_back(&self, value: &mut Value, interpolations: &[String]) {
+        match value {
+            Value::String(text) => {
+                let Some(written) = placeholder_index(text).and_then(|i| interpolations.get(i))
+                else {
+                    return;
+                };
+                *value = self.rendered(written);
+            }
+            Value::Array(list) => list
+                .iter_mut()
+                .for_each(|v| self.put_back(v, interpolations)),
+            Value::Object(map) => map
+                .values_mut()
+                .for_each(|v| self.put_back(v, interpolations)),
+            _ => {}
+        }
+    }
+
+    /// The value `${jsonencode(x)}` renders when `x` is known, else the
+    /// interpolation as written (unknown).
+    fn rendered(&self, written: &str) -> Value {
+        let unknown = || Value::String(written.to_owned());
+        let Ok(template) = hcl_edit::parser::parse_template(written) else {
+            return unknown();
+        };
+        let Some(Element::Interpolation(interpolation)) = template.iter().next() else {
+            return unknown();
+        };
+        match &interpolation.expr {
+            Expression::FuncCall(call) if call.name.name.as_str() == "jsonencode" => {
+                match call.args.iter().next().map(|arg| self.literal(arg, 1)) {
+                    Some(value) => value,
+                    None => unknown(),
+                }
+            }
+            _ => unknown(),
+        }
     }
 
     fn policy(&self, expr: &Expression) -> Policy {
@@ -792,6 +867,68 @@ fn member<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
         Value::Array(list) => list.get(step.parse::<usize>().ok()?),
         _ => None,
     })
+}
+
+/// `text` with each `${...}` written outside a JSON string replaced by a
+/// JSON string of the same length that [`placeholder_index`] reads back,
+/// and the interpolations in order; `None` when there is none (or one too
+/// short to stand in for).
+fn fill_interpolations(text: &str) -> Option<(String, Vec<String>)> {
+    let mut out = String::with_capacity(text.len());
+    let mut found = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            out.push(c);
+            continue;
+        }
+        if c == '$' && text[at..].starts_with("${") {
+            let mut depth = 0usize;
+            let end = text[at + 1..]
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth = depth.saturating_sub(1),
+                        _ => return false,
+                    }
+                    depth == 0
+                })
+                .map(|(e, _)| at + 1 + e + 1)?;
+            let written = &text[at..end];
+            let index = found.len().to_string();
+            let pad = written.len().checked_sub(5 + index.len())?;
+            out.push_str("\"${");
+            out.push_str(&index);
+            out.extend(std::iter::repeat_n('~', pad));
+            out.push_str("}\"");
+            found.push(written.to_owned());
+            while chars.peek().is_some_and(|&(next, _)| next < end) {
+                chars.next();
+            }
+            continue;
+        }
+        in_string = c == '"';
+        out.push(c);
+    }
+    (!found.is_empty()).then_some((out, found))
+}
+
+/// The index a placeholder of [`fill_interpolations`] stands for.
+fn placeholder_index(text: &str) -> Option<usize> {
+    let inner = text.strip_prefix("${")?.strip_suffix('}')?;
+    let digits = inner.trim_end_matches('~');
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The name of the policy document `expr` takes the JSON of:

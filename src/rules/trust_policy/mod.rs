@@ -237,6 +237,26 @@ pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &Synta
     })
 }
 
+/// TP001 for a Terraform variables file (`terraform.tfvars`...) that does
+/// not parse: Terraform refuses the configuration, and the policies beside
+/// it were linted with their variables' defaults.
+pub fn unparseable_variables(path: &str, error: &SyntaxError) -> Finding {
+    Finding::new(
+        &TP001,
+        format!(
+            "The Terraform variables file cannot be parsed: {} (line {}, column {}).",
+            error.message, error.line, error.column
+        ),
+        "Fix it at that position: Terraform cannot plan with it, and the policies beside it \
+         were linted with their variables' defaults instead of its values.",
+    )
+    .with_location(Location {
+        line: error.line,
+        column: error.column,
+        ..file_start(path, None)
+    })
+}
+
 /// TP001 for a file named on the command line that cannot be read as
 /// text at all (empty, not UTF-8, too large, neither JSON nor YAML).
 pub fn unreadable_file(path: &str, why: &str) -> Finding {

@@ -90,7 +90,12 @@ type ModuleCache = Mutex<HashMap<PathBuf, Arc<OnceLock<TerraformModule>>>>;
 
 /// One directory's `.tf` files, resolved together as Terraform does, by
 /// file name.
-type TerraformModule = HashMap<std::ffi::OsString, Mutex<Option<terraform::TerraformSource>>>;
+struct TerraformModule {
+    files: HashMap<std::ffi::OsString, Mutex<Option<terraform::TerraformSource>>>,
+    /// TP001 for variable files beside it that do not parse: reported once,
+    /// with whichever of its files is linted first.
+    tfvars_errors: Mutex<Vec<Finding>>,
+}
 
 /// `.tf` files one module read looks at, at most, for declarations.
 const MAX_MODULE_FILES: usize = 2_000;
@@ -447,14 +452,19 @@ fn lint_terraform(
 ) {
     let dir = module_dir(path);
     let taken = module_of(modules, &dir).and_then(|cell| {
-        cell.get_or_init(|| read_module(&dir))
+        let module = cell.get_or_init(|| read_module(&dir));
+        if let Ok(mut errors) = module.tfvars_errors.lock() {
+            result.findings.append(&mut errors);
+        }
+        module
+            .files
             .get(path.file_name()?)
             .and_then(|slot| slot.lock().ok()?.take())
     });
     // A file the module read did not see (or saw in another state) is
     // read on its own, with the variables set beside it.
     let source =
-        taken.unwrap_or_else(|| terraform::recognise_terraform(name, text, &read_tfvars(&dir)));
+        taken.unwrap_or_else(|| terraform::recognise_terraform(name, text, &read_tfvars(&dir).0));
     if let Recognised::Unparseable(error) = &source.recognised {
         result.findings.push(trust_policy::unparseable(
             name,
@@ -478,10 +488,11 @@ fn lint_terraform(
     let mut with_provider = context.clone();
     for doc in docs {
         let text = doc.value().to_string();
+        // The provider named in full (`.../acme` is not its parent's).
         with_provider.provider = source
             .module_providers
             .iter()
-            .find(|p| text.contains(&format!("oidc-provider/{}", p.url)))
+            .find(|p| text.contains(&format!("oidc-provider/{}\"", p.url)))
             .cloned();
         add_recognised(
             result,
@@ -545,40 +556,59 @@ fn read_module(dir: &Path) -> TerraformModule {
         .iter()
         .map(|(_, name, text)| terraform::ModuleFile { name, text })
         .collect();
-    let sources = terraform::recognise_module(&files, &read_tfvars(dir));
-    read.into_iter()
-        .zip(sources)
-        .map(|((file, _, _), source)| (file, Mutex::new(Some(source))))
-        .collect()
+    let (tfvars, tfvars_errors) = read_tfvars(dir);
+    let sources = terraform::recognise_module(&files, &tfvars);
+    TerraformModule {
+        files: read
+            .into_iter()
+            .zip(sources)
+            .map(|((file, _, _), source)| (file, Mutex::new(Some(source))))
+            .collect(),
+        tfvars_errors: Mutex::new(tfvars_errors),
+    }
 }
 
-/// `terraform.tfvars` and `*.auto.tfvars` in `dir`, in the order
-/// Terraform reads them (later files win).
-fn read_tfvars(dir: &Path) -> HashMap<String, serde_json::Value> {
+/// `terraform.tfvars`, `terraform.tfvars.json`, `*.auto.tfvars` and
+/// `*.auto.tfvars.json` in `dir`, in the order Terraform reads them (later
+/// files win); and TP001 for each that does not parse.
+fn read_tfvars(dir: &Path) -> (HashMap<String, serde_json::Value>, Vec<Finding>) {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == "terraform.tfvars" || n.ends_with(".auto.tfvars"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                matches!(n, "terraform.tfvars" | "terraform.tfvars.json")
+                    || n.ends_with(".auto.tfvars")
+                    || n.ends_with(".auto.tfvars.json")
+            })
         })
         .collect();
     names.sort_by_key(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         (
-            p.file_name().is_none_or(|n| n != "terraform.tfvars"),
+            match name {
+                "terraform.tfvars" => 0,
+                "terraform.tfvars.json" => 1,
+                _ => 2,
+            },
             p.clone(),
         )
     });
     let mut values = HashMap::new();
+    let mut errors = Vec::new();
     for file in names {
-        if let Ok(text) = input::read_text(&file, &LINT_FILE) {
-            values.extend(terraform::tfvars_values(&text));
+        let Ok(text) = input::read_text(&file, &LINT_FILE) else {
+            continue;
+        };
+        let json = file.extension().is_some_and(|e| e == "json");
+        match terraform::tfvars_values(&text, json) {
+            Ok(read) => values.extend(read),
+            Err(error) => errors.push(trust_policy::unparseable_variables(&display(&file), &error)),
         }
     }
-    values
+    (values, errors)
 }
 
 /// Lints what a file turned out to hold into `result`.
