@@ -781,3 +781,106 @@ resource "aws_iam_role" "r" {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_shape_the_source_does_not_say_is_tp009_and_never_a_false_critical() {
+    // A `dynamic "condition"` holding the sub pin: no TP502 for a pin
+    // that is there at plan time, TP009 at the block instead.
+    let report = lint_main_tf(
+        r#"
+variable "subs" {}
+data "aws_iam_policy_document" "d" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    dynamic "condition" {
+      for_each = var.subs
+      content {
+        test     = "StringEquals"
+        variable = "token.actions.githubusercontent.com:sub"
+        values   = [condition.value]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.subs
+    content {
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+    }
+  }
+}
+resource "aws_iam_role" "r" {
+  assume_role_policy = data.aws_iam_policy_document.d.json
+}
+"#,
+    );
+    let found = codes(&report);
+    assert!(
+        !found.iter().any(|c| c == "TP502" || c == "TP002"),
+        "{report:#}"
+    );
+    let lines: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "TP009")
+        .map(|f| &f["location"]["line"])
+        .collect();
+    assert_eq!(lines, [15, 24], "{report:#}");
+
+    // `Effect`, `Action` and `Condition` as unknown values: TP009 each, no
+    // TP002 or TP501, and a wildcard subject beside them is still critical.
+    let report = lint_main_tf(
+        r#"
+variable "effect" {}
+variable "action" {}
+variable "conditions" {}
+resource "aws_iam_role" "a" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = var.effect
+      Action    = var.action
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Condition = {
+        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
+        StringLike   = { "token.actions.githubusercontent.com:sub" = "repo:*" }
+      }
+    }]
+  })
+}
+resource "aws_iam_role" "b" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Condition = var.conditions
+    }]
+  })
+}
+resource "aws_iam_role" "c" {
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [for c in var.conditions : { Effect = "Allow" }]
+  })
+}
+"#,
+    );
+    let found = codes(&report);
+    for absent in ["TP002", "TP201", "TP501", "TP502"] {
+        assert!(!found.iter().any(|c| c == absent), "{absent}: {report:#}");
+    }
+    assert_eq!(finding(&report, "TP601")["location"]["line"], 14);
+    let tp009 = found.iter().filter(|c| *c == "TP009").count();
+    assert_eq!(tp009, 4, "{report:#}");
+}

@@ -62,6 +62,14 @@ impl Scope<'_> {
             let pointer = format!("/Statement/{}", statements.len());
             statements.push(self.statement(statement, &pointer, built, depth));
         }
+        // Statements a `dynamic` block makes at plan time: unknown here.
+        for dynamic in dynamic_blocks(block, "statement") {
+            let pointer = format!("/Statement/{}", statements.len());
+            if let Some(span) = range(dynamic.span()) {
+                built.spans.insert(pointer, span);
+            }
+            statements.push(Value::String(DYNAMIC_STATEMENT.to_owned()));
+        }
         merge("override_policy_documents", &mut statements, built);
         let mut policy = Map::new();
         let version = block
@@ -142,6 +150,17 @@ impl Scope<'_> {
         if !conditions.is_empty() {
             statement.insert("Condition".to_owned(), Value::Object(conditions));
         }
+        // Principals or conditions a `dynamic` block makes at plan time: an
+        // element named for it says the statement is not known whole.
+        for kind in ["principals", "not_principals", "condition"] {
+            for dynamic in dynamic_blocks(block, kind) {
+                let element = format!("${{dynamic \"{kind}\"}}");
+                if let Some(span) = range(dynamic.span()) {
+                    built.spans.insert(child(pointer, &element), span);
+                }
+                statement.insert(element, Value::Null);
+            }
+        }
         Value::Object(statement)
     }
 
@@ -186,6 +205,17 @@ impl Scope<'_> {
         }
         conditions
     }
+}
+
+/// What a `dynamic "statement"` block stands for in the policy built.
+const DYNAMIC_STATEMENT: &str = "${dynamic \"statement\"}";
+
+/// The `dynamic "KIND"` blocks of `block`.
+fn dynamic_blocks<'b>(block: &'b Block, kind: &'b str) -> impl Iterator<Item = &'b Block> {
+    block
+        .body
+        .get_blocks("dynamic")
+        .filter(move |d| d.labels.first().is_some_and(|l| l.as_str() == kind))
 }
 
 /// Adds `values` under `key`, as IAM merges repeated blocks into one list.

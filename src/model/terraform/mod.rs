@@ -423,7 +423,11 @@ impl Scope<'_> {
     fn source(&self, expr: &Expression) -> String {
         expr.span()
             .and_then(|r| self.text.get(r))
-            .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned())
+            // On one line: an expression over many lines is quoted in a message.
+            .map_or_else(
+                || "unknown".to_owned(),
+                |s| s.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
     }
 
     fn unknown(&self, expr: &Expression) -> Value {

@@ -4,6 +4,8 @@
 
 use crate::finding::{Finding, Severity};
 use crate::model::policy::Operator;
+use serde_json::Value;
+
 use crate::rules::{TP002, TP003, TP004, TP005, TP006, TP007, TP008, TP009};
 
 use super::PolicyCheck;
@@ -263,6 +265,90 @@ fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Parts of a Terraform policy whose shape the source does not say: the
+/// whole `Statement` list, a statement, its `Effect`, `Principal`,
+/// `Condition` or one operator's block given as an unknown value, or an
+/// element a `dynamic` block makes. Each is TP009; the pointers returned
+/// are the statements (or the policy, `""`) that are not known whole, where
+/// a missing pin or a wrong shape is not a finding.
+pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<String>) {
+    let mut findings = Vec::new();
+    let mut opaque = Vec::new();
+    if check.doc.kind != crate::model::documents::InputKind::TerraformSource {
+        return (findings, opaque);
+    }
+    let say = |pointer: &str, what: &str, written: &str| {
+        check.at(
+            &TP009,
+            pointer,
+            format!(
+                "{what} is `{written}`, known only when Terraform plans: {}",
+                if what == "`Effect`" {
+                    "the statement was judged as if it allowed."
+                } else {
+                    "the rest of the statement was checked, and no pin it may hold was counted."
+                }
+            ),
+            "Write it out in the source, or lint the plan (`terraform show -json`), which holds \
+             the policy as deployed."
+                .to_owned(),
+        )
+    };
+    let statements = check.doc.value().get("Statement");
+    if let Some(written) = statements.and_then(unknown) {
+        findings.push(say("/Statement", "The `Statement` list", written));
+        opaque.push(String::new());
+        return (findings, opaque);
+    }
+    let Some(Value::Array(statements)) = statements else {
+        return (findings, opaque);
+    };
+    for (i, statement) in statements.iter().enumerate() {
+        let at = format!("/Statement/{i}");
+        let before = findings.len();
+        if let Some(written) = unknown(statement) {
+            findings.push(say(&at, "This statement", written));
+        }
+        for (key, value) in statement.as_object().into_iter().flatten() {
+            if key.starts_with("${dynamic") {
+                findings.push(say(
+                    &crate::model::source::child(&at, key),
+                    "A block of this statement",
+                    key,
+                ));
+            } else if let Some(written) = unknown(value).filter(|_| {
+                matches!(
+                    key.as_str(),
+                    "Effect" | "Action" | "Principal" | "Condition"
+                )
+            }) {
+                findings.push(say(
+                    &crate::model::source::child(&at, key),
+                    &format!("`{key}`"),
+                    written,
+                ));
+            }
+        }
+        if let Some(Value::Object(operators)) = statement.get("Condition") {
+            for (operator, block) in operators {
+                if let Some(written) = unknown(block) {
+                    let pointer = crate::model::source::child(&format!("{at}/Condition"), operator);
+                    findings.push(say(&pointer, &format!("The `{operator}` block"), written));
+                }
+            }
+        }
+        if findings.len() > before {
+            opaque.push(at);
+        }
+    }
+    (findings, opaque)
+}
+
+/// The unknown `${...}` a string value holds, if any.
+fn unknown(value: &Value) -> Option<&str> {
+    value.as_str().and_then(unknown_interpolation)
 }
 
 /// Whether `written` is an IAM policy variable (`${aws:username}`,

@@ -189,7 +189,10 @@ pub fn source_key(doc: &PolicyDocument) -> String {
 pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     let check = PolicyCheck {
         doc,
-        policy: Policy::from_value(doc.value()),
+        policy: match allowing_unknown_effects(doc) {
+            Some(value) => Policy::from_value(&value),
+            None => Policy::from_value(doc.value()),
+        },
         options,
     };
     let mut findings = document::check(&check);
@@ -204,8 +207,58 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     if let Some(provider) = &options.provider {
         findings.extend(audiences::check(provider, &check));
     }
+    // Where the source leaves a statement's shape unknown, a missing pin
+    // or a wrong shape there is not known either: TP009 says so instead.
+    let (unknown, opaque) = document::unknown_structure(&check);
+    if !opaque.is_empty() {
+        findings.retain(|f| {
+            !UNKNOWN_WHEN_OPAQUE.contains(&f.rule.code)
+                || !f.location.as_ref().is_some_and(|l| {
+                    opaque.iter().any(|p| {
+                        l.pointer
+                            .strip_prefix(p.as_str())
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                    })
+                })
+        });
+        findings.extend(unknown);
+    }
     findings
 }
+
+/// A Terraform policy whose statements' `Effect` the source does not say,
+/// with each such `Effect` taken as `Allow`: the rest of the statement is
+/// judged as the worst case (TP009 says the effect was not known).
+fn allowing_unknown_effects(doc: &PolicyDocument) -> Option<serde_json::Value> {
+    let unknown_effect = |statement: &serde_json::Value| {
+        statement
+            .get("Effect")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|effect| effect.contains("${"))
+    };
+    let statements = doc.value().get("Statement")?.as_array()?;
+    if doc.kind != InputKind::TerraformSource || !statements.iter().any(unknown_effect) {
+        return None;
+    }
+    let mut value = doc.value().clone();
+    for statement in value
+        .get_mut("Statement")
+        .and_then(serde_json::Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if unknown_effect(statement) {
+            statement["Effect"] = serde_json::Value::String("Allow".to_owned());
+        }
+    }
+    Some(value)
+}
+
+/// Findings about what a statement lacks or how it is shaped, which are
+/// not known for a statement the source does not say whole.
+const UNKNOWN_WHEN_OPAQUE: [&str; 10] = [
+    "TP002", "TP006", "TP007", "TP201", "TP501", "TP502", "TP503", "TP504", "TP505", "TP506",
+];
 
 /// TP001 for a file (or an embedded policy) that is not JSON.
 pub fn unparseable(path: &str, resource: Option<&str>, what: &str, error: &SyntaxError) -> Finding {
