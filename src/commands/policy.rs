@@ -11,6 +11,8 @@ use crate::stages::writer::{Rendering, WriteRequest, write};
 use super::inputs::token_flags_spec;
 
 pub fn run(args: &PolicyArgs) -> Result<String, Error> {
+    check_values(args)?;
+    check_flags_apply(args)?;
     let (caller, claims) =
         if args.token.is_some() || args.token_file.is_some() || args.token_env.is_some() {
             let (caller, claims) = token_caller(args)?;
@@ -61,6 +63,163 @@ pub fn run(args: &PolicyArgs) -> Result<String, Error> {
         },
         role_name: &args.role_name,
     })
+}
+
+/// Every value given is one a platform could issue: not empty, no control
+/// character or `"`, of a sane length; a branch or tag without `refs/`; an
+/// IAM role name in IAM's alphabet.
+fn check_values(args: &PolicyArgs) -> Result<(), Error> {
+    let values = [
+        ("--github", args.github.as_deref()),
+        ("--branch", args.branch.as_deref()),
+        ("--tag", args.tag.as_deref()),
+        ("--environment", args.environment.as_deref()),
+        ("--gitlab", args.gitlab.as_deref()),
+        ("--ref", args.git_ref.as_deref()),
+        ("--terraform-cloud", args.terraform_cloud.as_deref()),
+        ("--buildkite", args.buildkite.as_deref()),
+        ("--bitbucket", args.bitbucket.as_deref()),
+        ("--eks", args.eks.as_deref()),
+        ("--service-account", args.service_account.as_deref()),
+        ("--issuer", args.issuer.as_deref()),
+        ("--audience", args.audience.as_deref()),
+    ];
+    for (flag, value) in values {
+        let Some(value) = value else { continue };
+        let why = if value.trim().is_empty() {
+            Some("is empty")
+        } else if value.chars().any(|c| c.is_control() || c == '"') {
+            Some("holds a control character or `\"`")
+        } else if value.chars().count() > 255 {
+            Some("is longer than any name a platform issues (255 characters)")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(usage(
+                format!("the value of {flag} {why}"),
+                "give the name exactly as the platform shows it",
+            ));
+        }
+    }
+    for (flag, value, kind) in [
+        ("--branch", args.branch.as_deref(), "heads"),
+        ("--tag", args.tag.as_deref(), "tags"),
+        ("--ref", args.git_ref.as_deref(), "heads"),
+    ] {
+        if let Some(name) = value.and_then(|v| {
+            v.strip_prefix(&format!("refs/{kind}/"))
+                .or_else(|| v.strip_prefix("refs/").map(|_| v))
+        }) {
+            return Err(usage(
+                format!("{flag} {} names the full ref", value.unwrap_or_default()),
+                &format!(
+                    "give the name alone (e.g. {flag} {name}): the policy writes the `refs/...` part itself"
+                ),
+            ));
+        }
+    }
+    let role = &args.role_name;
+    if role.is_empty()
+        || role.len() > 64
+        || !role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    {
+        return Err(usage(
+            format!(
+                "--role-name {} is not an IAM role name",
+                crate::finding::shown(role)
+            ),
+            "IAM role names are 1 to 64 letters, digits and `+=,.@_-`",
+        ));
+    }
+    Ok(())
+}
+
+/// A flag of another issuer's caller is refused, never dropped: the policy
+/// would be broader than asked (`--bitbucket ... --environment prod` would
+/// admit every step).
+fn check_flags_apply(args: &PolicyArgs) -> Result<(), Error> {
+    let token = args.token.is_some() || args.token_file.is_some() || args.token_env.is_some();
+    let (caller, allowed): (&str, &[&str]) = if token {
+        ("a token", &[])
+    } else if args.github.is_some() {
+        (
+            "--github",
+            &[
+                "--branch",
+                "--tag",
+                "--environment",
+                "--pull-request",
+                "--github-ids",
+            ],
+        )
+    } else if args.gitlab.is_some() {
+        ("--gitlab", &["--ref", "--environment", "--issuer"])
+    } else if args.terraform_cloud.is_some() {
+        ("--terraform-cloud", &["--run-phase", "--issuer"])
+    } else if args.buildkite.is_some() {
+        ("--buildkite", &["--branch", "--tag"])
+    } else if args.circleci.is_some() {
+        ("--circleci", &["--project-id"])
+    } else if args.bitbucket.is_some() {
+        (
+            "--bitbucket",
+            &[
+                "--workspace-uuid",
+                "--repository-uuid",
+                "--environment-uuid",
+            ],
+        )
+    } else if args.eks.is_some() {
+        ("--eks", &["--service-account"])
+    } else {
+        return Ok(());
+    };
+    let given = [
+        ("--branch", args.branch.is_some()),
+        ("--tag", args.tag.is_some()),
+        ("--environment", args.environment.is_some()),
+        ("--pull-request", args.pull_request),
+        ("--github-ids", args.github_ids.is_some()),
+        ("--ref", args.git_ref.is_some()),
+        ("--run-phase", args.run_phase.is_some()),
+        ("--project-id", args.project_id.is_some()),
+        ("--workspace-uuid", args.workspace_uuid.is_some()),
+        ("--repository-uuid", args.repository_uuid.is_some()),
+        ("--environment-uuid", args.environment_uuid.is_some()),
+        ("--service-account", args.service_account.is_some()),
+        ("--issuer", args.issuer.is_some()),
+    ];
+    if let Some((flag, _)) = given
+        .iter()
+        .find(|(flag, set)| *set && !allowed.contains(flag))
+    {
+        let help = if *flag == "--issuer" && args.github.is_some() {
+            "GitHub Enterprise Cloud with its own issuer: write the policy from one of its tokens (--token-file)".to_owned()
+        } else if allowed.is_empty() {
+            "a token says its caller whole: leave the caller flags out".to_owned()
+        } else {
+            format!("with {caller}, give {}", allowed.join(", "))
+        };
+        return Err(usage(format!("{flag} does not apply to {caller}"), &help));
+    }
+    if let Some(issuer) = &args.issuer {
+        let family = issuers::family_of_provider(issuers::provider_name(issuer));
+        let expected = if args.gitlab.is_some() {
+            "gitlab"
+        } else {
+            "terraform"
+        };
+        if !issuer.starts_with("https://") || family.is_some_and(|f| !f.id.starts_with(expected)) {
+            return Err(usage(
+                format!("--issuer {issuer} is not the {caller} issuer"),
+                "give the issuer's https:// URL exactly as its tokens' `iss` claim says it",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn usage(message: String, help: &str) -> Error {
@@ -156,10 +315,10 @@ fn described_caller(args: &PolicyArgs) -> Result<Caller, Error> {
             ));
         };
         return Ok(Caller::GitLab {
-            issuer: args
-                .issuer
-                .clone()
-                .unwrap_or_else(|| "https://gitlab.com".to_owned()),
+            issuer: args.issuer.as_deref().map_or_else(
+                || "https://gitlab.com".to_owned(),
+                |i| i.trim_end_matches('/').to_owned(),
+            ),
             project: project.clone(),
             ref_type: match args.ref_type {
                 RefTypeArg::Branch => RefType::Branch,
@@ -177,10 +336,10 @@ fn described_caller(args: &PolicyArgs) -> Result<Caller, Error> {
             None => vec!["plan".to_owned(), "apply".to_owned()],
         };
         return Ok(Caller::Terraform {
-            issuer: args
-                .issuer
-                .clone()
-                .unwrap_or_else(|| "https://app.terraform.io".to_owned()),
+            issuer: args.issuer.as_deref().map_or_else(
+                || "https://app.terraform.io".to_owned(),
+                |i| i.trim_end_matches('/').to_owned(),
+            ),
             organization: parts[0].to_owned(),
             project: parts[1].to_owned(),
             workspace: parts[2].to_owned(),

@@ -810,3 +810,78 @@ fn china_pins_the_china_audience_and_a_policy_variable_is_never_written() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("holds `${`"), "{stderr}");
 }
+
+#[test]
+fn a_value_no_platform_issues_or_a_flag_of_another_caller_is_refused() {
+    // Each case's arguments, `|`-separated, and what the error says.
+    let bb =
+        format!("--bitbucket|acme|--repository-uuid|{BB_REPO}|--workspace-uuid|{BB_WORKSPACE}");
+    let long = format!("--github|acme/app|--branch|{}", "a".repeat(300));
+    let eks = format!("--eks|{EKS}|--service-account");
+    let cases = [
+        ("--github|acme/app|--branch|refs/heads/main".to_owned(), "names the full ref"),
+        ("--gitlab|acme/app|--ref|refs/heads/main".to_owned(), "names the full ref"),
+        ("--github|acme/app|--environment|".to_owned(), "is empty"),
+        ("--github|acme/app|--branch|main|--audience|".to_owned(), "is empty"),
+        ("--github|acme/a\u{1b}pp|--branch|main".to_owned(), "control character"),
+        ("--github|acme/a\"pp|--branch|main".to_owned(), "control character"),
+        (format!("{eks}|ns/a\u{1b}b"), "control character"),
+        (long, "longer than"),
+        ("--github|acme/app|--branch|main|--role-name|a\nb".to_owned(), "not an IAM role name"),
+        (format!("{bb}|--environment|prod"), "does not apply to --bitbucket"),
+        ("--terraform-cloud|a/b/c|--environment|prod".to_owned(), "does not apply"),
+        (format!("{eks}|a/b|--run-phase|apply"), "does not apply"),
+        ("--gitlab|acme/app|--ref|main|--github-ids|1/2".to_owned(), "does not apply"),
+        (
+            "--github|acme/app|--branch|main|--issuer|https://token.actions.githubusercontent.com/acme".to_owned(),
+            "does not apply",
+        ),
+        (
+            "--gitlab|acme/app|--ref|main|--issuer|http://gitlab.example.com|--audience|x".to_owned(),
+            "is not the --gitlab issuer",
+        ),
+        (
+            "--gitlab|acme/app|--ref|main|--issuer|https://token.actions.githubusercontent.com".to_owned(),
+            "is not the --gitlab issuer",
+        ),
+    ];
+    for (args, says) in &cases {
+        let args: Vec<&str> = args.split('|').collect();
+        let run = oidc_doctor()
+            .arg("policy")
+            .args(&args)
+            .args(["--account", ACCOUNT])
+            .env("COLUMNS", "400")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(run.stdout.is_empty(), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(stderr.contains("help:"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{args:?}: a raw escape in {stderr:?}"
+        );
+    }
+    // A self-managed GitLab issuer given with a trailing slash is written
+    // without it, as IAM names the provider.
+    let text = written(
+        &[
+            "--gitlab",
+            "acme/app",
+            "--ref",
+            "main",
+            "--issuer",
+            "https://gitlab.example.com/",
+            "--audience",
+            "x",
+        ],
+        "json",
+    );
+    assert!(
+        text.contains("oidc-provider/gitlab.example.com\""),
+        "{text}"
+    );
+    assert!(text.contains("\"gitlab.example.com:sub\""), "{text}");
+}
