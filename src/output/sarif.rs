@@ -250,6 +250,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 || json!({}),
                 |b| json!({"%SRCROOT%": {"uri": b.root_uri()}}),
             ),
+            // Columns count characters, not UTF-16 units (SARIF's default).
+            "columnKind": "unicodeCodePoints",
             "automationDetails": {"id": format!("oidc-doctor/{}/", report.command)},
             "results": results,
             "properties": verdict.map_or_else(|| json!({}), |v| json!({

@@ -884,3 +884,76 @@ resource "aws_iam_role" "c" {
     let tp009 = found.iter().filter(|c| *c == "TP009").count();
     assert_eq!(tp009, 4, "{report:#}");
 }
+
+#[test]
+fn a_value_the_source_does_not_say_has_no_shape_to_judge() {
+    // `repo:acme/${var.sub}` may well name a context: no TP608 ("never
+    // matches") beside the TP009 that says it was not checked; nor is an
+    // unknown audience "unexpected" (TP617).
+    let report = lint_main_tf(
+        r#"
+variable "sub" {}
+variable "aud" {}
+resource "aws_iam_role" "r" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Condition = {
+        StringEquals = {
+          "token.actions.githubusercontent.com:aud" = var.aud
+          "token.actions.githubusercontent.com:sub" = "repo:acme/${var.sub}"
+        }
+      }
+    }]
+  })
+}
+"#,
+    );
+    assert_eq!(codes(&report), ["TP009", "TP009"], "{report:#}");
+}
+
+#[test]
+fn sarif_columns_count_characters_and_say_so() {
+    // A wide character before the value: the column counts it as one.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"resource "aws_iam_role" "r" {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Condition = {
+        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
+        StringLike = { /* 🚀 */ "token.actions.githubusercontent.com:sub" = "repo:*" }
+      }
+    }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let out = oidc_doctor()
+        .args(["lint", "--format", "sarif"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["columnKind"], "unicodeCodePoints");
+    let tp601 = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "TP601")
+        .unwrap();
+    let region = &tp601["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 10);
+    // `        StringLike = { /* 🚀 */ ` is 31 characters (the rocket one,
+    // two UTF-16 units): the key starts at 32.
+    assert_eq!(region["startColumn"], 32, "{region}");
+}

@@ -346,6 +346,11 @@ pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<S
     (findings, opaque)
 }
 
+/// Whether `value` is a string holding a `${...}` the source does not say.
+pub(super) fn holds_unknown(value: Option<&Value>) -> bool {
+    value.and_then(unknown).is_some()
+}
+
 /// The unknown `${...}` a string value holds, if any.
 fn unknown(value: &Value) -> Option<&str> {
     value.as_str().and_then(unknown_interpolation)

@@ -207,6 +207,17 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     if let Some(provider) = &options.provider {
         findings.extend(audiences::check(provider, &check));
     }
+    // A value the source does not say (TP009) has no shape to judge: that
+    // it lacks a context, breaks a grammar or holds `$` is not known.
+    if doc.kind == InputKind::TerraformSource {
+        findings.retain(|f| {
+            !SHAPE_OF_VALUE.contains(&f.rule.code)
+                || !f
+                    .location
+                    .as_ref()
+                    .is_some_and(|l| document::holds_unknown(doc.value().pointer(&l.pointer)))
+        });
+    }
     // Where the source leaves a statement's shape unknown, a missing pin
     // or a wrong shape there is not known either: TP009 says so instead.
     let (unknown, opaque) = document::unknown_structure(&check);
@@ -253,6 +264,12 @@ fn allowing_unknown_effects(doc: &PolicyDocument) -> Option<serde_json::Value> {
     }
     Some(value)
 }
+
+/// Findings about how a condition value is written, which are not known
+/// for a value that holds what the source does not say.
+const SHAPE_OF_VALUE: [&str; 9] = [
+    "TP608", "TP609", "TP610", "TP611", "TP612", "TP614", "TP615", "TP616", "TP617",
+];
 
 /// Findings about what a statement lacks or how it is shaped, which are
 /// not known for a statement the source does not say whole.
