@@ -957,3 +957,84 @@ fn sarif_columns_count_characters_and_say_so() {
     // two UTF-16 units): the key starts at 32.
     assert_eq!(region["startColumn"], 32, "{region}");
 }
+
+#[test]
+fn findings_point_where_the_fix_goes() {
+    // A wildcard in an override document of the same file: at its value,
+    // not at the `override_policy_documents` reference.
+    let report = lint_main_tf(
+        r#"
+data "aws_iam_policy_document" "base" {
+  statement {
+    sid     = "Ci"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:acme/app:ref:refs/heads/main"]
+    }
+  }
+}
+data "aws_iam_policy_document" "override" {
+  statement {
+    sid     = "Ci"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:*"]
+    }
+  }
+}
+data "aws_iam_policy_document" "merged" {
+  source_policy_documents   = [data.aws_iam_policy_document.base.json]
+  override_policy_documents = [data.aws_iam_policy_document.override.json]
+}
+resource "aws_iam_role" "r" {
+  assume_role_policy = data.aws_iam_policy_document.merged.json
+}
+"#,
+    );
+    assert_eq!(
+        finding(&report, "TP601")["location"]["line"],
+        28,
+        "{report:#}"
+    );
+
+    // A module input the source does not say: at the input's line.
+    let report = lint_main_tf(
+        r#"
+variable "subjects" {
+  type = list(string)
+}
+module "github" {
+  source   = "terraform-aws-modules/iam/aws//modules/iam-github-oidc-role"
+  subjects = var.subjects
+}
+"#,
+    );
+    assert_eq!(
+        finding(&report, "TP009")["location"]["line"],
+        7,
+        "{report:#}"
+    );
+
+    // A heredoc that is not JSON: TP001 at the byte, in the file.
+    let report = lint_main_tf(
+        "resource \"aws_iam_role\" \"h\" {\n  assume_role_policy = <<EOT\n{\n  \"Version\": \"2012-10-17\",,\n  \"Statement\": []\n}\nEOT\n}\n",
+    );
+    let tp001 = finding(&report, "TP001");
+    assert_eq!(
+        (&tp001["location"]["line"], &tp001["location"]["column"]),
+        (&Value::from(4), &Value::from(27)),
+        "{tp001}"
+    );
+}

@@ -34,26 +34,46 @@ impl Scope<'_> {
                 };
                 let mut inner = Built::default();
                 let merged = self.decls.at(*file).document(other, &mut inner, depth + 1);
-                for statement in merged
+                for (j, statement) in merged
                     .get("Statement")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
+                    .enumerate()
                 {
                     let sid = statement.get("Sid");
-                    match statements
-                        .iter_mut()
-                        .find(|s| sid.is_some() && s.get("Sid") == sid)
+                    let k = match statements
+                        .iter()
+                        .position(|s| sid.is_some() && s.get("Sid") == sid)
                     {
-                        Some(existing) => *existing = statement.clone(),
-                        None => statements.push(statement.clone()),
+                        Some(k) => {
+                            statements[k] = statement.clone();
+                            k
+                        }
+                        None => {
+                            statements.push(statement.clone());
+                            statements.len() - 1
+                        }
+                    };
+                    let to = format!("/Statement/{k}");
+                    // A document of this file is located where its
+                    // statements are written; one of another file at the
+                    // reference to it.
+                    if *file == self.file {
+                        let from = format!("/Statement/{j}");
+                        built.spans.retain(|p, _| !under(p, &to));
+                        for (pointer, span) in &inner.spans {
+                            if let Some(rest) = pointer
+                                .strip_prefix(&from)
+                                .filter(|r| r.is_empty() || r.starts_with('/'))
+                            {
+                                built.spans.insert(format!("{to}{rest}"), *span);
+                            }
+                        }
+                    } else if let Some(span) = range(item.span()) {
+                        built.spans.retain(|p, _| !under(p, &to));
+                        built.spans.insert(to, span);
                     }
-                }
-                if let Some(span) = range(item.span()) {
-                    built.spans.insert(
-                        format!("/Statement/{}", statements.len().saturating_sub(1)),
-                        span,
-                    );
                 }
             }
         };
@@ -205,6 +225,13 @@ impl Scope<'_> {
         }
         conditions
     }
+}
+
+/// Whether `pointer` is `parent` or under it.
+fn under(pointer: &str, parent: &str) -> bool {
+    pointer
+        .strip_prefix(parent)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// What a `dynamic "statement"` block stands for in the policy built.

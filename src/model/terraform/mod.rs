@@ -664,12 +664,12 @@ impl Scope<'_> {
                     doc.source = Arc::new(json);
                 }
                 Err(mut error) => {
-                    // Positions in the file, not in the string.
+                    // Positions in the file, not in the string: the finding
+                    // is located at the byte itself.
                     error.offset += offset;
                     (error.line, error.column) =
                         crate::model::source::line_column(self.text, error.offset);
                     doc.broken = Some(error);
-                    doc.outer = at;
                 }
             },
             Policy::Embedded(text) => match self.parse_rendered(text) {

@@ -191,10 +191,18 @@ impl Scope<'_> {
                 if input.value.is_null() {
                     continue;
                 }
-                // Not a list the source says: kept as written.
+                // Not a list the source says: kept as written, located at
+                // the input.
                 conditions
                     .entry((*operator).to_owned())
                     .or_insert_with(|| json!({}))[format!("{host}:sub")] = input.value.clone();
+                Self::place(
+                    block,
+                    &input,
+                    "",
+                    &child(&child(&condition, operator), &format!("{host}:sub")),
+                    built,
+                );
                 continue;
             };
             let values: Vec<Value> = list
