@@ -42,18 +42,15 @@ impl Scope<'_> {
                     .enumerate()
                 {
                     let sid = statement.get("Sid");
-                    let k = match statements
+                    let same_sid = statements
                         .iter()
-                        .position(|s| sid.is_some() && s.get("Sid") == sid)
-                    {
-                        Some(k) => {
-                            statements[k] = statement.clone();
-                            k
-                        }
-                        None => {
-                            statements.push(statement.clone());
-                            statements.len() - 1
-                        }
+                        .position(|s| sid.is_some() && s.get("Sid") == sid);
+                    let k = if let Some(k) = same_sid {
+                        statements[k] = statement.clone();
+                        k
+                    } else {
+                        statements.push(statement.clone());
+                        statements.len() - 1
                     };
                     let to = format!("/Statement/{k}");
                     // A document of this file is located where its
