@@ -1038,3 +1038,35 @@ module "github" {
         "{tp001}"
     );
 }
+
+#[test]
+fn json_syntax_in_its_list_forms_is_read_and_a_non_object_is_tp001() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRoleWithWebIdentity\",\"Principal\":{\"Federated\":\"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\"},\"Condition\":{\"StringLike\":{\"token.actions.githubusercontent.com:sub\":\"repo:*\"}}}]}"#;
+    // Every level as a list of objects, as Terraform's JSON syntax allows.
+    std::fs::write(
+        dir.path().join("main.tf.json"),
+        format!(
+            r#"{{"resource": [{{"aws_iam_role": [{{"r": [{{"assume_role_policy": "{policy}"}}]}}]}}]}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other.tf.json"), "[1, 2, 3]").unwrap();
+    let report = lint(&[dir.path().to_str().unwrap()]);
+    let tp601 = finding(&report, "TP601");
+    assert!(
+        tp601["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("main.tf.json"),
+        "{tp601}"
+    );
+    let tp001 = finding(&report, "TP001");
+    assert!(
+        tp001["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("other.tf.json"),
+        "{tp001}"
+    );
+}

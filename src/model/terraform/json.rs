@@ -55,30 +55,34 @@ pub fn convert(text: &str) -> Result<Converted, SyntaxError> {
         },
     };
     let Value::Object(top) = &source.value else {
-        return Ok(writer.out);
+        return Err(SyntaxError {
+            message: "a Terraform JSON file is one object of block types (`resource`, `data`...)"
+                .to_owned(),
+            line: 1,
+            column: 1,
+            offset: 0,
+        });
     };
     for kind in ["resource", "data"] {
-        let Some(Value::Object(types)) = top.get(kind) else {
-            continue;
-        };
-        for (type_, names) in types {
-            let Value::Object(names) = names else {
-                continue;
-            };
-            for (name, body) in names {
-                let pointer = child(&child(&child("", kind), type_), name);
-                let labels = [type_.as_str(), name.as_str()];
-                writer.blocks(kind, &labels, body, &pointer, type_);
+        // Each level is an object, or a list of objects (both are Terraform's).
+        for (types, at) in objects(top.get(kind), &child("", kind)) {
+            for (type_, names) in types {
+                for (names, at) in objects(Some(names), &child(&at, type_)) {
+                    for (name, body) in names {
+                        let pointer = child(&at, name);
+                        let labels = [type_.as_str(), name.as_str()];
+                        writer.blocks(kind, &labels, body, &pointer, type_);
+                    }
+                }
             }
         }
     }
     for kind in ["module", "variable"] {
-        let Some(Value::Object(names)) = top.get(kind) else {
-            continue;
-        };
-        for (name, body) in names {
-            let pointer = child(&child("", kind), name);
-            writer.blocks(kind, &[name.as_str()], body, &pointer, kind);
+        for (names, at) in objects(top.get(kind), &child("", kind)) {
+            for (name, body) in names {
+                let pointer = child(&at, name);
+                writer.blocks(kind, &[name.as_str()], body, &pointer, kind);
+            }
         }
     }
     match top.get("locals") {
@@ -91,6 +95,23 @@ pub fn convert(text: &str) -> Result<Converted, SyntaxError> {
         _ => {}
     }
     Ok(writer.out)
+}
+
+/// The objects `value` is (itself, or each object of a list), with their
+/// pointers under `pointer`.
+fn objects<'v>(
+    value: Option<&'v Value>,
+    pointer: &str,
+) -> Vec<(&'v serde_json::Map<String, Value>, String)> {
+    match value {
+        Some(Value::Object(map)) => vec![(map, pointer.to_owned())],
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| Some((item.as_object()?, child(pointer, &i.to_string()))))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 struct Writer<'a> {
