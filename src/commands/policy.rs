@@ -119,6 +119,15 @@ fn check_values(args: &PolicyArgs) -> Result<(), Error> {
             ));
         }
     }
+    if !crate::model::arn::PARTITIONS.contains(&args.partition.as_str()) {
+        return Err(usage(
+            format!(
+                "--partition {} is not an AWS partition",
+                crate::finding::shown(&args.partition)
+            ),
+            &format!("give one of {}", crate::model::arn::PARTITIONS.join(", ")),
+        ));
+    }
     let role = &args.role_name;
     if role.is_empty()
         || role.len() > 64

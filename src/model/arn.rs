@@ -3,6 +3,18 @@
 
 use super::issuers::provider_name;
 
+/// The AWS partitions an ARN can name.
+pub const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
 /// A parsed role or provider ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn<'a> {

@@ -830,6 +830,7 @@ fn a_value_no_platform_issues_or_a_flag_of_another_caller_is_refused() {
         ("--github|acme/app|--branch|main|--role-name|a\nb".to_owned(), "not an IAM role name"),
         (format!("{bb}|--environment|prod"), "does not apply to --bitbucket"),
         ("--terraform-cloud|a/b/c|--environment|prod".to_owned(), "does not apply"),
+        ("--github|acme/app|--branch|main|--partition|aws-foo".to_owned(), "not an AWS partition"),
         (format!("{eks}|a/b|--run-phase|apply"), "does not apply"),
         ("--gitlab|acme/app|--ref|main|--github-ids|1/2".to_owned(), "does not apply"),
         (

@@ -8,16 +8,7 @@ use super::{
     Arn, BUILTIN_PRINCIPALS, PolicyCheck, is_positive_pin, passes_when_absent, trusted_providers,
 };
 
-const PARTITIONS: [&str; 8] = [
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
+use crate::model::arn::PARTITIONS;
 
 pub(super) fn check(check: &PolicyCheck<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
