@@ -1070,3 +1070,50 @@ fn json_syntax_in_its_list_forms_is_read_and_a_non_object_is_tp001() {
         "{tp001}"
     );
 }
+
+#[test]
+fn a_file_of_declarations_is_said_to_be_read_with_its_module() {
+    // The document lives in policy.tf, the role in main.tf: policy.tf is
+    // not "not a trust policy", its findings point into it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "resource \"aws_iam_role\" \"r\" {\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.tf"),
+        r#"data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:*"]
+    }
+  }
+}
+"#,
+    )
+    .unwrap();
+    let report = lint(&[dir.path().to_str().unwrap()]);
+    assert!(
+        finding(&report, "TP601")["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("policy.tf")
+    );
+    let skipped = report["lint"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report:#}");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("read with the module"),
+        "{report:#}"
+    );
+}

@@ -475,6 +475,13 @@ fn lint_terraform(
         return;
     }
     result.providers.clone_from(&source.providers);
+    if matches!(source.recognised, Recognised::NotAPolicyFile) {
+        // Its locals, documents and providers were read with the module.
+        result.skipped = Some(
+            "no role in this Terraform file (what it declares was read with the module)".to_owned(),
+        );
+        return;
+    }
     if context.provider.is_some() || source.module_providers.is_empty() {
         add_recognised(result, name, false, source.recognised, context);
         return;
