@@ -644,6 +644,11 @@ pub enum RunPhaseArg {
         .args(["github", "gitlab", "terraform_cloud", "buildkite", "circleci", "bitbucket", "eks", "token", "token_file", "token_env"])
 ))]
 #[command(group(clap::ArgGroup::new("branch_caller").args(["github", "buildkite"])))]
+#[command(group(
+    clap::ArgGroup::new("provider")
+        .required(true)
+        .args(["provider_arn", "account"])
+))]
 pub struct PolicyArgs {
     /// GitHub Actions: the repository whose workflows assume the role
     #[arg(long, value_name = "OWNER/REPO", help_heading = "Caller")]
@@ -813,12 +818,7 @@ pub struct PolicyArgs {
     pub token_env: Option<String>,
 
     /// The IAM OIDC provider the role trusts
-    #[arg(
-        long,
-        value_name = "ARN",
-        required_unless_present = "account",
-        conflicts_with = "account"
-    )]
+    #[arg(long, value_name = "ARN", conflicts_with = "account")]
     pub provider_arn: Option<String>,
 
     /// The account the provider is in (with --partition), instead of --provider-arn

@@ -886,3 +886,17 @@ fn a_value_no_platform_issues_or_a_flag_of_another_caller_is_refused() {
     );
     assert!(text.contains("\"gitlab.example.com:sub\""), "{text}");
 }
+
+#[test]
+fn without_a_provider_the_error_names_both_ways_to_give_one() {
+    let run = oidc_doctor()
+        .args(["policy", "--github", "acme/app", "--branch", "main"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("--provider-arn") && stderr.contains("--account"),
+        "{stderr}"
+    );
+}
