@@ -549,6 +549,12 @@ resource "aws_iam_role" "irsa" {
             .contains("`${aws_eks_cluster.main.identity[0].oidc[0].issuer}` is not known"),
         "{tp009}"
     );
+    // A resource attribute is not a variable to set: the plan knows it.
+    let help = tp009["help"].as_str().unwrap();
+    assert!(
+        help.contains("lint the plan") && !help.contains("tfvars"),
+        "{help}"
+    );
     // Once the URL is known, `replace()` gives the real key: no TP009.
     let known = cluster.replace(
         "aws_eks_cluster.main.identity[0].oidc[0].issuer",

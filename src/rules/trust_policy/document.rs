@@ -217,9 +217,7 @@ fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
             &TP009,
             pointer,
             format!("{what}: `{unknown}` is not known from the source, so it was not checked."),
-            "Give the value in the source (a variable's default or `terraform.tfvars`) so lint \
-             sees it, or lint the plan (`terraform show -json`)."
-                .to_owned(),
+            unknown_help(unknown),
         )
     };
     for statement in &check.policy.statements {
@@ -247,20 +245,16 @@ fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
                 let Some(unknown) = unknown_interpolation(text) else {
                     continue;
                 };
-                findings.push(
-                    check.at(
-                        &TP009,
-                        &value.pointer,
-                        format!(
-                            "`{}` is `{text}`: `{unknown}` is not known from the source, so this \
+                findings.push(check.at(
+                    &TP009,
+                    &value.pointer,
+                    format!(
+                        "`{}` is `{text}`: `{unknown}` is not known from the source, so this \
                          value was not checked.",
-                            condition.key.value
-                        ),
-                        "Give the variable its value in `terraform.tfvars` (or a default) so lint \
-                     sees it, or lint the plan (`terraform show -json`)."
-                            .to_owned(),
+                        condition.key.value
                     ),
-                );
+                    unknown_help(unknown),
+                ));
             }
         }
     }
@@ -344,6 +338,21 @@ pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<S
         }
     }
     (findings, opaque)
+}
+
+/// How to let lint see a value it could not: a variable can be given a
+/// value; anything else (a module output, a resource attribute, a
+/// function of one) is known from the plan.
+fn unknown_help(unknown: &str) -> String {
+    if unknown.starts_with("${var.") {
+        "Give the variable its value in `terraform.tfvars` (or a default) so lint sees it, or \
+         lint the plan (`terraform show -json`)."
+            .to_owned()
+    } else {
+        "It is known once Terraform plans: lint the plan (`terraform show -json`), or write \
+         the value in the source."
+            .to_owned()
+    }
 }
 
 /// Whether `value` is a string holding a `${...}` the source does not say.
