@@ -265,8 +265,8 @@ fn unknown_values(check: &PolicyCheck<'_>) -> Vec<Finding> {
 /// whole `Statement` list, a statement, its `Effect`, `Principal`,
 /// `Condition` or one operator's block given as an unknown value, or an
 /// element a `dynamic` block makes. Each is TP009; the pointers returned
-/// are the statements (or the policy, `""`) that are not known whole, where
-/// a missing pin or a wrong shape is not a finding.
+/// are the parts (a statement, its `Action`, or the policy, `""`) that are
+/// not known whole, where a missing pin or a wrong shape is not a finding.
 pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<String>) {
     let mut findings = Vec::new();
     let mut opaque = Vec::new();
@@ -301,28 +301,27 @@ pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<S
     };
     for (i, statement) in statements.iter().enumerate() {
         let at = format!("/Statement/{i}");
-        let before = findings.len();
+        // Where a pin or a principal may be hiding, the whole statement is
+        // not known; an unknown `Action` hides only itself; an unknown
+        // `Effect` hides nothing (the statement is judged as allowing).
+        let mut hides_pins = false;
         if let Some(written) = unknown(statement) {
             findings.push(say(&at, "This statement", written));
+            hides_pins = true;
         }
         for (key, value) in statement.as_object().into_iter().flatten() {
+            let pointer = crate::model::source::child(&at, key);
             if key.starts_with("${dynamic") {
-                findings.push(say(
-                    &crate::model::source::child(&at, key),
-                    "A block of this statement",
-                    key,
-                ));
-            } else if let Some(written) = unknown(value).filter(|_| {
-                matches!(
-                    key.as_str(),
-                    "Effect" | "Action" | "Principal" | "Condition"
-                )
-            }) {
-                findings.push(say(
-                    &crate::model::source::child(&at, key),
-                    &format!("`{key}`"),
-                    written,
-                ));
+                findings.push(say(&pointer, "A block of this statement", key));
+                hides_pins = true;
+            } else if let Some(written) = unknown(value) {
+                match key.as_str() {
+                    "Principal" | "Condition" => hides_pins = true,
+                    "Action" => opaque.push(pointer.clone()),
+                    "Effect" => {}
+                    _ => continue,
+                }
+                findings.push(say(&pointer, &format!("`{key}`"), written));
             }
         }
         if let Some(Value::Object(operators)) = statement.get("Condition") {
@@ -330,10 +329,11 @@ pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<S
                 if let Some(written) = unknown(block) {
                     let pointer = crate::model::source::child(&format!("{at}/Condition"), operator);
                     findings.push(say(&pointer, &format!("The `{operator}` block"), written));
+                    hides_pins = true;
                 }
             }
         }
-        if findings.len() > before {
+        if hides_pins {
             opaque.push(at);
         }
     }

@@ -232,8 +232,8 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
                     })
                 })
         });
-        findings.extend(unknown);
     }
+    findings.extend(unknown);
     findings
 }
 
