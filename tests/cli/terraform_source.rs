@@ -1130,3 +1130,31 @@ fn a_file_of_declarations_is_said_to_be_read_with_its_module() {
         "{report:#}"
     );
 }
+
+#[test]
+fn an_unknown_effect_alone_is_said_and_the_statement_judged_as_allowing() {
+    let report = lint_main_tf(
+        &GITHUB_ROLE_OF_VAR_SUB
+            .replace("Effect    = \"Allow\"", "Effect    = var.effect")
+            .replace(
+                "variable \"sub\" {",
+                "variable \"effect\" {}\nvariable \"sub\" {",
+            ),
+    );
+    let tp009 = finding(&report, "TP009");
+    assert!(
+        tp009["message"]
+            .as_str()
+            .unwrap()
+            .contains("`Effect` is `${var.effect}`"),
+        "{tp009}"
+    );
+    // The sub pin is known and exact: nothing above info beside TP009.
+    let above_info: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info" && f["code"] != "TP009")
+        .collect();
+    assert!(above_info.is_empty(), "{report:#}");
+}
