@@ -497,31 +497,3 @@ mod tests {
         assert_eq!(hcl_string("a${b}%{c}\""), r#""a$${b}%%{c}\"""#);
     }
 }
-
-#[cfg(test)]
-mod per_run_tests {
-    use super::*;
-
-    #[test]
-    fn a_tokens_per_run_part_becomes_the_pattern_the_described_caller_writes() {
-        assert_eq!(
-            per_run_pattern(
-                "buildkite",
-                "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:abc123:step:deploy"
-            ),
-            "organization:acme:pipeline:deploy:ref:refs/heads/main:commit:*:step:*"
-        );
-        assert_eq!(
-            per_run_pattern("circleci", "org/o-1/project/p-2/user/u-3/vcs-origin/x"),
-            "org/o-1/project/p-2/user/*"
-        );
-        assert_eq!(
-            per_run_pattern("bitbucket", "{r-1}:{e-2}:{s-3}"),
-            format!("{{r-1}}:{{e-2}}:{ANY_STEP}")
-        );
-        assert_eq!(
-            per_run_pattern("github", "repo:acme/app:ref:refs/heads/main"),
-            "repo:acme/app:ref:refs/heads/main"
-        );
-    }
-}

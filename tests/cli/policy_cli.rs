@@ -777,18 +777,8 @@ fn china_pins_the_china_audience_and_a_policy_variable_is_never_written() {
         &["--gitlab", "acme/app", "--ref", "main"][..],
         &["--buildkite", "acme/deploy", "--branch", "main"][..],
     ] {
-        let run = oidc_doctor()
-            .arg("policy")
-            .args(args)
-            .args(["--account", ACCOUNT, "--partition", "aws-cn"])
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let policy: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let args = [args, &["--partition", "aws-cn"]].concat();
+        let policy: Value = serde_json::from_str(&written(&args, "json")).unwrap();
         let text = policy.to_string();
         assert!(text.contains(":aud\":\"sts.amazonaws.com.cn\""), "{text}");
         assert!(text.contains("arn:aws-cn:iam::"), "{text}");

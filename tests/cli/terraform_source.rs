@@ -604,30 +604,15 @@ module "irsa" {
 
 #[test]
 fn an_index_into_a_variable_is_the_element_and_nested_braces_are_quoted_whole() {
-    let report = lint_main_tf(
-        r#"
-variable "subs" {
-  default = ["repo:acme/app:ref:refs/heads/main", "repo:*"]
-}
-variable "org" {}
-resource "aws_iam_role" "r" {
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Condition = {
-        StringEquals = {
+    let role = github_role(
+        r#"        StringEquals = {
           "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
           "token.actions.githubusercontent.com:sub" = [var.subs[0], "${lower("repo:ACME/${var.org}:environment:prod")}"]
-        }
-      }
-    }]
-  })
-}
-"#,
+        }"#,
     );
+    let report = lint_main_tf(&format!(
+        "variable \"subs\" {{\n  default = [\"repo:acme/app:ref:refs/heads/main\", \"repo:*\"]\n}}\nvariable \"org\" {{}}\n{role}"
+    ));
     // `var.subs[0]` is the first element, a pin: no TP502 or TP601.
     let found = codes(&report);
     assert!(
@@ -644,31 +629,40 @@ resource "aws_iam_role" "r" {
     );
 }
 
-const GITHUB_ROLE_OF_VAR_SUB: &str = r#"
-variable "sub" {
-  default = "repo:acme/app:ref:refs/heads/main"
-}
-resource "aws_iam_role" "a" {
-  assume_role_policy = jsonencode({
+/// A GitHub role in `jsonencode` with these lines in its `Condition`.
+fn github_role(conditions: &str) -> String {
+    format!(
+        r#"resource "aws_iam_role" "a" {{
+  assume_role_policy = jsonencode({{
     Version = "2012-10-17"
-    Statement = [{
+    Statement = [{{
       Effect    = "Allow"
       Action    = "sts:AssumeRoleWithWebIdentity"
-      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
-      Condition = {
-        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
-        StringLike   = { "token.actions.githubusercontent.com:sub" = var.sub }
-      }
-    }]
-  })
+      Principal = {{ Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }}
+      Condition = {{
+{conditions}
+      }}
+    }}]
+  }})
+}}
+"#
+    )
 }
-"#;
+
+/// A GitHub role whose sub pin is `var.sub`, by default an exact subject.
+fn github_role_of_var_sub() -> String {
+    let role = github_role(
+        r#"        StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
+        StringLike   = { "token.actions.githubusercontent.com:sub" = var.sub }"#,
+    );
+    format!("variable \"sub\" {{\n  default = \"repo:acme/app:ref:refs/heads/main\"\n}}\n{role}")
+}
 
 #[test]
 fn a_variables_file_that_does_not_parse_is_tp001_and_json_variables_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_str().unwrap();
-    std::fs::write(dir.path().join("main.tf"), GITHUB_ROLE_OF_VAR_SUB).unwrap();
+    std::fs::write(dir.path().join("main.tf"), github_role_of_var_sub()).unwrap();
     std::fs::write(dir.path().join("b.tf"), "# another file of the module\n").unwrap();
     std::fs::write(
         dir.path().join("terraform.tfvars"),
@@ -903,28 +897,15 @@ fn a_value_the_source_does_not_say_has_no_shape_to_judge() {
     // `repo:acme/${var.sub}` may well name a context: no TP608 ("never
     // matches") beside the TP009 that says it was not checked; nor is an
     // unknown audience "unexpected" (TP617).
-    let report = lint_main_tf(
-        r#"
-variable "sub" {}
-variable "aud" {}
-resource "aws_iam_role" "r" {
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
-      Condition = {
-        StringEquals = {
+    let role = github_role(
+        r#"        StringEquals = {
           "token.actions.githubusercontent.com:aud" = var.aud
           "token.actions.githubusercontent.com:sub" = "repo:acme/${var.sub}"
-        }
-      }
-    }]
-  })
-}
-"#,
+        }"#,
     );
+    let report = lint_main_tf(&format!(
+        "variable \"sub\" {{}}\nvariable \"aud\" {{}}\n{role}"
+    ));
     assert_eq!(codes(&report), ["TP009", "TP009"], "{report:#}");
 }
 
@@ -1134,7 +1115,7 @@ fn a_file_of_declarations_is_said_to_be_read_with_its_module() {
 #[test]
 fn an_unknown_effect_alone_is_said_and_the_statement_judged_as_allowing() {
     let report = lint_main_tf(
-        &GITHUB_ROLE_OF_VAR_SUB
+        &github_role_of_var_sub()
             .replace("Effect    = \"Allow\"", "Effect    = var.effect")
             .replace(
                 "variable \"sub\" {",

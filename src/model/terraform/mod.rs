@@ -894,18 +894,7 @@ fn fill_interpolations(text: &str) -> Option<(String, Vec<String>)> {
             continue;
         }
         if c == '$' && text[at..].starts_with("${") {
-            let mut depth = 0usize;
-            let end = text[at + 1..]
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '{' => depth += 1,
-                        '}' => depth = depth.saturating_sub(1),
-                        _ => return false,
-                    }
-                    depth == 0
-                })
-                .map(|(e, _)| at + 1 + e + 1)?;
+            let end = at + interpolation_len(&text[at..])?;
             let written = &text[at..end];
             let index = found.len().to_string();
             let pad = written.len().checked_sub(5 + index.len())?;
@@ -923,6 +912,23 @@ fn fill_interpolations(text: &str) -> Option<(String, Vec<String>)> {
         out.push(c);
     }
     (!found.is_empty()).then_some((out, found))
+}
+
+/// The length of the `${...}` that `text` starts with, to the `}` that
+/// closes it past any nested `{...}`; `None` when it is not closed.
+pub fn interpolation_len(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    text.char_indices()
+        .skip(1)
+        .find(|&(_, c)| {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ => return false,
+            }
+            depth == 0
+        })
+        .map(|(end, _)| end + 1)
 }
 
 /// The index a placeholder of [`fill_interpolations`] stands for.
@@ -988,5 +994,30 @@ fn traversal_path(expr: &Expression) -> Option<Vec<String>> {
             Some(path)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod interpolation_tests {
+    use super::*;
+
+    #[test]
+    fn an_interpolation_ends_at_its_own_brace_and_placeholders_keep_lengths() {
+        assert_eq!(interpolation_len("${var.x} rest"), Some(8));
+        assert_eq!(
+            interpolation_len(r#"${concat(["${var.o}"], x)}!"#),
+            Some(26)
+        );
+        assert_eq!(interpolation_len("${unclosed"), None);
+        let text = r#"{"a": ${jsonencode(local.x)}, "b": "${var.y}"}"#;
+        let (filled, found) = fill_interpolations(text).unwrap();
+        assert_eq!(filled.len(), text.len());
+        // Only the one outside a JSON string is filled.
+        assert_eq!(found, ["${jsonencode(local.x)}"]);
+        let value: Value = serde_json::from_str(&filled).unwrap();
+        assert_eq!(placeholder_index(value["a"].as_str().unwrap()), Some(0));
+        assert_eq!(value["b"], "${var.y}");
+        // Too short to stand in for: read as it is.
+        assert!(fill_interpolations("[${x}]").is_none());
     }
 }

@@ -187,34 +187,24 @@ impl Scope<'_> {
         };
         for (key, operator) in subjects {
             let input = self.input(block, key);
-            let Value::Array(list) = &input.value else {
-                if input.value.is_null() {
-                    continue;
-                }
-                // Not a list the source says: kept as written, located at
-                // the input.
-                conditions
-                    .entry((*operator).to_owned())
-                    .or_insert_with(|| json!({}))[format!("{host}:sub")] = input.value.clone();
-                Self::place(
-                    block,
-                    &input,
-                    "",
-                    &child(&child(&condition, operator), &format!("{host}:sub")),
-                    built,
-                );
-                continue;
+            let values = match &input.value {
+                Value::Null => continue,
+                Value::Array(list) => Value::Array(
+                    list.iter()
+                        .map(|v| match v.as_str() {
+                            Some(s) => {
+                                Value::String(format!("repo:{}", s.trim_start_matches("repo:")))
+                            }
+                            None => v.clone(),
+                        })
+                        .collect(),
+                ),
+                // Not a list the source says: kept as written.
+                unknown => unknown.clone(),
             };
-            let values: Vec<Value> = list
-                .iter()
-                .map(|v| match v.as_str() {
-                    Some(s) => Value::String(format!("repo:{}", s.trim_start_matches("repo:"))),
-                    None => v.clone(),
-                })
-                .collect();
             conditions
                 .entry((*operator).to_owned())
-                .or_insert_with(|| json!({}))[format!("{host}:sub")] = Value::Array(values);
+                .or_insert_with(|| json!({}))[format!("{host}:sub")] = values;
             Self::place(
                 block,
                 &input,

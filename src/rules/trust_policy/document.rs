@@ -390,19 +390,8 @@ fn is_policy_variable(written: &str) -> bool {
 fn unknown_interpolation(text: &str) -> Option<&str> {
     let mut rest = text;
     while let Some(start) = rest.find("${") {
-        // The `}` that closes this `${`, past any nested `{...}`.
-        let mut depth = 0usize;
-        let end = rest[start..]
-            .char_indices()
-            .find(|&(_, c)| {
-                match c {
-                    '{' => depth += 1,
-                    '}' => depth = depth.saturating_sub(1),
-                    _ => return false,
-                }
-                depth == 0
-            })
-            .map_or(rest.len(), |(e, _)| start + e + 1);
+        let end = crate::model::terraform::interpolation_len(&rest[start..])
+            .map_or(rest.len(), |len| start + len);
         let written = &rest[start..end];
         let known = written.starts_with("${data.aws_caller_identity.")
             || written.starts_with("${data.aws_partition.")
