@@ -193,6 +193,14 @@ fn node_range(node: &Node<'_>) -> (usize, usize) {
     (range.start, range.end)
 }
 
+/// What `pointer` adds below `parent` (`""` for `parent` itself), or
+/// `None` when it is not `parent` or under it.
+pub fn below<'p>(pointer: &'p str, parent: &str) -> Option<&'p str> {
+    pointer
+        .strip_prefix(parent)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// `pointer` extended by one reference token, escaped per RFC 6901.
 pub fn child(pointer: &str, token: &str) -> String {
     let mut out = String::with_capacity(pointer.len() + token.len() + 1);
@@ -266,6 +274,17 @@ mod tests {
         assert_eq!(&source.text[start..start + len], "\"c\": [1, \"x\"]");
         assert_eq!(source.line_column(start), (2, 11));
         assert_eq!(source.span(""), Some((0, source.text.len())));
+    }
+
+    #[test]
+    fn below_is_the_pointer_itself_or_a_descendant_never_a_sibling_prefix() {
+        assert_eq!(below("/Statement/1", "/Statement/1"), Some(""));
+        assert_eq!(
+            below("/Statement/1/Condition", "/Statement/1"),
+            Some("/Condition")
+        );
+        assert_eq!(below("/Statement/10", "/Statement/1"), None);
+        assert_eq!(below("/Statement", ""), Some("/Statement"));
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! (by `sid`); `principals` and `condition` blocks merged into IAM's
 //! shape; every node with the span of the HCL it came from.
 
+use std::collections::HashMap;
+
 use hcl_edit::Span as _;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Block;
 use serde_json::{Map, Value};
 
-use super::{Built, MAX_DEPTH, Scope, document_name, pick, range};
+use super::{Built, MAX_DEPTH, Scope, document_name, dynamic_marker, pick, range};
 use crate::model::source::child;
 
 impl Scope<'_> {
@@ -57,19 +59,9 @@ impl Scope<'_> {
                     // statements are written; one of another file at the
                     // reference to it.
                     if *file == self.file {
-                        let from = format!("/Statement/{j}");
-                        built.spans.retain(|p, _| !under(p, &to));
-                        for (pointer, span) in &inner.spans {
-                            if let Some(rest) = pointer
-                                .strip_prefix(&from)
-                                .filter(|r| r.is_empty() || r.starts_with('/'))
-                            {
-                                built.spans.insert(format!("{to}{rest}"), *span);
-                            }
-                        }
+                        built.rebase(&inner.spans, &format!("/Statement/{j}"), &to);
                     } else if let Some(span) = range(item.span()) {
-                        built.spans.retain(|p, _| !under(p, &to));
-                        built.spans.insert(to, span);
+                        built.rebase(&HashMap::from([(String::new(), span)]), "", &to);
                     }
                 }
             }
@@ -85,7 +77,7 @@ impl Scope<'_> {
             if let Some(span) = range(dynamic.span()) {
                 built.spans.insert(pointer, span);
             }
-            statements.push(Value::String(DYNAMIC_STATEMENT.to_owned()));
+            statements.push(Value::String(dynamic_marker("statement")));
         }
         merge("override_policy_documents", &mut statements, built);
         let mut policy = Map::new();
@@ -171,7 +163,7 @@ impl Scope<'_> {
         // element named for it says the statement is not known whole.
         for kind in ["principals", "not_principals", "condition"] {
             for dynamic in dynamic_blocks(block, kind) {
-                let element = format!("${{dynamic \"{kind}\"}}");
+                let element = dynamic_marker(kind);
                 if let Some(span) = range(dynamic.span()) {
                     built.spans.insert(child(pointer, &element), span);
                 }
@@ -223,16 +215,6 @@ impl Scope<'_> {
         conditions
     }
 }
-
-/// Whether `pointer` is `parent` or under it.
-fn under(pointer: &str, parent: &str) -> bool {
-    pointer
-        .strip_prefix(parent)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
-/// What a `dynamic "statement"` block stands for in the policy built.
-const DYNAMIC_STATEMENT: &str = "${dynamic \"statement\"}";
 
 /// The `dynamic "KIND"` blocks of `block`.
 fn dynamic_blocks<'b>(block: &'b Block, kind: &'b str) -> impl Iterator<Item = &'b Block> {

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::model::documents::{InputKind, PolicyDocument, Recognised};
 use crate::model::provider::OidcProvider;
-use crate::model::source::{JsonSource, Span, SyntaxError, child};
+use crate::model::source::{JsonSource, Span, SyntaxError, below, child};
 
 mod document;
 mod json;
@@ -140,6 +140,17 @@ pub fn recognise_module<S: std::hash::BuildHasher>(
         .collect()
 }
 
+/// What a `dynamic "KIND"` block stands for in a policy built from source
+/// (a statement, or an element of one): known only when Terraform plans.
+pub fn dynamic_marker(kind: &str) -> String {
+    format!("${{dynamic \"{kind}\"}}")
+}
+
+/// Whether `text` is what a `dynamic` block stands for ([`dynamic_marker`]).
+pub fn is_dynamic_marker(text: &str) -> bool {
+    text.starts_with("${dynamic \"")
+}
+
 /// Whether a file is in Terraform's JSON syntax (`.tf.json`).
 pub fn is_json_syntax(name: &str) -> bool {
     name.len() >= 8
@@ -234,6 +245,19 @@ struct Scope<'a> {
 #[derive(Default)]
 struct Built {
     spans: HashMap<String, Span>,
+}
+
+impl Built {
+    /// Records the `spans` under `from` (of another value built) under
+    /// `to`, in place of what was there.
+    fn rebase(&mut self, spans: &HashMap<String, Span>, from: &str, to: &str) {
+        self.spans.retain(|pointer, _| below(pointer, to).is_none());
+        for (pointer, span) in spans {
+            if let Some(rest) = below(pointer, from) {
+                self.spans.insert(format!("{to}{rest}"), *span);
+            }
+        }
+    }
 }
 
 impl<'a> Declarations<'a> {

@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Built, Policy, Scope, range};
 use crate::model::documents::PolicyDocument;
-use crate::model::source::child;
+use crate::model::source::{below, child};
 
 const GITHUB: &str = "token.actions.githubusercontent.com";
 const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
@@ -122,9 +122,7 @@ impl Scope<'_> {
     fn place(block: &Block, input: &Input, from: &str, to: &str, built: &mut Built) {
         let fallback = range(input.at.clone()).or_else(|| range(block.span()));
         for (pointer, span) in &input.spans.spans {
-            if let Some(rest) = pointer.strip_prefix(from)
-                && (rest.is_empty() || rest.starts_with('/'))
-            {
+            if let Some(rest) = below(pointer, from) {
                 built.spans.insert(format!("{to}{rest}"), *span);
             }
         }

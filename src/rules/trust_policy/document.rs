@@ -311,7 +311,7 @@ pub(super) fn unknown_structure(check: &PolicyCheck<'_>) -> (Vec<Finding>, Vec<S
         }
         for (key, value) in statement.as_object().into_iter().flatten() {
             let pointer = crate::model::source::child(&at, key);
-            if key.starts_with("${dynamic") {
+            if crate::model::terraform::is_dynamic_marker(key) {
                 findings.push(say(&pointer, "A block of this statement", key));
                 hides_pins = true;
             } else if let Some(written) = unknown(value) {

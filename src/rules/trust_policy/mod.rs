@@ -19,7 +19,7 @@ use crate::finding::{Finding, Location};
 use crate::model::documents::{InputKind, PolicyDocument};
 use crate::model::issuers::{self, IssuerFamily};
 use crate::model::policy::{Condition, Policy, Statement};
-use crate::model::source::SyntaxError;
+use crate::model::source::{SyntaxError, below};
 use crate::rules::{Rule, TP001, TP002, TP009};
 
 /// What the linter knows beyond the document.
@@ -207,30 +207,20 @@ pub fn check(doc: &PolicyDocument, options: &LintOptions) -> Vec<Finding> {
     if let Some(provider) = &options.provider {
         findings.extend(audiences::check(provider, &check));
     }
-    // A value the source does not say (TP009) has no shape to judge: that
-    // it lacks a context, breaks a grammar or holds `$` is not known.
+    // What the source does not say (TP009) is not judged: a value holding
+    // an unknown has no shape (a context, a grammar, a `$`), and where a
+    // statement's shape is unknown, neither is a missing pin there.
+    let (unknown, opaque) = document::unknown_structure(&check);
     if doc.kind == InputKind::TerraformSource {
         findings.retain(|f| {
-            !SHAPE_OF_VALUE.contains(&f.rule.code)
-                || !f
-                    .location
-                    .as_ref()
-                    .is_some_and(|l| document::holds_unknown(doc.value().pointer(&l.pointer)))
-        });
-    }
-    // Where the source leaves a statement's shape unknown, a missing pin
-    // or a wrong shape there is not known either: TP009 says so instead.
-    let (unknown, opaque) = document::unknown_structure(&check);
-    if !opaque.is_empty() {
-        findings.retain(|f| {
-            !UNKNOWN_WHEN_OPAQUE.contains(&f.rule.code)
-                || !f.location.as_ref().is_some_and(|l| {
-                    opaque.iter().any(|p| {
-                        l.pointer
-                            .strip_prefix(p.as_str())
-                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-                    })
-                })
+            let Some(at) = f.location.as_ref().map(|l| l.pointer.as_str()) else {
+                return true;
+            };
+            let code = &f.rule.code;
+            let unknown_value = || document::holds_unknown(doc.value().pointer(at));
+            let in_opaque = || opaque.iter().any(|p| below(at, p).is_some());
+            !(SHAPE_OF_VALUE.contains(code) && unknown_value()
+                || UNKNOWN_WHEN_OPAQUE.contains(code) && in_opaque())
         });
     }
     findings.extend(unknown);
