@@ -96,17 +96,23 @@ pub enum BuildkiteRef {
 /// no further `:{...}` segment (a deployment environment) can hide in it.
 const ANY_STEP: &str = "{????????-????-????-????-????????????}";
 
+/// Buildkite's per-build part of `sub`: any commit and step.
+const ANY_BUILDKITE_RUN: &str = ":commit:*:step:*";
+
+/// `CircleCI`'s per-run part of `sub`: any user who triggered it.
+const ANY_CIRCLECI_USER: &str = "/user/*";
+
 /// A token's `sub` with the part that changes on every run made a pattern,
 /// as the described caller writes it (Buildkite's commit and step,
 /// `CircleCI`'s user, Bitbucket's step UUID); any other `sub` as it is.
 pub fn per_run_pattern(family_id: &str, sub: &str) -> String {
     match family_id {
         "buildkite" => match sub.find(":commit:") {
-            Some(at) => format!("{}:commit:*:step:*", &sub[..at]),
+            Some(at) => format!("{}{ANY_BUILDKITE_RUN}", &sub[..at]),
             None => sub.to_owned(),
         },
         "circleci" => match sub.find("/user/") {
-            Some(at) => format!("{}/user/*", &sub[..at]),
+            Some(at) => format!("{}{ANY_CIRCLECI_USER}", &sub[..at]),
             None => sub.to_owned(),
         },
         "bitbucket" => match sub.rsplit_once(':') {
@@ -215,13 +221,13 @@ impl Caller {
                     BuildkiteRef::Tag(tag) => format!("refs/tags/{tag}"),
                 };
                 vec![format!(
-                    "organization:{organization}:pipeline:{pipeline}:ref:{git_ref}:commit:*:step:*"
+                    "organization:{organization}:pipeline:{pipeline}:ref:{git_ref}{ANY_BUILDKITE_RUN}"
                 )]
             }
             Caller::CircleCi {
                 organization,
                 project,
-            } => vec![format!("org/{organization}/project/{project}/user/*")],
+            } => vec![format!("org/{organization}/project/{project}{ANY_CIRCLECI_USER}")],
             Caller::Bitbucket {
                 repository,
                 environment,
