@@ -512,30 +512,9 @@ fn lint_main_tf(text: &str) -> Value {
 fn an_issuer_the_source_does_not_say_is_still_judged_by_its_subjects() {
     // The usual IRSA role: the provider from the cluster, the key built
     // with `replace()` of the provider's URL, and a wildcard subject.
-    let cluster = r#"
-resource "aws_iam_openid_connect_provider" "eks" {
-  url             = aws_eks_cluster.main.identity[0].oidc[0].issuer
-  client_id_list  = ["sts.amazonaws.com"]
-}
-data "aws_iam_policy_document" "irsa" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.eks.arn]
-    }
-    condition {
-      test     = "StringLike"
-      variable = "${replace(aws_iam_openid_connect_provider.eks.url, "https://", "")}:sub"
-      values   = ["system:serviceaccount:*:*"]
-    }
-  }
-}
-resource "aws_iam_role" "irsa" {
-  assume_role_policy = data.aws_iam_policy_document.irsa.json
-}
-"#;
-    let report = lint_main_tf(cluster);
+    let cluster =
+        std::fs::read_to_string(format!("{DIR}/irsa-cluster-issuer-bad/main.tf")).unwrap();
+    let report = lint_main_tf(&cluster);
     assert_eq!(
         finding(&report, "TP601")["severity"],
         "critical",
@@ -786,42 +765,7 @@ resource "aws_iam_role" "r" {
 fn a_shape_the_source_does_not_say_is_tp009_and_never_a_false_critical() {
     // A `dynamic "condition"` holding the sub pin: no TP502 for a pin
     // that is there at plan time, TP009 at the block instead.
-    let report = lint_main_tf(
-        r#"
-variable "subs" {}
-data "aws_iam_policy_document" "d" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    dynamic "condition" {
-      for_each = var.subs
-      content {
-        test     = "StringEquals"
-        variable = "token.actions.githubusercontent.com:sub"
-        values   = [condition.value]
-      }
-    }
-  }
-  dynamic "statement" {
-    for_each = var.subs
-    content {
-      actions = ["sts:AssumeRoleWithWebIdentity"]
-    }
-  }
-}
-resource "aws_iam_role" "r" {
-  assume_role_policy = data.aws_iam_policy_document.d.json
-}
-"#,
-    );
+    let report = lint(&[&format!("{DIR}/dynamic-bad")]);
     let found = codes(&report);
     assert!(
         !found.iter().any(|c| c == "TP502" || c == "TP002"),
